@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['client/**/*.test.ts', 'server/**/*.test.ts', 'shared/**/*.test.ts'],
+    environment: 'node',
+    pool: 'forks',
+    // The fiber leak test compares heap sizes around a forced GC.
+    execArgv: ['--expose-gc'],
+    // Integration tests start real servers; give them room on a small machine.
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
+});
