@@ -1,0 +1,121 @@
+import {
+  HistoryRequest,
+  JoinRequest,
+  LIMITS,
+  LeaveRequest,
+  ReadQuery,
+  RoomName,
+  SendRequest,
+  fail,
+  parsePayload,
+  type Ack,
+  type HistoryOk,
+  type JoinOk,
+  type ReadOk,
+  type SendOk,
+} from '../../shared/protocol.ts';
+import type { RateLimiter } from '../rate-limit.ts';
+import type { RoomRegistry } from '../rooms/registry.ts';
+import type { Identity, Reply, RoomCommand, Subscriber } from '../rooms/types.ts';
+
+/** Rooms one connection may be in at once. */
+export const MAX_ROOMS_PER_CONNECTION = 100;
+
+export interface EdgeDeps {
+  rooms: RoomRegistry;
+  sendLimiter: RateLimiter; // keyed by identity: one user's tabs and bots share it
+  joinLimiter: RateLimiter; // keyed by connection
+}
+
+/** A connection's view of the edge: who it is, and which rooms it is in. */
+export interface Connection {
+  readonly sub: Subscriber;
+  readonly joined: Set<string>;
+}
+
+/**
+ * The one place every network payload passes, whatever transport it came on:
+ * validated against the shared schema, checked for access and rate, then
+ * turned into a room command. Every call resolves to an ack; none throws.
+ */
+export class ChatEdge {
+  constructor(private readonly deps: EdgeDeps) {}
+
+  /** Decides whether `who` may use `room`. Every room is public for now; one helper keeps it that way. */
+  canAccess(_who: Identity, _room: string): boolean {
+    return true;
+  }
+
+  async join(conn: Connection, payload: unknown): Promise<Ack<JoinOk>> {
+    const req = parsePayload(JoinRequest, payload);
+    if (!req.ok) return req;
+    const { room, since, epoch } = req.value;
+    const denied = this.check(conn.sub.identity, room);
+    if (denied) return denied;
+    if (!conn.joined.has(room) && conn.joined.size >= MAX_ROOMS_PER_CONNECTION) {
+      return fail('forbidden', `a connection may be in at most ${MAX_ROOMS_PER_CONNECTION} rooms`);
+    }
+    const wait = this.deps.joinLimiter.take(conn.sub.id);
+    if (wait > 0) return fail('rate_limited', 'joining too fast', wait);
+    const ack = await this.ask<JoinOk>(room, (reply) => ({ kind: 'join', sub: conn.sub, since, epoch, reply }));
+    if (ack.ok) conn.joined.add(room);
+    return ack;
+  }
+
+  async leave(conn: Connection, payload: unknown): Promise<Ack<object>> {
+    const req = parsePayload(LeaveRequest, payload);
+    if (!req.ok) return req;
+    const { room } = req.value;
+    if (!conn.joined.has(room)) return fail('not_found', `not in room ${room}`);
+    conn.joined.delete(room);
+    return this.ask<object>(room, (reply) => ({ kind: 'leave', sub: conn.sub, reply }));
+  }
+
+  async send(who: Identity, payload: unknown): Promise<Ack<SendOk>> {
+    const req = parsePayload(SendRequest, payload);
+    if (!req.ok) return req;
+    const { room, text, clientId } = req.value;
+    const denied = this.check(who, room);
+    if (denied) return denied;
+    const wait = this.deps.sendLimiter.take(who.userId);
+    if (wait > 0) return fail('rate_limited', 'sending too fast', wait);
+    return this.ask<SendOk>(room, (reply) => ({ kind: 'send', author: who, text, clientId, reply }));
+  }
+
+  async history(who: Identity, payload: unknown): Promise<Ack<HistoryOk>> {
+    const req = parsePayload(HistoryRequest, payload);
+    if (!req.ok) return req;
+    const { room, before, limit = LIMITS.historyDefaultPage } = req.value;
+    const denied = this.check(who, room);
+    if (denied) return denied;
+    return this.ask<HistoryOk>(room, (reply) => ({ kind: 'history', before, limit, reply }));
+  }
+
+  /** REST read: `?after=N` for what follows, `?before=N` for an older page, neither for the latest page. */
+  async read(who: Identity, roomParam: unknown, query: unknown): Promise<Ack<ReadOk>> {
+    const room = parsePayload(RoomName, roomParam);
+    if (!room.ok) return room;
+    const q = parsePayload(ReadQuery, query);
+    if (!q.ok) return q;
+    const denied = this.check(who, room.value);
+    if (denied) return denied;
+    const { after, before, limit = LIMITS.historyDefaultPage } = q.value;
+    return this.ask<ReadOk>(room.value, (reply) => ({ kind: 'read', after, before, limit, reply }));
+  }
+
+  /** Called once when a connection goes: it leaves every room it was in. */
+  async disconnected(conn: Connection): Promise<void> {
+    const rooms = [...conn.joined];
+    conn.joined.clear();
+    this.deps.joinLimiter.forget(conn.sub.id);
+    await this.deps.rooms.leaveAll(conn.sub, rooms);
+  }
+
+  private check(who: Identity, room: string): Ack<never> | undefined {
+    return this.canAccess(who, room) ? undefined : fail('forbidden', `no access to room ${room}`);
+  }
+
+  private ask<T>(room: string, build: (reply: Reply<T>) => RoomCommand): Promise<Ack<T>> {
+    return new Promise((resolve) => this.deps.rooms.dispatch(room, build(resolve)));
+  }
+}

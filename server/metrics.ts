@@ -1,0 +1,51 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type TransportName = 'websocket' | 'polling' | 'ajax';
+
+/**
+ * Prometheus metrics on /metrics. Default process metrics include event-loop
+ * delay (nodejs_eventloop_lag_* with p50/p90/p99), heap and RSS.
+ */
+export function createMetrics(gauges: { rooms: () => number; queued: () => number }) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  return {
+    registry,
+    connections: new Gauge({
+      name: 'fiberchat_connections',
+      help: 'Open socket.io connections by transport',
+      labelNames: ['transport'] as const,
+      registers: [registry],
+    }),
+    messages: new Counter({
+      name: 'fiberchat_messages_total',
+      help: 'Messages committed to the store (rate() gives messages/s)',
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: 'fiberchat_commit_batch_size',
+      help: 'Messages committed per room turn',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers: [registry],
+    }),
+    rooms: new Gauge({
+      name: 'fiberchat_rooms_active',
+      help: 'Live room fibers',
+      registers: [registry],
+      collect() {
+        this.set(gauges.rooms());
+      },
+    }),
+    queued: new Gauge({
+      name: 'fiberchat_mailbox_queued',
+      help: 'Commands waiting in all room mailboxes',
+      registers: [registry],
+      collect() {
+        this.set(gauges.queued());
+      },
+    }),
+    roomFailures: new Counter({ name: 'fiberchat_room_failures_total', help: 'Room fibers that crashed', registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,218 @@
+import { describe, expect, it } from 'vitest';
+import type { Ack, JoinOk, MessagesEvent, SendOk } from '../../shared/protocol.ts';
+import { Fiber } from '../fiber/index.ts';
+import { MemoryStore } from '../store/memory-store.ts';
+import { RoomRegistry } from './registry.ts';
+import type { Broadcaster, Identity, RoomCommand, Subscriber } from './types.ts';
+
+const alice: Identity = { userId: 'u-alice', name: 'alice' };
+const bob: Identity = { userId: 'u-bob', name: 'bob' };
+
+/** Records every broadcast and which subscriber sees which channel. */
+class FakeBroadcaster implements Broadcaster {
+  events: Array<{ channel: string; event: string; payload: unknown }> = [];
+  emit(channel: string, event: string, payload: unknown): void {
+    this.events.push({ channel, event, payload });
+  }
+  batches(): MessagesEvent[] {
+    return this.events.filter((e) => e.event === 'messages').map((e) => e.payload as MessagesEvent);
+  }
+  presence(): string[][] {
+    return this.events.filter((e) => e.event === 'presence').map((e) => (e.payload as { members: string[] }).members);
+  }
+}
+
+function sub(id: string, identity: Identity): Subscriber & { channels: Set<string> } {
+  const channels = new Set<string>();
+  return { id, identity, channels, subscribe: (c) => channels.add(c), unsubscribe: (c) => channels.delete(c) };
+}
+
+function setup(opts: { idleMs?: number; mailboxCapacity?: number } = {}) {
+  const errors: unknown[] = [];
+  const root = Fiber.root('test', (e) => errors.push(e));
+  const store = new MemoryStore();
+  const bc = new FakeBroadcaster();
+  const rooms = new RoomRegistry(root, store, bc, opts);
+  const ask = <T>(room: string, build: (reply: (a: Ack<T>) => void) => RoomCommand) =>
+    new Promise<Ack<T>>((resolve) => rooms.dispatch(room, build(resolve)));
+  const send = (room: string, text: string, clientId: string, who = alice) =>
+    ask<SendOk>(room, (reply) => ({ kind: 'send', author: who, text, clientId, reply }));
+  const join = (room: string, s: Subscriber, since?: number, epoch?: string) =>
+    ask<JoinOk>(room, (reply) => ({ kind: 'join', sub: s, since, epoch, reply }));
+  return { root, store, bc, rooms, ask, send, join, errors };
+}
+
+function okOf<T>(a: Ack<T>): T {
+  if (!a.ok) throw new Error(`expected ok, got ${a.error.code}: ${a.error.message}`);
+  return a;
+}
+
+describe('room fiber', () => {
+  it('assigns gap-free increasing seqs to concurrent sends, in arrival order', async () => {
+    const { send, store, root } = setup();
+    const acks = await Promise.all(Array.from({ length: 200 }, (_, i) => send('r', `m${i}`, `client-${i.toString().padStart(4, '0')}`)));
+    expect(acks.map((a) => okOf(a).seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    const stored = await store.readAfter('r', 0, 1000);
+    expect(stored.map((m) => m.text)).toEqual(Array.from({ length: 200 }, (_, i) => `m${i}`));
+    await root.cancel();
+  });
+
+  it('commits a turn of sends in one transaction and broadcasts it as one batch', async () => {
+    const { send, store, bc, root, join } = setup();
+    await join('r', sub('s1', bob));
+    const before = store.appendCalls;
+    await Promise.all(Array.from({ length: 50 }, (_, i) => send('r', `m${i}`, `batch-${i}-xxxx`)));
+    expect(store.appendCalls - before).toBe(1);
+    const batches = bc.batches();
+    expect(batches).toHaveLength(1);
+    expect(batches[0]?.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    await root.cancel();
+  });
+
+  it('stores a retried clientId once and answers with the original seq', async () => {
+    const { send, store, root } = setup();
+    const first = okOf(await send('r', 'hello', 'retry-me-1'));
+    // Same turn, and a later turn.
+    const [again, again2] = await Promise.all([send('r', 'hello', 'retry-me-1'), send('r', 'hello', 'retry-me-1')]);
+    expect(okOf(again).seq).toBe(first.seq);
+    expect(okOf(again2).seq).toBe(first.seq);
+    expect(okOf(again).duplicate).toBe(true);
+    // A different author may use the same clientId independently.
+    expect(okOf(await send('r', 'hi', 'retry-me-1', bob)).seq).toBe(first.seq + 1);
+    expect((await store.readAfter('r', 0, 10)).length).toBe(2);
+    await root.cancel();
+  });
+
+  it('acks only after the commit: a failing store yields unavailable, no broadcast, no seq consumed', async () => {
+    const { send, store, bc, root, join } = setup();
+    await join('r', sub('s1', bob));
+    store.failAppends = new Error('disk full');
+    const ack = await send('r', 'lost?', 'will-fail-1');
+    expect(ack.ok).toBe(false);
+    if (!ack.ok) {
+      expect(ack.error.code).toBe('unavailable');
+      expect(ack.error.retryAfterMs).toBeGreaterThan(0);
+    }
+    expect(bc.batches()).toHaveLength(0);
+    store.failAppends = undefined;
+    // The client's retry with the same clientId succeeds, at seq 1: nothing lost, no gap.
+    expect(okOf(await send('r', 'lost?', 'will-fail-1')).seq).toBe(1);
+    await root.cancel();
+  });
+
+  it('join returns the latest page, lastSeq, members, and subscribes atomically', async () => {
+    const { send, join, bc, root } = setup();
+    for (let i = 0; i < 60; i++) await send('r', `m${i}`, `seed-${i}-xxxx`);
+    const s = sub('s1', alice);
+    const j = okOf(await join('r', s));
+    expect(j.lastSeq).toBe(60);
+    expect(j.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 11));
+    expect(j.members).toEqual(['alice']);
+    expect(j.recovered).toBe(true);
+    expect(s.channels.has('room:r')).toBe(true);
+    expect(bc.presence()).toEqual([['alice']]);
+    await root.cancel();
+  });
+
+  it('a join racing with sends sees every message exactly once (history or live)', async () => {
+    const { send, join, bc, root } = setup();
+    const sends = Array.from({ length: 30 }, (_, i) => send('r', `m${i}`, `race-${i}-xxxx`));
+    const s = sub('late', bob);
+    const joined = join('r', s);
+    sends.push(...Array.from({ length: 30 }, (_, i) => send('r', `n${i}`, `race2-${i}-xxxx`)));
+    await Promise.all(sends);
+    const j = okOf(await joined);
+    const live = bc.batches().flatMap((b) => b.messages.map((m) => m.seq)).filter((seq) => seq > j.lastSeq);
+    const seen = [...j.messages.map((m) => m.seq), ...live];
+    expect(seen).toEqual(Array.from({ length: 60 }, (_, i) => i + 1).slice(-seen.length));
+    expect(Math.max(...seen)).toBe(60);
+    expect(new Set(seen).size).toBe(seen.length);
+    await root.cancel();
+  });
+
+  it('resume: since replays exactly the missed messages; a foreign epoch or a seq from the future is "not recovered"', async () => {
+    const { send, join, root } = setup();
+    for (let i = 0; i < 10; i++) await send('r', `m${i}`, `resume-${i}-xxx`);
+    const first = okOf(await join('r', sub('a', alice)));
+    const replay = okOf(await join('r', sub('b', alice), 7, first.epoch));
+    expect(replay.recovered).toBe(true);
+    expect(replay.messages.map((m) => m.seq)).toEqual([8, 9, 10]);
+    const upToDate = okOf(await join('r', sub('c', alice), 10, first.epoch));
+    expect(upToDate.messages).toEqual([]);
+    const otherEpoch = okOf(await join('r', sub('d', alice), 7, 'some-other-epoch'));
+    expect(otherEpoch.recovered).toBe(false);
+    expect(otherEpoch.messages.map((m) => m.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    const future = okOf(await join('r', sub('e', alice), 99, first.epoch));
+    expect(future.recovered).toBe(false);
+    await root.cancel();
+  });
+
+  it('presence counts a user with two connections once', async () => {
+    const { join, ask, bc, root } = setup();
+    const tab1 = sub('t1', alice);
+    const tab2 = sub('t2', alice);
+    await join('r', tab1);
+    const j = okOf(await join('r', tab2));
+    expect(j.members).toEqual(['alice']);
+    await join('r', sub('b1', bob));
+    await ask<object>('r', (reply) => ({ kind: 'leave', sub: tab1, reply }));
+    expect(bc.presence()).toEqual([['alice'], ['alice', 'bob']]); // tab1 leaving changes nothing
+    const again = await ask<object>('r', (reply) => ({ kind: 'leave', sub: tab1, reply }));
+    expect(again.ok).toBe(false);
+    await root.cancel();
+  });
+
+  it('a full mailbox answers unavailable with a retry hint instead of growing', async () => {
+    const { send, root } = setup({ mailboxCapacity: 8 });
+    const acks = await Promise.all(Array.from({ length: 40 }, (_, i) => send('r', `m${i}`, `full-${i}-xxxx`)));
+    const refused = acks.filter((a) => !a.ok);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const a of refused) if (!a.ok) expect(a.error).toMatchObject({ code: 'unavailable', retryAfterMs: 250 });
+    const seqs = acks.flatMap((a) => (a.ok ? [a.seq] : []));
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    await root.cancel();
+  });
+
+  it('an idle room with no subscribers retires and comes back with its log', async () => {
+    const { send, rooms, root, store } = setup({ idleMs: 20 });
+    await send('r', 'before', 'idle-1-xxxx');
+    expect(rooms.size).toBe(1);
+    await expect.poll(() => rooms.size, { timeout: 2000 }).toBe(0);
+    expect(okOf(await send('r', 'after', 'idle-2-xxxx')).seq).toBe(2);
+    expect((await store.readAfter('r', 0, 10)).map((m) => m.text)).toEqual(['before', 'after']);
+    await root.cancel();
+  });
+
+  it('shutdown drains every queued send into the store before it resolves', async () => {
+    const { rooms, store, send, root } = setup();
+    const pending = Array.from({ length: 100 }, (_, i) => send(`room-${i % 5}`, `m${i}`, `drain-${i}-xxxx`));
+    await rooms.shutdown();
+    const acks = await Promise.all(pending);
+    expect(acks.every((a) => a.ok)).toBe(true);
+    let stored = 0;
+    for (let r = 0; r < 5; r++) stored += (await store.readAfter(`room-${r}`, 0, 1000)).length;
+    expect(stored).toBe(100);
+    // After shutdown nothing is accepted silently.
+    const late = await send('room-0', 'late', 'late-1-xxxx');
+    expect(late.ok).toBe(false);
+    await root.cancel();
+  });
+
+  it('a room whose log fails to load answers unavailable and recovers on next use', async () => {
+    const { store, send, errors, root } = setup();
+    const open = store.openRoom.bind(store);
+    let failures = 2; // the fiber's load, and the retry its drain makes
+    store.openRoom = async (room) => {
+      if (failures > 0) {
+        failures--;
+        throw new Error('cannot open');
+      }
+      return open(room);
+    };
+    const first = await send('r', 'x', 'load-1-xxxx');
+    expect(first.ok).toBe(false);
+    expect(okOf(await send('r', 'x', 'load-1-xxxx')).seq).toBe(1);
+    expect(errors).toHaveLength(0); // contained by the rooms supervisor, not the root
+    await root.cancel();
+  });
+});
