@@ -268,7 +268,7 @@ export function fail(code: ErrorCode, message: string, retryAfterMs?: number): F
 }
 
 /**
- * Validates an inbound payload. Oversized fields answer `too_large`; anything
+ * Validates an inbound payload. Oversized text answers `too_large`; anything
  * else that does not match answers `bad_request`.
  */
 export function parsePayload<S extends z.ZodType>(
@@ -277,7 +277,8 @@ export function parsePayload<S extends z.ZodType>(
 ): { ok: true; value: z.output<S> } | Fail {
   const r = schema.safeParse(payload);
   if (r.success) return { ok: true, value: r.data };
-  const tooBig = r.error.issues.some((i) => i.code === 'too_big');
+  // Only oversized content is `too_large`; an out-of-range number (say, a page limit) is a bad request.
+  const tooBig = r.error.issues.some((i) => i.code === 'too_big' && i.origin === 'string');
   return fail(tooBig ? 'too_large' : 'bad_request', describeZodError(r.error));
 }
 

@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { io as connect, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents, SessionOk } from '../../shared/protocol.ts';
+import { createApp, type App } from '../app.ts';
+import { loadConfig } from '../config.ts';
+import { MemoryStore } from '../store/memory-store.ts';
+import { SqliteStore } from '../store/sqlite-store.ts';
+import type { Store } from '../store/store.ts';
+
+export type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface TestServer {
+  url: string;
+  port: number;
+  app: App;
+  store: Store;
+  dataDir: string;
+  session(name: string): Promise<SessionOk>;
+  /** A connected socket.io client with a fresh session. */
+  client(name: string, opts?: { transports?: Array<'websocket' | 'polling'> }): Promise<ChatSocket & { session: SessionOk }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real server on port 0 (real HTTP, real socket.io) around a MemoryStore
+ * or a SQLite file in a temporary folder.
+ */
+export async function startServer(
+  opts: { env?: Record<string, string>; store?: 'memory' | 'sqlite' | Store; dataDir?: string } = {},
+): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fiberchat-it-'));
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, ...opts.env });
+  const store =
+    opts.store === 'sqlite'
+      ? new SqliteStore({ file: config.dbFile })
+      : opts.store === 'memory' || opts.store === undefined
+        ? new MemoryStore()
+        : opts.store;
+  const app = createApp({ config, store, logger: pino({ level: 'silent' }) });
+  const port = await app.listen();
+  const url = `http://127.0.0.1:${port}`;
+  const sockets: ChatSocket[] = [];
+
+  const session = async (name: string): Promise<SessionOk> => {
+    const res = await fetch(`${url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name }),
+    });
+    if (!res.ok) throw new Error(`session: ${res.status}`);
+    return (await res.json()) as SessionOk;
+  };
+
+  return {
+    url,
+    port,
+    app,
+    store,
+    dataDir,
+    session,
+    async client(name, copts = {}) {
+      const s = await session(name);
+      const socket = connect(url, {
+        auth: { token: s.token },
+        transports: copts.transports ?? ['websocket'],
+        reconnection: false,
+        forceNew: true,
+      }) as ChatSocket;
+      sockets.push(socket);
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', reject);
+      });
+      return Object.assign(socket, { session: s });
+    },
+    async close() {
+      for (const s of sockets) s.disconnect();
+      await app.close();
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Collects every event of one name a socket receives. */
+export function collect<E extends keyof ServerToClientEvents>(socket: ChatSocket, event: E): Array<Parameters<ServerToClientEvents[E]>[0]> {
+  const seen: Array<Parameters<ServerToClientEvents[E]>[0]> = [];
+  socket.on(event, ((payload: Parameters<ServerToClientEvents[E]>[0]) => seen.push(payload)) as never);
+  return seen;
+}
+
+let counter = 0;
+/** A fresh valid clientId. */
+export function cid(): string {
+  return `test-${Date.now().toString(36)}-${(counter++).toString(36).padStart(4, '0')}`;
+}
