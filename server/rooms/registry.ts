@@ -1,5 +1,5 @@
 import { fail } from '../../shared/protocol.ts';
-import { Fiber } from '../fiber/index.ts';
+import type { Fiber } from '../fiber/index.ts';
 import type { Store } from '../store/store.ts';
 import { DEFAULT_ROOM_OPTIONS, Room, type RoomOptions } from './room.ts';
 import type { Broadcaster, RoomCommand, Subscriber } from './types.ts';

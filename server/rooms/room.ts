@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LIMITS, fail, type JoinOk, type Message } from '../../shared/protocol.ts';
-import { Fiber, Mailbox } from '../fiber/index.ts';
+import type { Fiber} from '../fiber/index.ts';
+import { Mailbox } from '../fiber/index.ts';
 import type { Store } from '../store/store.ts';
 import type { Broadcaster, Identity, Reply, RoomCommand, Subscriber } from './types.ts';
 
