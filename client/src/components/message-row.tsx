@@ -1,0 +1,70 @@
+import { memo } from 'react';
+import type { ChatItem } from '../core/view-items.ts';
+import { useChatClient } from '../hooks/use-chat.ts';
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+
+function shortTime(ts: number): string {
+  const d = new Date(ts);
+  return d.toDateString() === new Date().toDateString() ? timeFormat.format(d) : dateTimeFormat.format(d);
+}
+
+/**
+ * One message. Text is rendered as a text node only (never as HTML), with
+ * newlines kept by CSS. The author stays in the accessible text even when
+ * a run of messages shows it once.
+ */
+export const MessageRow = memo(function MessageRow({ item }: { item: ChatItem }) {
+  const classes = ['msg', item.own ? 'own' : 'other', item.groupStart ? 'group-start' : 'grouped'];
+  if (item.delivery === 'failed') classes.push('failed');
+  return (
+    <div
+      className={classes.join(' ')}
+      data-seq={item.seq ?? undefined}
+      data-client-id={item.clientId ?? undefined}
+    >
+      {item.groupStart ? (
+        <div className="msg-meta">
+          <span className="msg-author">{item.own ? `${item.author} (you)` : item.author}</span>
+          <time className="msg-time" dateTime={new Date(item.ts).toISOString()} title={fullFormat.format(item.ts)}>
+            {shortTime(item.ts)}
+          </time>
+        </div>
+      ) : (
+        <span className="visually-hidden">{item.author}: </span>
+      )}
+      <div className="msg-bubble">
+        <p className="msg-text">{item.text}</p>
+        {item.delivery && <Delivery item={item} />}
+      </div>
+    </div>
+  );
+});
+
+function Delivery({ item }: { item: ChatItem }) {
+  const client = useChatClient();
+  if (item.delivery === 'failed' && item.clientId) {
+    const id = item.clientId;
+    return (
+      <div className="msg-failed">
+        <span className="msg-state state-failed" aria-label="Failed to send">
+          Not sent{item.error ? `: ${item.error}` : ''}
+        </span>
+        <button type="button" className="button small" onClick={() => client.retry(id)}>
+          Retry
+        </button>
+        <button type="button" className="button ghost small" onClick={() => client.discard(id)}>
+          Discard
+        </button>
+      </div>
+    );
+  }
+  const sending = item.delivery === 'sending';
+  return (
+    <span className={`msg-state state-${item.delivery}`} aria-label={sending ? 'Sending' : 'Sent'} title={sending ? 'Sending' : 'Sent'}>
+      {sending ? 'Sending…' : '✓'}
+    </span>
+  );
+}

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import type { Message } from '../../../shared/protocol.ts';
+import { AjaxTransport } from './ajax-transport.ts';
+import { ManualClock, flush, msg } from './testing-fakes.ts';
+import type { CloseInfo, TransportListener } from './transport.ts';
+
+interface Call {
+  method: string;
+  url: string;
+  auth: string | null;
+  body: unknown;
+}
+
+/** A fake server for the REST endpoints: one room with a log and an epoch. */
+function fakeServer() {
+  const state = { epoch: 'e1', messages: [] as Message[], down: false, unauthorized: false };
+  const calls: Call[] = [];
+  const json = (status: number, body: unknown) =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  const fetchImpl = (async (input: string, init?: RequestInit) => {
+    const url = new URL(input, 'http://test');
+    const headers = new Headers(init?.headers);
+    calls.push({
+      method: init?.method ?? 'GET',
+      url: url.pathname + url.search,
+      auth: headers.get('authorization'),
+      body: init?.body ? JSON.parse(String(init.body)) : null,
+    });
+    if (state.down) throw new TypeError('fetch failed');
+    if (url.pathname === '/healthz') return json(200, { status: 'ok' });
+    if (state.unauthorized) return json(401, { error: { code: 'unauthorized', message: 'no' } });
+    const lastSeq = state.messages.length;
+    if (init?.method === 'POST') {
+      const body = JSON.parse(String(init.body)) as { text: string; clientId: string };
+      const seq = lastSeq + 1;
+      state.messages.push(msg(seq, { text: body.text, clientId: body.clientId }));
+      return json(200, { seq, id: `m${seq}`, ts: 5 });
+    }
+    const after = url.searchParams.get('after');
+    const before = url.searchParams.get('before');
+    const limit = Number(url.searchParams.get('limit') ?? 50);
+    let page: Message[];
+    if (after !== null) page = state.messages.filter((m) => m.seq > Number(after)).slice(0, limit);
+    else page = state.messages.filter((m) => m.seq < Number(before)).slice(-limit);
+    return json(200, { room: 'lobby', epoch: state.epoch, lastSeq, messages: page });
+  }) as unknown as typeof fetch;
+  return { state, calls, fetchImpl };
+}
+
+function setup() {
+  const server = fakeServer();
+  const clock = new ManualClock();
+  const events: string[] = [];
+  const closed: CloseInfo[] = [];
+  const pushed: Message[][] = [];
+  const listener: TransportListener = {
+    opened: (k) => events.push(`opened:${k}`),
+    kindChanged: () => events.push('kind'),
+    closed: (info) => {
+      events.push('closed');
+      closed.push(info);
+    },
+    messages: (ev) => pushed.push(ev.messages),
+    presence: () => events.push('presence'),
+    typing: () => events.push('typing'),
+    bye: () => events.push('bye'),
+  };
+  const transport = new AjaxTransport({
+    url: '',
+    token: 'tok',
+    listener,
+    fetch: server.fetchImpl,
+    pollIntervalMs: 1000,
+    setTimer: clock.setTimeout,
+    clearTimer: clock.clearTimeout,
+  });
+  return { server, clock, events, closed, pushed, transport };
+}
+
+describe('AjaxTransport', () => {
+  it('opens after a health check', async () => {
+    const t = setup();
+    t.transport.open();
+    await flush();
+    expect(t.events).toEqual(['opened:ajax']);
+  });
+
+  it('fails to open when the server is unreachable', async () => {
+    const t = setup();
+    t.server.state.down = true;
+    t.transport.open();
+    await flush();
+    expect(t.events).toEqual(['closed']);
+  });
+
+  it('a first join reads the latest page', async () => {
+    const t = setup();
+    t.server.state.messages = Array.from({ length: 60 }, (_, i) => msg(i + 1));
+    const res = await t.transport.join({ room: 'lobby' });
+    expect(res).toMatchObject({ ok: true, epoch: 'e1', lastSeq: 60, recovered: false, members: [] });
+    expect(res.ok && res.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 11));
+    expect(t.server.calls[0]?.auth).toBe('Bearer tok');
+  });
+
+  it('a re-join in the same epoch replays what followed, across pages', async () => {
+    const t = setup();
+    t.server.state.messages = Array.from({ length: 450 }, (_, i) => msg(i + 1));
+    const res = await t.transport.join({ room: 'lobby', since: 10, epoch: 'e1' });
+    expect(res).toMatchObject({ ok: true, recovered: true, lastSeq: 450 });
+    expect(res.ok && res.messages.length).toBe(440);
+  });
+
+  it('a re-join in another epoch is not recovered', async () => {
+    const t = setup();
+    t.server.state.messages = [msg(1)];
+    const res = await t.transport.join({ room: 'lobby', since: 10, epoch: 'old' });
+    expect(res).toMatchObject({ ok: true, recovered: false, epoch: 'e1' });
+  });
+
+  it('polls joined rooms for what follows the last seq seen', async () => {
+    const t = setup();
+    t.transport.open();
+    await flush();
+    await t.transport.join({ room: 'lobby' });
+    t.server.state.messages.push(msg(1), msg(2));
+    t.clock.advance(1000);
+    await flush();
+    expect(t.pushed.map((batch) => batch.map((m) => m.seq))).toEqual([[1, 2]]);
+    t.clock.advance(1000);
+    await flush();
+    expect(t.pushed).toHaveLength(1);
+    expect(t.server.calls.at(-1)?.url).toBe('/api/rooms/lobby/messages?after=2&limit=200');
+    t.transport.close();
+  });
+
+  it('sends with the bearer token and clientId', async () => {
+    const t = setup();
+    const res = await t.transport.send({ room: 'lobby', text: 'hi', clientId: 'abcdefgh' });
+    expect(res).toEqual({ ok: true, seq: 1, id: 'm1', ts: 5 });
+    const post = t.server.calls.find((c) => c.method === 'POST');
+    expect(post).toMatchObject({ url: '/api/rooms/lobby/messages', auth: 'Bearer tok', body: { text: 'hi', clientId: 'abcdefgh' } });
+  });
+
+  it('a refused token closes as unauthorized', async () => {
+    const t = setup();
+    t.server.state.unauthorized = true;
+    const res = await t.transport.send({ room: 'lobby', text: 'hi', clientId: 'abcdefgh' });
+    expect(res).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(t.closed).toEqual([{ unauthorized: true }]);
+  });
+
+  it('a failed poll closes so the core reconnects', async () => {
+    const t = setup();
+    t.transport.open();
+    await flush();
+    await t.transport.join({ room: 'lobby' });
+    t.server.state.down = true;
+    t.clock.advance(1000);
+    await flush();
+    expect(t.events).toEqual(['opened:ajax', 'closed']);
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * The chat core's state as one immutable snapshot, with the subscribe /
+ * getSnapshot pair React's `useSyncExternalStore` expects. Every change makes
+ * a new snapshot object, so an unchanged snapshot is referentially stable.
+ */
+import type { ConnectionState } from './connection-machine.ts';
+import type { OutboxEntry } from './outbox.ts';
+import type { RoomState } from './room-log.ts';
+import type { Session } from './session.ts';
+
+export interface ChatSnapshot {
+  session: Session | null;
+  /** Pre-fill for the nickname form. */
+  suggestedName: string;
+  login: { pending: boolean; error: string | null };
+  connection: ConnectionState;
+  activeRoom: string | null;
+  rooms: Readonly<Record<string, RoomState>>;
+  /** Messages typed but not yet acked, oldest first. */
+  outbox: readonly OutboxEntry[];
+}
+
+export const INITIAL_SNAPSHOT: ChatSnapshot = {
+  session: null,
+  suggestedName: '',
+  login: { pending: false, error: null },
+  connection: { status: 'idle' },
+  activeRoom: null,
+  rooms: {},
+  outbox: [],
+};
+
+export class ChatStore {
+  private snapshot: ChatSnapshot = INITIAL_SNAPSHOT;
+  private readonly listeners = new Set<() => void>();
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  };
+
+  getSnapshot = (): ChatSnapshot => this.snapshot;
+
+  /** Applies a patch and notifies subscribers. */
+  set(patch: Partial<ChatSnapshot>): void {
+    this.snapshot = { ...this.snapshot, ...patch };
+    for (const l of [...this.listeners]) l();
+  }
+
+  /** Replaces one room through `fn`; a room not tracked, or an unchanged result, is a no-op. */
+  updateRoom(name: string, fn: (r: RoomState) => RoomState): void {
+    const room = this.snapshot.rooms[name];
+    if (!room) return;
+    const next = fn(room);
+    if (next !== room) this.set({ rooms: { ...this.snapshot.rooms, [name]: next } });
+  }
+}

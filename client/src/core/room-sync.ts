@@ -1,0 +1,136 @@
+/**
+ * Keeps the open room in step with the server: join and re-join with the
+ * resume point, merge pushed messages, fill gaps, page in older history,
+ * and track presence and typing.
+ */
+import type { Message } from '../../../shared/protocol.ts';
+import type { ChatStore } from './chat-store.ts';
+import type { Link } from './link.ts';
+import type { OutboxSender } from './outbox-sender.ts';
+import { applyHistory, applyJoin, applyLive, emptyRoom, hasOlder, type RoomState } from './room-log.ts';
+import type { Timers } from './timers.ts';
+import { TypingThrottle } from './typing-throttle.ts';
+
+/** Page size for scrollback: large enough that a reader rarely waits. */
+export const HISTORY_PAGE = 100;
+/** A typing indicator disappears if the server does not refresh it within this time. */
+export const TYPING_TTL_MS = 6000;
+/** Pause before retrying a join the server refused for a transient reason. */
+export const JOIN_RETRY_MS = 2000;
+
+export interface RoomSyncDeps {
+  store: ChatStore;
+  link: Link;
+  outbox: OutboxSender;
+  timers: Timers;
+  now: () => number;
+}
+
+export class RoomSync {
+  private readonly typingThrottle = new TypingThrottle();
+
+  constructor(private readonly deps: RoomSyncDeps) {}
+
+  private room(name: string): RoomState | undefined {
+    return this.deps.store.getSnapshot().rooms[name];
+  }
+
+  /** Shows `name`, joining it and leaving the previous room. */
+  open(name: string): void {
+    const { store } = this.deps;
+    const snap = store.getSnapshot();
+    if (snap.activeRoom === name) return;
+    const prev = snap.activeRoom;
+    store.set({ activeRoom: name, rooms: snap.rooms[name] ? snap.rooms : { ...snap.rooms, [name]: emptyRoom(name) } });
+    const live = this.deps.link();
+    if (prev !== null && live) {
+      void live.transport.leave({ room: prev });
+      store.updateRoom(prev, (r) => ({ ...r, status: 'idle', typing: [] }));
+    }
+    if (live) void this.join(name);
+  }
+
+  /** After (re)connecting: re-join the open room from where it left off. */
+  connected(): void {
+    const active = this.deps.store.getSnapshot().activeRoom;
+    if (active !== null) void this.join(active);
+  }
+
+  /** The connection is gone: rooms need a new join; typing indicators are stale. */
+  disconnected(): void {
+    const { store, timers } = this.deps;
+    const rooms: Record<string, RoomState> = {};
+    for (const [name, r] of Object.entries(store.getSnapshot().rooms)) rooms[name] = { ...r, status: 'idle', typing: [] };
+    store.set({ rooms });
+    timers.clearPrefix('join:');
+    timers.clearPrefix('typing:');
+  }
+
+  private async join(name: string): Promise<void> {
+    const { store, timers, link, outbox } = this.deps;
+    const live = link();
+    const room = this.room(name);
+    if (!live || !room) return;
+    timers.clear(`join:${name}`);
+    store.updateRoom(name, (r) => ({ ...r, status: 'joining' }));
+    const resume = room.epoch !== null ? { since: room.lastSeq, epoch: room.epoch } : {};
+    const res = await live.transport.join({ room: name, ...resume });
+    if (link()?.transport !== live.transport || store.getSnapshot().activeRoom !== name) return;
+    if (res.ok) {
+      outbox.settle(res.messages);
+      store.updateRoom(name, (r) => applyJoin(r, res));
+      return;
+    }
+    store.updateRoom(name, (r) => ({ ...r, status: 'error', error: res.error.message }));
+    if (res.error.code === 'unavailable' || res.error.code === 'rate_limited') {
+      timers.set(`join:${name}`, Math.max(JOIN_RETRY_MS, res.error.retryAfterMs ?? 0), () => void this.join(name));
+    }
+  }
+
+  /** Pushed messages: merge, settle our queued copies, and re-join if a seq is missing. */
+  receiveMessages(name: string, messages: readonly Message[]): void {
+    this.deps.outbox.settle(messages);
+    const room = this.room(name);
+    if (!room) return;
+    const { room: next, gap } = applyLive(room, messages);
+    this.deps.store.updateRoom(name, () => next);
+    if (gap && next.status === 'joined' && this.deps.store.getSnapshot().activeRoom === name) void this.join(name);
+  }
+
+  receivePresence(name: string, members: readonly string[]): void {
+    this.deps.store.updateRoom(name, (r) => ({ ...r, members }));
+  }
+
+  receiveTyping(name: string, typing: readonly string[]): void {
+    const { store, timers } = this.deps;
+    const own = store.getSnapshot().session?.name;
+    store.updateRoom(name, (r) => ({ ...r, typing: typing.filter((n) => n !== own) }));
+    timers.set(`typing:${name}`, TYPING_TTL_MS, () => store.updateRoom(name, (r) => ({ ...r, typing: [] })));
+  }
+
+  /** Loads the page before the oldest message held (scrollback). */
+  async loadOlder(name: string): Promise<void> {
+    const live = this.deps.link();
+    const room = this.room(name);
+    const first = room?.messages[0];
+    if (!live || !room || !first || !hasOlder(room) || room.olderState === 'loading') return;
+    this.deps.store.updateRoom(name, (r) => ({ ...r, olderState: 'loading' }));
+    const res = await live.transport.history({ room: name, before: first.seq, limit: HISTORY_PAGE });
+    this.deps.store.updateRoom(name, (r) => {
+      // The list was replaced meanwhile: this page no longer joins onto it.
+      if (r.generation !== room.generation || !res.ok) return { ...r, olderState: 'idle' };
+      return applyHistory(r, res);
+    });
+  }
+
+  /** Call on each keystroke; signals at most once per interval. */
+  notifyTyping(name: string): void {
+    const live = this.deps.link();
+    if (live && this.typingThrottle.shouldSend(name, this.deps.now())) live.transport.typing({ room: name });
+  }
+
+  /** After sending, the next keystroke may signal again at once. */
+  resetTyping(name: string): void {
+    this.typingThrottle.reset(name);
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Fakes for unit tests of the chat core: a transport driven by hand, a clock
+ * with manual timers, and a session API. No sockets, no DOM.
+ */
+import type {
+  Ack,
+  HistoryOk,
+  HistoryRequest,
+  JoinOk,
+  JoinRequest,
+  LeaveRequest,
+  Message,
+  SendOk,
+  SendRequest,
+} from '../../../shared/protocol.ts';
+import type { SessionApi } from './session.ts';
+import type { TimerApi } from './timers.ts';
+import type { Transport, TransportKind, TransportListener } from './transport.ts';
+
+interface Pending<Req, Res> {
+  req: Req;
+  reply: (res: Res) => void;
+}
+
+/** A transport whose every request waits until the test answers it. */
+export class FakeTransport implements Transport {
+  opens = 0;
+  closed = false;
+  readonly joins: Pending<JoinRequest, Ack<JoinOk>>[] = [];
+  readonly sends: Pending<SendRequest, Ack<SendOk>>[] = [];
+  readonly histories: Pending<HistoryRequest, Ack<HistoryOk>>[] = [];
+  readonly leaves: LeaveRequest[] = [];
+  readonly typings: string[] = [];
+
+  constructor(
+    readonly token: string,
+    readonly listener: TransportListener,
+  ) {}
+
+  open(): void {
+    this.opens++;
+  }
+  close(): void {
+    this.closed = true;
+  }
+  join(req: JoinRequest): Promise<Ack<JoinOk>> {
+    return new Promise((reply) => this.joins.push({ req, reply }));
+  }
+  send(req: SendRequest): Promise<Ack<SendOk>> {
+    return new Promise((reply) => this.sends.push({ req, reply }));
+  }
+  history(req: HistoryRequest): Promise<Ack<HistoryOk>> {
+    return new Promise((reply) => this.histories.push({ req, reply }));
+  }
+  leave(req: LeaveRequest): Promise<Ack<object>> {
+    this.leaves.push(req);
+    return Promise.resolve({ ok: true });
+  }
+  typing(req: { room: string }): void {
+    this.typings.push(req.room);
+  }
+
+  connect(kind: TransportKind = 'websocket'): void {
+    this.listener.opened(kind);
+  }
+  drop(info: { unauthorized?: boolean; retryAfterMs?: number } = {}): void {
+    this.listener.closed(info);
+  }
+}
+
+/** Collects every transport the client creates, newest last. */
+export class FakeTransports {
+  readonly all: FakeTransport[] = [];
+  readonly factory = (token: string, listener: TransportListener): FakeTransport => {
+    const t = new FakeTransport(token, listener);
+    this.all.push(t);
+    return t;
+  };
+  get last(): FakeTransport {
+    const t = this.all[this.all.length - 1];
+    if (!t) throw new Error('no transport was created');
+    return t;
+  }
+}
+
+/** A clock whose timers fire only when the test advances time. */
+export class ManualClock implements TimerApi {
+  now = 1_000_000;
+  private nextId = 1;
+  private readonly timers = new Map<number, { at: number; fn: () => void }>();
+
+  setTimeout = (fn: () => void, ms: number): unknown => {
+    const id = this.nextId++;
+    this.timers.set(id, { at: this.now + ms, fn });
+    return id;
+  };
+  clearTimeout = (handle: unknown): void => {
+    this.timers.delete(handle as number);
+  };
+  /** Number of armed timers. */
+  get pending(): number {
+    return this.timers.size;
+  }
+  /** Moves time forward, firing due timers in deadline order. */
+  advance(ms: number): void {
+    const target = this.now + ms;
+    for (;;) {
+      let best: [number, { at: number; fn: () => void }] | undefined;
+      for (const entry of this.timers) if (entry[1].at <= target && (!best || entry[1].at < best[1].at)) best = entry;
+      if (!best) break;
+      this.timers.delete(best[0]);
+      this.now = best[1].at;
+      best[1].fn();
+    }
+    this.now = target;
+  }
+}
+
+export function fakeSessionApi(userId = 'u-alice'): SessionApi & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    create: async (name) => {
+      calls.push(name);
+      return { ok: true, session: { token: `tok-${name}`, name, userId, expiresAt: Number.MAX_SAFE_INTEGER } };
+    },
+  };
+}
+
+/** A message as the server would store it. */
+export function msg(seq: number, over: Partial<Message> = {}): Message {
+  return {
+    room: 'lobby',
+    seq,
+    id: `m${seq}`,
+    author: 'bob',
+    authorId: 'u-bob',
+    text: `message ${seq}`,
+    ts: 1_700_000_000_000 + seq,
+    ...over,
+  };
+}
+
+/** Lets pending promise callbacks run. */
+export function flush(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,32 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './app.tsx';
+import { createBrowserClient } from './core/browser-client.ts';
+import { parseTransportPreference } from './core/transport.ts';
+import { ChatContext } from './hooks/use-chat.ts';
+import './styles.css';
+
+// One client for the page's life, created outside React: StrictMode mounts
+// components twice in development, and that must not open two connections.
+const params = new URLSearchParams(window.location.search);
+const client = createBrowserClient(parseTransportPreference(params.get('transport')));
+client.start({ autoName: params.get('name') ?? undefined });
+// `?name=` has done its job; keep it out of the address so links and reloads don't carry it.
+if (params.has('name')) {
+  params.delete('name');
+  const query = params.toString();
+  window.history.replaceState(null, '', window.location.pathname + (query ? `?${query}` : '') + window.location.hash);
+}
+if (!navigator.onLine) client.setNetworkAvailable(false);
+window.addEventListener('online', () => client.setNetworkAvailable(true));
+window.addEventListener('offline', () => client.setNetworkAvailable(false));
+
+const root = document.getElementById('root');
+if (!root) throw new Error('missing #root');
+createRoot(root).render(
+  <StrictMode>
+    <ChatContext value={client}>
+      <App />
+    </ChatContext>
+  </StrictMode>,
+);
