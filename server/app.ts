@@ -9,6 +9,7 @@ import { Sessions, loadSecret } from './auth.ts';
 import type { Config } from './config.ts';
 import { ChatEdge } from './edge/chat-edge.ts';
 import { registerHttpEdge, sendError } from './edge/http-edge.ts';
+import { SlowConsumerGuard } from './edge/slow-consumers.ts';
 import { attachSocketEdge, type ChatServer } from './edge/socket-edge.ts';
 import { Fiber } from './fiber/index.ts';
 import { createMetrics, type Metrics, type TransportName } from './metrics.ts';
@@ -64,11 +65,20 @@ export function createApp({ config, store, logger }: AppDeps): App {
 
   // The registry reports into `metrics` only from room events, which start
   // after construction; the gauges read the registry only when scraped.
+  const slow = new SlowConsumerGuard(io, config.maxOutboundBytes, (socketId, bytes) => {
+    metrics.slowConsumers.inc();
+    logger.warn({ socketId, bytes }, 'disconnecting slow consumer');
+  });
   const rooms = new RoomRegistry(
     root,
     store,
-    { emit: (channel, event, payload) => io.to(channel).emit(event, payload as never) },
-    { maxRooms: config.maxRooms, idleMs: config.roomIdleMs },
+    {
+      emit: (channel, event, payload) => {
+        io.to(channel).emit(event, payload as never);
+        slow.check(channel);
+      },
+    },
+    { maxRooms: config.maxRooms, idleMs: config.roomIdleMs, presenceGraceMs: config.presenceGraceMs },
     {
       roomFailed: (room, err) => {
         metrics.roomFailures.inc();

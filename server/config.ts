@@ -23,6 +23,10 @@ const Env = z.object({
   SESSION_RATE_PER_MIN: positiveInt(30),
   MAX_ROOMS: positiveInt(10_000),
   ROOM_IDLE_MS: positiveInt(60_000),
+  /** How long a dropped user stays listed as present, so a quick reconnect does not flap. */
+  PRESENCE_GRACE_MS: positiveInt(5_000),
+  /** Bytes queued to one connection before it is disconnected as a slow consumer. */
+  MAX_OUTBOUND_BYTES: positiveInt(1024 * 1024),
   /** Milliseconds the server waits for rooms to drain on SIGTERM before exiting anyway. */
   SHUTDOWN_TIMEOUT_MS: positiveInt(5_000),
 });
@@ -40,6 +44,8 @@ export interface Config {
   limits: { sendRate: number; sendBurst: number; joinRate: number; joinBurst: number; sessionsPerMin: number };
   maxRooms: number;
   roomIdleMs: number;
+  presenceGraceMs: number;
+  maxOutboundBytes: number;
   shutdownTimeoutMs: number;
 }
 
@@ -75,6 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     maxRooms: e.MAX_ROOMS,
     roomIdleMs: e.ROOM_IDLE_MS,
+    presenceGraceMs: e.PRESENCE_GRACE_MS,
+    maxOutboundBytes: e.MAX_OUTBOUND_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
 }

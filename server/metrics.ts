@@ -44,6 +44,11 @@ export function createMetrics(gauges: { rooms: () => number; queued: () => numbe
         this.set(gauges.queued());
       },
     }),
+    slowConsumers: new Counter({
+      name: 'fiberchat_slow_consumers_total',
+      help: 'Connections disconnected because they stopped reading',
+      registers: [registry],
+    }),
     roomFailures: new Counter({ name: 'fiberchat_room_failures_total', help: 'Room fibers that crashed', registers: [registry] }),
   };
 }

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 
 /** Bumped on any incompatible change; additions keep the major version. */
-export const PROTOCOL_VERSION = '1.1';
+export const PROTOCOL_VERSION = '1.2';
 
 // ---------------------------------------------------------------------------
 // Limits. Each one is part of the contract: clients may rely on them.
@@ -258,7 +258,16 @@ export const ReadQuery = z
     limit: z.coerce.number().pipe(PageLimit).optional(),
   })
   .refine((q) => q.after === undefined || q.before === undefined, 'give either after or before, not both');
-export type ReadOk = { room: string; epoch: string; lastSeq: number; messages: Message[] };
+export type ReadOk = {
+  room: string;
+  epoch: string;
+  lastSeq: number;
+  messages: Message[];
+  /** Who is present (socket members and Ajax pollers alike). Since 1.2. */
+  members: string[];
+  /** Who is typing. Since 1.2. */
+  typing: string[];
+};
 
 export const PostMessageBody = z.strictObject({ text: MessageText, clientId: ClientId });
 

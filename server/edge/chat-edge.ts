@@ -6,6 +6,7 @@ import {
   ReadQuery,
   RoomName,
   SendRequest,
+  TypingRequest,
   fail,
   parsePayload,
   type Ack,
@@ -82,6 +83,15 @@ export class ChatEdge {
     return this.ask<SendOk>(room, (reply) => ({ kind: 'send', author: who, text, clientId, reply }));
   }
 
+  /** "I am typing": the room decides how long it lasts and whom to tell. */
+  async typing(conn: Connection, payload: unknown): Promise<Ack<object>> {
+    const req = parsePayload(TypingRequest, payload);
+    if (!req.ok) return req;
+    const { room } = req.value;
+    if (!conn.joined.has(room)) return fail('not_found', `join room ${room} before typing in it`);
+    return this.ask<object>(room, (reply) => ({ kind: 'typing', sub: conn.sub, reply }));
+  }
+
   async history(who: Identity, payload: unknown): Promise<Ack<HistoryOk>> {
     const req = parsePayload(HistoryRequest, payload);
     if (!req.ok) return req;
@@ -91,7 +101,11 @@ export class ChatEdge {
     return this.ask<HistoryOk>(room, (reply) => ({ kind: 'history', before, limit, reply }));
   }
 
-  /** REST read: `?after=N` for what follows, `?before=N` for an older page, neither for the latest page. */
+  /**
+   * REST read: `?after=N` for what follows, `?before=N` for an older page,
+   * neither for the latest page. A read with `after` is an Ajax client's
+   * poll, which also renews its presence in the room.
+   */
   async read(who: Identity, roomParam: unknown, query: unknown): Promise<Ack<ReadOk>> {
     const room = parsePayload(RoomName, roomParam);
     if (!room.ok) return room;
@@ -100,7 +114,8 @@ export class ChatEdge {
     const denied = this.check(who, room.value);
     if (denied) return denied;
     const { after, before, limit = LIMITS.historyDefaultPage } = q.value;
-    return this.ask<ReadOk>(room.value, (reply) => ({ kind: 'read', after, before, limit, reply }));
+    const poller = after !== undefined ? who : undefined;
+    return this.ask<ReadOk>(room.value, (reply) => ({ kind: 'read', after, before, limit, poller, reply }));
   }
 
   /** Called once when a connection goes: it leaves every room it was in. */

@@ -43,7 +43,7 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
     leave: (conn, p) => edge.leave(conn, p),
     send: (conn, p) => edge.send(conn.sub.identity, p),
     history: (conn, p) => edge.history(conn.sub.identity, p),
-    typing: async () => ({ ok: true }),
+    typing: (conn, p) => edge.typing(conn, p),
   };
 
   io.on('connection', (socket: ChatSocket) => {

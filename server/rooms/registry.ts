@@ -63,10 +63,13 @@ export class RoomRegistry {
     }
   }
 
-  /** Removes a departed connection from rooms; never refused for lack of room. */
+  /**
+   * Removes a dropped connection from its rooms (presence keeps the user for a
+   * grace period); never refused for lack of room in a mailbox.
+   */
   async leaveAll(sub: Subscriber, names: Iterable<string>): Promise<void> {
     await Promise.all(
-      [...names].map((name) => this.rooms.get(name)?.offerEventually({ kind: 'leave', sub })),
+      [...names].map((name) => this.rooms.get(name)?.offerEventually({ kind: 'leave', sub, disconnected: true })),
     );
   }
 

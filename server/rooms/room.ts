@@ -3,7 +3,9 @@ import { LIMITS, fail, type JoinOk, type Message } from '../../shared/protocol.t
 import type { Fiber} from '../fiber/index.ts';
 import { Mailbox } from '../fiber/index.ts';
 import type { Store } from '../store/store.ts';
+import { Presence } from './presence.ts';
 import type { Broadcaster, Identity, Reply, RoomCommand, Subscriber } from './types.ts';
+import { TypingSet } from './typing.ts';
 
 export interface RoomOptions {
   /** Commands a room may queue before answering `unavailable` (back-pressure). */
@@ -12,6 +14,12 @@ export interface RoomOptions {
   maxTurn: number;
   /** How long a room with no subscribers and no traffic lives before it retires. */
   idleMs: number;
+  /** How long a dropped connection's user stays listed, so a reconnect does not flap presence. */
+  presenceGraceMs: number;
+  /** How long one Ajax poll keeps its user present (a few poll intervals). */
+  pollLeaseMs: number;
+  /** How long one typing signal lasts unless renewed (clients renew every ~2 s). */
+  typingTtlMs: number;
   /** Retry hint sent with `unavailable` when the mailbox is full. */
   busyRetryMs: number;
 }
@@ -20,6 +28,9 @@ export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
   mailboxCapacity: 2048,
   maxTurn: 512,
   idleMs: 60_000,
+  presenceGraceMs: 5_000,
+  pollLeaseMs: 30_000,
+  typingTtlMs: 6_000,
   busyRetryMs: 250,
 };
 
@@ -54,12 +65,13 @@ export class Room {
   private readonly opts: RoomOptions;
   private readonly hooks: RoomHooks;
   private readonly subs = new Map<string, Subscriber>();
-  /** userId → connections in this room; a user with two tabs is one member. */
-  private readonly members = new Map<string, { name: string; connections: number }>();
+  private readonly presence = new Presence();
+  private readonly typing: TypingSet;
   private epoch = '';
   private lastSeq = 0;
   private lastActivity = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
   private loaded = false;
   readonly fiber: Fiber<void>;
 
@@ -70,7 +82,13 @@ export class Room {
     this.broadcaster = broadcaster;
     this.hooks = hooks;
     this.opts = opts;
-    this.mailbox = new Mailbox<RoomCommand>({ capacity: opts.mailboxCapacity, policy: 'reject' });
+    this.typing = new TypingSet(opts.typingTtlMs);
+    this.mailbox = new Mailbox<RoomCommand>({
+      capacity: opts.mailboxCapacity,
+      policy: 'reject',
+      // A burst of typing signals from one connection occupies one slot.
+      coalesceKey: (cmd) => (cmd.kind === 'typing' ? `typing:${cmd.sub.id}` : undefined),
+    });
     this.fiber = parent.spawn(`room:${name}`, (f) => this.run(f));
     // Registered before the body starts, so it runs even if the fiber is
     // cancelled before its first step.
@@ -119,13 +137,14 @@ export class Room {
     for (;;) {
       const first = await this.mailbox.take(fiber.signal);
       const turn = [first, ...this.mailbox.drain(this.opts.maxTurn - 1)];
-      if (turn.length === 1 && first.kind === 'idle-check') {
+      if (turn.length === 1 && first.kind === 'tick') {
+        this.expire();
         if (this.shouldRetire()) return;
-        this.armIdleTimer();
-        continue;
+      } else {
+        this.lastActivity = this.now();
+        await this.serve(turn);
       }
-      this.lastActivity = this.now();
-      await this.serve(turn);
+      this.schedule();
     }
   }
 
@@ -136,7 +155,7 @@ export class Room {
     this.lastSeq = log.lastSeq;
     this.loaded = true;
     this.lastActivity = this.now();
-    this.armIdleTimer();
+    this.schedule();
   }
 
   /**
@@ -146,7 +165,7 @@ export class Room {
    */
   private async finish(): Promise<void> {
     this.mailbox.close();
-    clearTimeout(this.idleTimer);
+    clearTimeout(this.timer);
     this.hooks.retired(this);
     const rest = this.mailbox.drain();
     if (rest.length === 0) return;
@@ -160,16 +179,36 @@ export class Room {
   }
 
   private shouldRetire(): boolean {
-    return this.subs.size === 0 && this.mailbox.size === 0 && this.now() - this.lastActivity >= this.opts.idleMs;
+    return this.idleDeadline() <= this.now() && this.mailbox.size === 0;
   }
 
-  private armIdleTimer(): void {
-    clearTimeout(this.idleTimer);
-    if (this.mailbox.closed) return;
-    // One timer per room. It only enqueues a check: the decision is made by
-    // the fiber, in order with every other command.
-    this.idleTimer = setTimeout(() => this.mailbox.offer({ kind: 'idle-check' }), this.opts.idleMs);
-    this.idleTimer.unref();
+  /** When the room may retire: never while anyone is subscribed or still listed. */
+  private idleDeadline(): number {
+    return this.subs.size === 0 && this.presence.isEmpty ? this.lastActivity + this.opts.idleMs : Infinity;
+  }
+
+  /**
+   * One timer per room, armed for the earliest deadline (typing expiry,
+   * presence grace or lease, retirement). It only enqueues a `tick`: every
+   * decision is made by the fiber, in order with every other command.
+   */
+  private schedule(): void {
+    const at = Math.min(this.typing.nextDeadline() ?? Infinity, this.presence.nextDeadline() ?? Infinity, this.idleDeadline());
+    if (at === this.timerAt || this.mailbox.closed) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    if (at === Infinity) return;
+    this.timer = setTimeout(() => {
+      this.timerAt = Infinity;
+      this.mailbox.offer({ kind: 'tick' });
+    }, Math.max(0, at - this.now()));
+    this.timer.unref();
+  }
+
+  private expire(): void {
+    const now = this.now();
+    if (this.typing.expire(now)) this.broadcastTyping();
+    if (this.presence.expire(now)) this.broadcastPresence();
   }
 
   private async serve(cmds: RoomCommand[]): Promise<void> {
@@ -194,7 +233,9 @@ export class Room {
         case 'join':
           return await this.join(cmd.sub, cmd.since, cmd.epoch, cmd.reply);
         case 'leave':
-          return this.leave(cmd.sub, cmd.reply);
+          return this.leave(cmd.sub, cmd.disconnected === true, cmd.reply);
+        case 'typing':
+          return this.startTyping(cmd.sub, cmd.reply);
         case 'history':
           cmd.reply({ ok: true, messages: await this.store.readBefore(this.name, cmd.before, cmd.limit) });
           return;
@@ -205,11 +246,16 @@ export class Room {
               : cmd.after !== undefined
                 ? await this.store.readAfter(this.name, cmd.after, cmd.limit)
                 : await this.store.readBefore(this.name, this.lastSeq + 1, cmd.limit);
-          cmd.reply({ ok: true, room: this.name, epoch: this.epoch, lastSeq: this.lastSeq, messages });
+          if (cmd.poller && this.presence.add(`poll:${cmd.poller.userId}`, cmd.poller, this.now(), this.opts.pollLeaseMs)) {
+            this.broadcastPresence();
+          }
+          const members = this.presence.names();
+          const typing = this.typing.names();
+          cmd.reply({ ok: true, room: this.name, epoch: this.epoch, lastSeq: this.lastSeq, messages, members, typing });
           return;
         }
-        case 'idle-check':
-          return; // mixed into a busy turn: the room is not idle
+        case 'tick':
+          return this.expire(); // mixed into a busy turn
       }
     } catch {
       reject(cmd, 'unavailable', 'storage is unavailable, retry', this.opts.busyRetryMs);
@@ -233,21 +279,31 @@ export class Room {
       this.subs.set(sub.id, sub);
       sub.subscribe(this.channel);
     }
-    const presenceChanged = isNew && this.addMember(sub.identity);
-    reply({ ok: true, room: this.name, epoch: this.epoch, lastSeq: this.lastSeq, messages, members: this.memberNames(), recovered });
+    const presenceChanged = isNew && this.presence.add(sub.id, sub.identity, this.now());
+    reply({ ok: true, room: this.name, epoch: this.epoch, lastSeq: this.lastSeq, messages, members: this.presence.names(), recovered });
     if (presenceChanged) this.broadcastPresence();
   }
 
-  private leave(sub: Subscriber, reply: Reply<object> | undefined): void {
+  private leave(sub: Subscriber, disconnected: boolean, reply: Reply<object> | undefined): void {
     if (!this.subs.delete(sub.id)) {
       reply?.(fail('not_found', `not in room ${this.name}`));
       return;
     }
     sub.unsubscribe(this.channel);
-    const changed = this.removeMember(sub.identity);
+    // Cancel-on-disconnect: a connection that goes stops typing at once.
+    if (this.typing.stop(sub.identity.userId)) this.broadcastTyping();
+    const grace = disconnected ? this.opts.presenceGraceMs : 0;
+    if (this.presence.remove(sub.id, sub.identity, this.now(), grace)) this.broadcastPresence();
     reply?.({ ok: true });
-    if (changed) this.broadcastPresence();
-    if (this.subs.size === 0) this.armIdleTimer();
+  }
+
+  private startTyping(sub: Subscriber, reply: Reply<object> | undefined): void {
+    if (!this.subs.has(sub.id)) {
+      reply?.(fail('not_found', `join room ${this.name} before typing in it`));
+      return;
+    }
+    if (this.typing.start(sub.identity, this.now())) this.broadcastTyping();
+    reply?.({ ok: true });
   }
 
   /**
@@ -299,7 +355,12 @@ export class Room {
       this.hooks.committed?.(this, batch.length);
     }
     for (const ack of acks) ack();
-    if (batch.length > 0) this.broadcaster.emit(this.channel, 'messages', { room: this.name, messages: batch });
+    if (batch.length === 0) return;
+    this.broadcaster.emit(this.channel, 'messages', { room: this.name, messages: batch });
+    // A sent message ends its author's typing.
+    let typingChanged = false;
+    for (const m of batch) typingChanged = this.typing.stop(m.authorId) || typingChanged;
+    if (typingChanged) this.broadcastTyping();
   }
 
   private async findExisting(sends: PendingSend[]): Promise<Map<string, Message>> {
@@ -318,30 +379,12 @@ export class Room {
     return found;
   }
 
-  private addMember(who: Identity): boolean {
-    const m = this.members.get(who.userId);
-    if (m) {
-      m.connections++;
-      return false;
-    }
-    this.members.set(who.userId, { name: who.name, connections: 1 });
-    return true;
-  }
-
-  private removeMember(who: Identity): boolean {
-    const m = this.members.get(who.userId);
-    if (!m) return false;
-    if (--m.connections > 0) return false;
-    this.members.delete(who.userId);
-    return true;
-  }
-
-  private memberNames(): string[] {
-    return [...this.members.values()].map((m) => m.name).sort((a, b) => a.localeCompare(b));
-  }
-
   private broadcastPresence(): void {
-    this.broadcaster.emit(this.channel, 'presence', { room: this.name, members: this.memberNames() });
+    this.broadcaster.emit(this.channel, 'presence', { room: this.name, members: this.presence.names() });
+  }
+
+  private broadcastTyping(): void {
+    this.broadcaster.emit(this.channel, 'typing', { room: this.name, typing: this.typing.names() });
   }
 }
 

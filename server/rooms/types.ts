@@ -28,8 +28,12 @@ export type Reply<T> = (ack: Ack<T>) => void;
 /** The commands a room fiber serves, one at a time, in mailbox order. */
 export type RoomCommand =
   | { kind: 'join'; sub: Subscriber; since?: number | undefined; epoch?: string | undefined; reply: Reply<JoinOk> }
-  | { kind: 'leave'; sub: Subscriber; reply?: Reply<object> }
+  /** `disconnected`: the connection dropped (presence keeps the user for a grace period). */
+  | { kind: 'leave'; sub: Subscriber; disconnected?: boolean; reply?: Reply<object> }
+  | { kind: 'typing'; sub: Subscriber; reply?: Reply<object> }
   | { kind: 'send'; author: Identity; text: string; clientId: string; reply: Reply<SendOk> }
   | { kind: 'history'; before: number; limit: number; reply: Reply<HistoryOk> }
-  | { kind: 'read'; after?: number | undefined; before?: number | undefined; limit: number; reply: Reply<ReadOk> }
-  | { kind: 'idle-check' };
+  /** `poller`: an Ajax client polling for news; the poll renews its presence lease. */
+  | { kind: 'read'; after?: number | undefined; before?: number | undefined; limit: number; poller?: Identity; reply: Reply<ReadOk> }
+  /** Enqueued by the room's deadline timer: expire typing, presence, or retire. */
+  | { kind: 'tick' };

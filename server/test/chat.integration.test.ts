@@ -34,7 +34,7 @@ function code(a: Ack<unknown>): string {
 
 describe('socket.io edge', () => {
   it('join, send, ack with seq, broadcast to every subscriber, presence', async () => {
-    const s = await server();
+    const s = await server({ env: { PRESENCE_GRACE_MS: '300' } });
     const alice = await s.client('alice');
     const bob = await s.client('bob');
     const j = ok(await alice.emitWithAck('join', { room: 'lobby' }));
@@ -48,8 +48,11 @@ describe('socket.io edge', () => {
     const m = bobBatches[0]?.messages[0] as Message;
     expect(m).toMatchObject({ room: 'lobby', seq: 1, author: 'alice', authorId: alice.session.userId, text: 'hello bob', id: ack.id, ts: ack.ts });
     await expect.poll(() => bobPresence.at(-1)?.members).toEqual(['alice', 'bob']);
+    const seenBefore = bobPresence.length;
     alice.disconnect();
+    // Listed through the grace period (a reconnect would not flap), then gone.
     await expect.poll(() => bobPresence.at(-1)?.members).toEqual(['bob']);
+    expect(bobPresence.slice(seenBefore).map((p) => p.members)).toEqual([['bob']]);
   });
 
   it('a retried clientId is stored once and answered with the original seq', async () => {

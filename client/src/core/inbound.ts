@@ -39,7 +39,15 @@ const JoinOkSchema = z.object({
 });
 const SendOkSchema = z.object({ seq: z.number(), id: z.string(), ts: z.number(), duplicate: z.boolean().optional() });
 const HistoryOkSchema = z.object({ messages: z.array(Message) });
-const ReadOkSchema = z.object({ room: z.string(), epoch: z.string(), lastSeq: z.number(), messages: z.array(Message) });
+const ReadOkSchema = z.object({
+  room: z.string(),
+  epoch: z.string(),
+  lastSeq: z.number(),
+  messages: z.array(Message),
+  // Protocol 1.2; a 1.1 server omits them.
+  members: z.array(z.string()).default([]),
+  typing: z.array(z.string()).default([]),
+});
 const FailSchema = z.object({ ok: z.literal(false), error: ErrorBody });
 
 /** Parses a pushed event; null when it does not match (the caller drops it). */

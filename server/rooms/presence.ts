@@ -1,0 +1,80 @@
+import type { Identity } from './types.ts';
+
+interface Member {
+  name: string;
+  /** connection id → lease deadline (ms); Infinity for a live socket. */
+  connections: Map<string, number>;
+  /** Set when the last connection went with a grace period: removed at this time. */
+  goneAt: number | undefined;
+}
+
+/**
+ * Who is in a room, per user rather than per connection: two tabs are one
+ * member. A socket that drops is kept for a grace period so that a quick
+ * reconnect does not flap presence; an Ajax poller holds a lease that each
+ * poll renews. Pure: time is passed in, deadlines are read by the room's one
+ * timer.
+ */
+export class Presence {
+  private readonly members = new Map<string, Member>();
+
+  /** Adds or renews a connection. True when the visible member list changed. */
+  add(connId: string, who: Identity, now: number, leaseMs = Infinity): boolean {
+    let m = this.members.get(who.userId);
+    const isNew = m === undefined;
+    if (!m) {
+      m = { name: who.name, connections: new Map(), goneAt: undefined };
+      this.members.set(who.userId, m);
+    }
+    m.connections.set(connId, leaseMs === Infinity ? Infinity : now + leaseMs);
+    m.goneAt = undefined;
+    return isNew;
+  }
+
+  /**
+   * Removes a connection. With `graceMs` > 0 the member stays listed that long
+   * after their last connection goes. True when the visible list changed.
+   */
+  remove(connId: string, who: Identity, now: number, graceMs = 0): boolean {
+    const m = this.members.get(who.userId);
+    if (!m || !m.connections.delete(connId) || m.connections.size > 0) return false;
+    if (graceMs > 0) {
+      m.goneAt = now + graceMs;
+      return false;
+    }
+    this.members.delete(who.userId);
+    return true;
+  }
+
+  /** Drops expired leases and members whose grace ran out. True when the list changed. */
+  expire(now: number): boolean {
+    let changed = false;
+    for (const [userId, m] of this.members) {
+      for (const [conn, until] of m.connections) if (until <= now) m.connections.delete(conn);
+      if (m.connections.size > 0) continue;
+      if ((m.goneAt ?? now) <= now) {
+        this.members.delete(userId);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** The earliest time `expire` has work to do. */
+  nextDeadline(): number | undefined {
+    let next: number | undefined;
+    for (const m of this.members.values()) {
+      for (const until of m.connections.values()) if (until !== Infinity && (next === undefined || until < next)) next = until;
+      if (m.goneAt !== undefined && (next === undefined || m.goneAt < next)) next = m.goneAt;
+    }
+    return next;
+  }
+
+  get isEmpty(): boolean {
+    return this.members.size === 0;
+  }
+
+  names(): string[] {
+    return [...this.members.values()].map((m) => m.name).sort((a, b) => a.localeCompare(b));
+  }
+}
