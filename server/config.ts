@@ -13,10 +13,10 @@ const Env = z.object({
   SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters').optional(),
   SESSION_TTL_HOURS: positiveInt(24 * 30),
   SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
-  /** Sends one identity may make per second, across all its connections (and its burst). */
+  /** Sends per second (and burst), for each connection and for each identity across its connections. */
   SEND_RATE: positiveInt(20),
   SEND_BURST: positiveInt(40),
-  /** Joins one connection may make per second (and its burst). */
+  /** Joins per second (and burst), for each connection and for each identity across its connections. */
   JOIN_RATE: positiveInt(5),
   JOIN_BURST: positiveInt(20),
   /** Sessions one client address may create per minute. */

@@ -15,17 +15,28 @@ export class RateLimiter {
 
   /** Takes one token. Returns 0 when allowed, else the ms to wait before retrying. */
   take(key: string): number {
+    return this.takeAll([key]);
+  }
+
+  /**
+   * Takes one token from each key's bucket, or from none: a request refused by
+   * one bucket (say, the identity's) costs nothing from the others (the
+   * connection's). Returns 0 when allowed, else the longest wait.
+   */
+  takeAll(keys: readonly string[]): number {
     const t = this.now();
     this.sweep(t);
-    const b = this.buckets.get(key) ?? { tokens: this.burst, at: t };
-    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.rate);
-    b.at = t;
-    this.buckets.set(key, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - b.tokens) / this.rate) * 1000);
+    let wait = 0;
+    const buckets = keys.map((key) => {
+      const b = this.buckets.get(key) ?? { tokens: this.burst, at: t };
+      b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.rate);
+      b.at = t;
+      this.buckets.set(key, b);
+      if (b.tokens < 1) wait = Math.max(wait, Math.ceil(((1 - b.tokens) / this.rate) * 1000));
+      return b;
+    });
+    if (wait === 0) for (const b of buckets) b.tokens -= 1;
+    return wait;
   }
 
   forget(key: string): void {

@@ -24,8 +24,9 @@ export const MAX_ROOMS_PER_CONNECTION = 100;
 
 export interface EdgeDeps {
   rooms: RoomRegistry;
-  sendLimiter: RateLimiter; // keyed by identity: one user's tabs and bots share it
-  joinLimiter: RateLimiter; // keyed by connection
+  /** Per connection and per identity (one user's tabs and bots share the identity's bucket). */
+  sendLimiter: RateLimiter;
+  joinLimiter: RateLimiter;
 }
 
 /** A connection's view of the edge: who it is, and which rooms it is in. */
@@ -56,7 +57,7 @@ export class ChatEdge {
     if (!conn.joined.has(room) && conn.joined.size >= MAX_ROOMS_PER_CONNECTION) {
       return fail('forbidden', `a connection may be in at most ${MAX_ROOMS_PER_CONNECTION} rooms`);
     }
-    const wait = this.deps.joinLimiter.take(conn.sub.id);
+    const wait = this.deps.joinLimiter.takeAll(limitKeys(conn.sub.id, conn.sub.identity));
     if (wait > 0) return fail('rate_limited', 'joining too fast', wait);
     const ack = await this.ask<JoinOk>(room, (reply) => ({ kind: 'join', sub: conn.sub, since, epoch, reply }));
     if (ack.ok) conn.joined.add(room);
@@ -72,13 +73,14 @@ export class ChatEdge {
     return this.ask<object>(room, (reply) => ({ kind: 'leave', sub: conn.sub, reply }));
   }
 
-  async send(who: Identity, payload: unknown): Promise<Ack<SendOk>> {
+  /** `connId` is absent for REST sends, which are limited per identity only. */
+  async send(who: Identity, payload: unknown, connId?: string): Promise<Ack<SendOk>> {
     const req = parsePayload(SendRequest, payload);
     if (!req.ok) return req;
     const { room, text, clientId } = req.value;
     const denied = this.check(who, room);
     if (denied) return denied;
-    const wait = this.deps.sendLimiter.take(who.userId);
+    const wait = this.deps.sendLimiter.takeAll(limitKeys(connId, who));
     if (wait > 0) return fail('rate_limited', 'sending too fast', wait);
     return this.ask<SendOk>(room, (reply) => ({ kind: 'send', author: who, text, clientId, reply }));
   }
@@ -122,7 +124,8 @@ export class ChatEdge {
   async disconnected(conn: Connection): Promise<void> {
     const rooms = [...conn.joined];
     conn.joined.clear();
-    this.deps.joinLimiter.forget(conn.sub.id);
+    this.deps.joinLimiter.forget(`c:${conn.sub.id}`);
+    this.deps.sendLimiter.forget(`c:${conn.sub.id}`);
     await this.deps.rooms.leaveAll(conn.sub, rooms);
   }
 
@@ -133,4 +136,8 @@ export class ChatEdge {
   private ask<T>(room: string, build: (reply: Reply<T>) => RoomCommand): Promise<Ack<T>> {
     return new Promise((resolve) => this.deps.rooms.dispatch(room, build(resolve)));
   }
+}
+
+function limitKeys(connId: string | undefined, who: Identity): string[] {
+  return connId === undefined ? [`u:${who.userId}`] : [`c:${connId}`, `u:${who.userId}`];
 }

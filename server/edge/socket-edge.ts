@@ -41,7 +41,7 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
   const handlers: { [E in keyof ClientToServerEvents]: Handler } = {
     join: (conn, p) => edge.join(conn, p),
     leave: (conn, p) => edge.leave(conn, p),
-    send: (conn, p) => edge.send(conn.sub.identity, p),
+    send: (conn, p) => edge.send(conn.sub.identity, p, conn.sub.id),
     history: (conn, p) => edge.history(conn.sub.identity, p),
     typing: (conn, p) => edge.typing(conn, p),
   };

@@ -143,6 +143,27 @@ describe('socket.io edge', () => {
     same.disconnect();
   });
 
+  it('rate-limits sends per connection too', async () => {
+    const s = await server({ env: { SEND_RATE: '1', SEND_BURST: '2' } });
+    const a = await s.client('alice');
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push(code(await a.emitWithAck('send', { room: 'r', text: `${i}`, clientId: cid() })));
+    expect(codes).toEqual(['ok', 'ok', 'rate_limited']);
+  });
+
+  it('rate-limits joins per connection and per identity', async () => {
+    const s = await server({ env: { JOIN_RATE: '1', JOIN_BURST: '2' } });
+    const a = await s.client('alice');
+    const other = await s.client('bob');
+    const tab2 = connect(s.url, { auth: { token: a.session.token }, transports: ['websocket'], forceNew: true, reconnection: false }) as ChatSocket;
+    await new Promise((r) => tab2.once('connect', () => r(undefined)));
+    expect(code(await a.emitWithAck('join', { room: 'a' }))).toBe('ok');
+    expect(code(await tab2.emitWithAck('join', { room: 'b' }))).toBe('ok');
+    expect(code(await tab2.emitWithAck('join', { room: 'c' }))).toBe('rate_limited'); // alice's identity is spent
+    expect(code(await other.emitWithAck('join', { room: 'c' }))).toBe('ok'); // bob's is not
+    tab2.disconnect();
+  });
+
   it('rate-limits joins per connection', async () => {
     const s = await server({ env: { JOIN_RATE: '1', JOIN_BURST: '2' } });
     const a = await s.client('alice');
