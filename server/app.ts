@@ -35,13 +35,15 @@ export interface AppDeps {
   config: Config;
   store: Store;
   logger: Logger;
+  /** The clock sessions are checked against; tests move it forward. */
+  now?: () => number;
 }
 
 /**
  * Wires HTTP, socket.io, the edge and the rooms around an injected store, so
  * tests run the same server on a MemoryStore or a temporary SQLite file.
  */
-export function createApp({ config, store, logger }: AppDeps): App {
+export function createApp({ config, store, logger, now = Date.now }: AppDeps): App {
   const root = Fiber.root('server', (error, child) => logger.error({ err: error, fiber: child.name }, 'fiber failed'));
   let accepting = true;
 
@@ -91,7 +93,7 @@ export function createApp({ config, store, logger }: AppDeps): App {
     },
   );
 
-  const sessions = new Sessions(loadSecret(config.sessionSecret, config.dataDir), config.sessionTtlMs);
+  const sessions = new Sessions(loadSecret(config.sessionSecret, config.dataDir), config.sessionTtlMs, now);
   const metrics = createMetrics({ rooms: () => rooms.size, queued: () => rooms.queued() });
   const edge = new ChatEdge({
     rooms,

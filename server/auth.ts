@@ -44,7 +44,12 @@ export class Sessions {
       return undefined;
     }
     if (claims.exp <= this.now()) return undefined;
-    return { userId: claims.uid, name: claims.name };
+    return { userId: claims.uid, name: claims.name, expiresAt: claims.exp };
+  }
+
+  /** True once the token that proved `who` has expired. */
+  expired(who: Identity): boolean {
+    return who.expiresAt !== undefined && this.now() >= who.expiresAt;
   }
 
   private sign(body: string): string {

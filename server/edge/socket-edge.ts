@@ -61,6 +61,14 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
 
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as (res: Ack<object>) => void) : undefined;
+      // A connection outlives its token only until its next request. (Checked
+      // per event: a timer for a 30-day token would overflow setTimeout.)
+      if (sessions.expired(identity)) {
+        ack?.(fail('unauthorized', 'session expired, sign in again'));
+        socket.emit('bye', { reason: 'session_expired' });
+        socket.disconnect(true);
+        return;
+      }
       const handler = Object.hasOwn(handlers, event) ? handlers[event as keyof ClientToServerEvents] : undefined;
       if (!handler) {
         ack?.(fail('not_found', `unknown event "${event}"`));

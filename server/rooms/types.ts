@@ -4,6 +4,8 @@ import type { Ack, JoinOk, HistoryOk, ReadOk, SendOk, MessagesEvent, PresenceEve
 export interface Identity {
   userId: string;
   name: string;
+  /** When the session token proving this identity expires (ms since epoch). */
+  expiresAt?: number;
 }
 
 /** One connection's membership of a room (a socket, or an Ajax poller). */

@@ -202,6 +202,20 @@ describe('socket.io edge', () => {
     }
   });
 
+  it('ends a connection whose session expired at its next request', async () => {
+    let skewMs = 0;
+    const s = await server({ env: { SESSION_TTL_HOURS: '1' }, now: () => Date.now() + skewMs });
+    const a = await s.client('alice');
+    ok(await a.emitWithAck('join', { room: 'r' }));
+    const bye = collect(a, 'bye');
+    skewMs = 2 * 3_600_000; // the server's clock moves two hours on
+    const res = await a.emitWithAck('send', { room: 'r', text: 'too late', clientId: cid() });
+    expect(code(res)).toBe('unauthorized');
+    await expect.poll(() => bye.map((b) => b.reason)).toEqual(['session_expired']);
+    await expect.poll(() => a.connected).toBe(false);
+    expect(await s.store.readAfter('r', 0, 10)).toEqual([]);
+  });
+
   it('serves the same events over HTTP long-polling', async () => {
     const s = await server();
     const a = await s.client('alice', { transports: ['polling'] });

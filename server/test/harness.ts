@@ -29,7 +29,7 @@ export interface TestServer {
  * or a SQLite file in a temporary folder.
  */
 export async function startServer(
-  opts: { env?: Record<string, string>; store?: 'memory' | 'sqlite' | Store; dataDir?: string } = {},
+  opts: { env?: Record<string, string>; store?: 'memory' | 'sqlite' | Store; dataDir?: string; now?: () => number } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fiberchat-it-'));
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, ...opts.env });
@@ -39,7 +39,7 @@ export async function startServer(
       : opts.store === 'memory' || opts.store === undefined
         ? new MemoryStore()
         : opts.store;
-  const app = createApp({ config, store, logger: pino({ level: 'silent' }) });
+  const app = createApp({ config, store, logger: pino({ level: 'silent' }), now: opts.now });
   const port = await app.listen();
   const url = `http://127.0.0.1:${port}`;
   const sockets: ChatSocket[] = [];
