@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Cancelled, cancelledBy, isCancelled } from './wait-queue.ts';
 
 /**
@@ -50,6 +51,10 @@ export class Fiber<T = void> {
     this.name = name;
     this.parent = parent;
     this.onChildError = opts.onChildError;
+    // Each child (and each parked wait) adds one abort listener, removed when
+    // it ends: thousands are normal for a supervisor, so Node's leak warning
+    // at 11 does not apply. The fiber tests check that none are left behind.
+    setMaxListeners(0, this.controller.signal);
     if (parent) {
       parent.children.add(this as Fiber<unknown>);
       const onAbort = () => this.abort(parent.signal.reason);
