@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { Cancelled, Condition, Fiber, Mailbox, MailboxClosed, Mutex, sleep } from './index.ts';
 
@@ -182,6 +183,7 @@ describe('Fiber', () => {
   it('runs thousands of fibers without leaking children or abort listeners', async () => {
     const r = root();
     const parentSignal = r.signal;
+    const baseline = getEventListeners(parentSignal, 'abort').length;
     const count = 5000;
     const run = async () => {
       const fibers = Array.from({ length: count }, (_, i) =>
@@ -196,8 +198,10 @@ describe('Fiber', () => {
     await run();
     expect(r.childCount).toBe(0);
     // Every child unlinked its abort listener from the parent's signal.
+    expect(getEventListeners(parentSignal, 'abort')).toHaveLength(baseline);
     await run();
     expect(r.childCount).toBe(0);
+    expect(getEventListeners(parentSignal, 'abort')).toHaveLength(baseline);
     const gc = (globalThis as { gc?: () => void }).gc;
     if (gc) {
       gc();
