@@ -183,7 +183,9 @@ describe('Fiber', () => {
   it('runs thousands of fibers without leaking children or abort listeners', async () => {
     const r = root();
     const parentSignal = r.signal;
+    await tick(); // the root's own body is parked on its signal now
     const baseline = getEventListeners(parentSignal, 'abort').length;
+    expect(baseline).toBe(1);
     const count = 5000;
     const run = async () => {
       const fibers = Array.from({ length: count }, (_, i) =>
