@@ -20,6 +20,12 @@ if (params.has('name')) {
 if (!navigator.onLine) client.setNetworkAvailable(false);
 window.addEventListener('online', () => client.setNetworkAvailable(true));
 window.addEventListener('offline', () => client.setNetworkAvailable(false));
+// Another tab wrote localStorage (it may share this tab's outbox key after "Duplicate tab").
+window.addEventListener('storage', (e) => client.storageChanged(e.key));
+// Coming back to a tab that may have been frozen: check the connection before the user types.
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') client.checkConnection();
+});
 
 const root = document.getElementById('root');
 if (!root) throw new Error('missing #root');

@@ -13,7 +13,14 @@ interface Call {
 
 /** A fake server for the REST endpoints: one room with a log and an epoch. */
 function fakeServer() {
-  const state = { epoch: 'e1', messages: [] as Message[], down: false, unauthorized: false };
+  const state = {
+    epoch: 'e1',
+    messages: [] as Message[],
+    down: false,
+    unauthorized: false,
+    /** Answers a request instead of the fake server: a Response, or 'hang' to never answer (until aborted). */
+    override: null as ((method: string, path: string) => Response | 'hang' | null) | null,
+  };
   const calls: Call[] = [];
   const json = (status: number, body: unknown) =>
     new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -27,6 +34,13 @@ function fakeServer() {
       body: init?.body ? JSON.parse(String(init.body)) : null,
     });
     if (state.down) throw new TypeError('fetch failed');
+    const special = state.override?.(init?.method ?? 'GET', url.pathname);
+    if (special === 'hang') {
+      return new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+      });
+    }
+    if (special) return special;
     if (url.pathname === '/healthz') return json(200, { status: 'ok' });
     if (state.unauthorized) return json(401, { error: { code: 'unauthorized', message: 'no' } });
     const lastSeq = state.messages.length;
@@ -44,7 +58,7 @@ function fakeServer() {
     else page = state.messages.filter((m) => m.seq < Number(before)).slice(-limit);
     return json(200, { room: 'lobby', epoch: state.epoch, lastSeq, messages: page });
   }) as unknown as typeof fetch;
-  return { state, calls, fetchImpl };
+  return { state, calls, fetchImpl, json };
 }
 
 function setup() {
@@ -53,6 +67,7 @@ function setup() {
   const events: string[] = [];
   const closed: CloseInfo[] = [];
   const pushed: Message[][] = [];
+  const heard = { count: 0 };
   const listener: TransportListener = {
     opened: (k) => events.push(`opened:${k}`),
     kindChanged: () => events.push('kind'),
@@ -64,17 +79,27 @@ function setup() {
     presence: () => events.push('presence'),
     typing: () => events.push('typing'),
     bye: () => events.push('bye'),
+    heard: () => heard.count++,
+    roomReset: (room) => events.push(`reset:${room}`),
   };
   const transport = new AjaxTransport({
     url: '',
     token: 'tok',
     listener,
     fetch: server.fetchImpl,
-    pollIntervalMs: 1000,
+    timing: { activeMs: 1000, growth: 2, idleMaxMs: 8000, requestTimeoutMs: 5000, floorHoldMs: 60_000 },
+    now: () => clock.now,
     setTimer: clock.setTimeout,
     clearTimer: clock.clearTimeout,
   });
-  return { server, clock, events, closed, pushed, transport };
+  return { server, clock, events, closed, pushed, heard, transport };
+}
+
+/** Opens the transport and joins lobby. */
+async function joined(t: ReturnType<typeof setup>): Promise<void> {
+  t.transport.open();
+  await flush();
+  await t.transport.join({ room: 'lobby' });
 }
 
 describe('AjaxTransport', () => {
@@ -91,6 +116,7 @@ describe('AjaxTransport', () => {
     t.transport.open();
     await flush();
     expect(t.events).toEqual(['closed']);
+    expect(t.closed).toEqual([{ cause: 'refused' }]);
   });
 
   it('a first join reads the latest page', async () => {
@@ -151,12 +177,129 @@ describe('AjaxTransport', () => {
 
   it('a failed poll closes so the core reconnects', async () => {
     const t = setup();
-    t.transport.open();
-    await flush();
-    await t.transport.join({ room: 'lobby' });
+    await joined(t);
     t.server.state.down = true;
     t.clock.advance(1000);
     await flush();
     expect(t.events).toEqual(['opened:ajax', 'closed']);
+    expect(t.closed).toEqual([{ cause: 'lost' }]);
+  });
+
+  it('a send that cannot reach the server closes the transport before the caller hears, so it is not counted against the message', async () => {
+    const t = setup();
+    await joined(t);
+    t.server.state.down = true;
+    const res = await t.transport.send({ room: 'lobby', text: 'hi', clientId: 'abcdefgh' });
+    expect(t.closed).toEqual([{ cause: 'lost' }]);
+    expect(res).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+  });
+
+  it.each([
+    [502, null, { cause: 'lost' }],
+    [504, null, { cause: 'lost' }],
+    [503, { error: { code: 'unavailable', message: 'server is restarting', retryAfterMs: 1000 } }, { cause: 'server-closed', retryAfterMs: 1000 }],
+  ])('HTTP %i on a poll closes the transport as %j', async (status, body, info) => {
+    const t = setup();
+    await joined(t);
+    t.server.state.override = () => t.server.json(status, body);
+    t.clock.advance(1000);
+    await flush();
+    expect(t.closed).toEqual([info]);
+  });
+
+  it('a request left unanswered closes as unresponsive', async () => {
+    const t = setup();
+    await joined(t);
+    t.server.state.override = () => 'hang';
+    t.clock.advance(1000);
+    await flush();
+    expect(t.closed).toEqual([]);
+    t.clock.advance(5000);
+    await flush();
+    expect(t.closed).toEqual([{ cause: 'unresponsive' }]);
+  });
+
+  it('every answer counts as hearing from the server', async () => {
+    const t = setup();
+    await joined(t);
+    expect(t.heard.count).toBe(2);
+  });
+});
+
+describe('AjaxTransport adaptive interval', () => {
+  it('polls fast while messages flow and slows down, up to a cap, while the room is quiet', async () => {
+    const t = setup();
+    await joined(t);
+    const waits: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      waits.push(t.transport.pollIntervalMs);
+      t.clock.advance(t.transport.pollIntervalMs);
+      await flush();
+    }
+    expect(waits).toEqual([1000, 2000, 4000, 8000, 8000, 8000]);
+    t.server.state.messages.push(msg(1));
+    t.clock.advance(t.transport.pollIntervalMs);
+    await flush();
+    expect(t.pushed).toHaveLength(1);
+    expect(t.transport.pollIntervalMs).toBe(1000);
+    t.transport.close();
+  });
+
+  it('sending makes the conversation active and fetches at once', async () => {
+    const t = setup();
+    await joined(t);
+    for (let i = 0; i < 3; i++) {
+      t.clock.advance(t.transport.pollIntervalMs);
+      await flush();
+    }
+    expect(t.transport.pollIntervalMs).toBe(8000);
+    await t.transport.send({ room: 'lobby', text: 'hi', clientId: 'abcdefgh' });
+    await flush();
+    expect(t.pushed.map((b) => b.map((m) => m.text))).toEqual([['hi']]);
+    expect(t.transport.pollIntervalMs).toBe(1000);
+    t.transport.close();
+  });
+
+  it("never polls faster than the server's retry-after, for a while", async () => {
+    const t = setup();
+    await joined(t);
+    let limited = true;
+    t.server.state.override = (method) => {
+      if (method !== 'GET' || !limited) return null;
+      limited = false;
+      return new Response(JSON.stringify({ error: { code: 'rate_limited', message: 'slow down' } }), {
+        status: 429,
+        headers: { 'content-type': 'application/json', 'retry-after': '3' },
+      });
+    };
+    t.clock.advance(1000);
+    await flush();
+    expect(t.closed).toEqual([]);
+    expect(t.transport.pollIntervalMs).toBe(3000);
+    t.server.state.messages.push(msg(1));
+    t.clock.advance(2999);
+    await flush();
+    expect(t.pushed).toHaveLength(0);
+    t.clock.advance(1);
+    await flush();
+    expect(t.pushed).toHaveLength(1);
+    // Still held at the floor although messages flow.
+    expect(t.transport.pollIntervalMs).toBe(3000);
+    t.clock.advance(60_000);
+    expect(t.transport.pollIntervalMs).toBeLessThanOrEqual(8000);
+    t.transport.close();
+  });
+
+  it('a reset room log (new epoch) is handed back to the core to reload', async () => {
+    const t = setup();
+    await joined(t);
+    t.server.state.epoch = 'e2';
+    t.server.state.messages.push(msg(1));
+    t.clock.advance(1000);
+    await flush();
+    expect(t.events).toEqual(['opened:ajax', 'reset:lobby']);
+    expect(t.pushed).toEqual([]);
+    expect(t.closed).toEqual([]);
+    t.transport.close();
   });
 });

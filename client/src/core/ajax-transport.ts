@@ -1,8 +1,10 @@
 /**
  * Ajax polling as a Transport: short REST requests on a timer, for networks
- * where neither WebSocket nor long-polling survives (some proxies cut any
- * request held open). It trades latency for load, so the interval is
- * modest and each poll asks only for what follows the last seq seen.
+ * where neither WebSocket nor long-polling survives (some proxies cut or hold
+ * any request kept open). It trades latency for load, so the interval adapts:
+ * short while messages flow or the user sends, growing while the room is
+ * quiet, and never shorter than the server asked for with `retry-after`.
+ * Each poll asks only for what follows the last seq seen.
  *
  * Presence and typing travel only on live connections, so over Ajax the
  * member list stays empty and typing signals are not sent.
@@ -10,15 +12,36 @@
 import { z } from 'zod';
 import { ErrorBody, LIMITS, fail, type Ack, type Message, type ReadOk } from '../../../shared/protocol.ts';
 import { parseReadOk, parseSendOk } from './inbound.ts';
-import type { Transport, TransportListener } from './transport.ts';
+import type { CloseInfo, Transport, TransportListener } from './transport.ts';
+
+export interface AjaxTiming {
+  /** Poll interval while a conversation is active (a message arrived or was sent). */
+  activeMs: number;
+  /** The interval grows by this factor after each poll that brought nothing… */
+  growth: number;
+  /** …up to this, while the room is quiet. */
+  idleMaxMs: number;
+  /** A request unanswered this long means the path is dead. */
+  requestTimeoutMs: number;
+  /** How long a server's `retry-after` keeps raising the floor of the interval. */
+  floorHoldMs: number;
+}
+
+export const DEFAULT_AJAX_TIMING: AjaxTiming = {
+  activeMs: 1000,
+  growth: 1.5,
+  idleMaxMs: 8000,
+  requestTimeoutMs: 10_000,
+  floorHoldMs: 60_000,
+};
 
 export interface AjaxTransportOptions {
   url: string;
   token: string;
   listener: TransportListener;
-  /** Time between polls of each joined room. */
-  pollIntervalMs?: number;
+  timing?: Partial<AjaxTiming>;
   fetch?: typeof fetch;
+  now?: () => number;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
 }
@@ -28,27 +51,43 @@ const ErrorEnvelope = z.object({ error: ErrorBody });
 /** Largest page the REST reads may ask for. */
 const PAGE = LIMITS.historyMaxPage;
 
-type HttpResult = { ok: true; body: unknown } | { ok: false; status: number; error: Ack<never> & { ok: false } };
+type Failure = Ack<never> & { ok: false };
+type HttpResult = { ok: true; body: unknown } | { ok: false; status: number; error: Failure };
 
 export class AjaxTransport implements Transport {
   /** Next seq cursor per joined room. */
   private readonly cursors = new Map<string, { after: number; epoch: string }>();
   private readonly aborter = new AbortController();
+  private readonly timing: AjaxTiming;
   private timer: unknown = null;
   private finished = false;
   private polling = false;
+  private opened = false;
+  /** The current poll interval. */
+  private intervalMs: number;
+  /** The server's `retry-after`, honoured as a floor until `floorUntil`. */
+  private floorMs = 0;
+  private floorUntil = 0;
 
-  constructor(private readonly opts: AjaxTransportOptions) {}
+  constructor(private readonly opts: AjaxTransportOptions) {
+    this.timing = { ...DEFAULT_AJAX_TIMING, ...opts.timing };
+    this.intervalMs = this.timing.activeMs;
+  }
 
   private get fetchImpl(): typeof fetch {
     // Bound: the browser's fetch throws "Illegal invocation" when called as another object's method.
     return this.opts.fetch ?? globalThis.fetch.bind(globalThis);
   }
 
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
   open(): void {
     void this.fetchJson('GET', '/healthz').then((r) => {
       if (this.finished) return;
-      if (!r.ok) return this.finish({});
+      if (!r.ok) return this.finish({ cause: 'refused' });
+      this.opened = true;
       this.opts.listener.opened('ajax');
       this.schedule();
     });
@@ -60,9 +99,14 @@ export class AjaxTransport implements Transport {
     this.aborter.abort();
   }
 
+  /** The current wait between polls (for tests and the status details). */
+  get pollIntervalMs(): number {
+    return this.floorUntil > this.now() ? Math.max(this.intervalMs, this.floorMs) : this.intervalMs;
+  }
+
   join: Transport['join'] = async (req) => {
     const latest = () => this.read(req.room, `before=${Number.MAX_SAFE_INTEGER}&limit=${LIMITS.joinPage}`);
-    let page: ReadOk | Ack<never>;
+    let page: ReadOk | Failure;
     let recovered = false;
     let messages: Message[] = [];
     if (req.since !== undefined && req.epoch !== undefined) {
@@ -82,6 +126,7 @@ export class AjaxTransport implements Transport {
     if ('ok' in page) return page;
     if (!recovered) messages = page.messages;
     this.cursors.set(req.room, { after: page.lastSeq, epoch: page.epoch });
+    this.active();
     return { ok: true, room: req.room, epoch: page.epoch, lastSeq: page.lastSeq, messages, members: [], recovered };
   };
 
@@ -93,7 +138,8 @@ export class AjaxTransport implements Transport {
     if (!r.ok) return r.error;
     const ok = parseSendOk(r.body);
     if (!ok) return fail('unavailable', 'The server sent an unexpected answer.');
-    // Fetch the new message (and anything before it) now rather than at the next tick.
+    // The user is talking: poll fast, and fetch the new message (and anything before it) now.
+    this.active();
     this.pollSoon();
     return { ok: true, ...ok };
   };
@@ -113,12 +159,21 @@ export class AjaxTransport implements Transport {
     // Typing is ephemeral and only worth sending on a live connection.
   }
 
+  async ping(): Promise<boolean> {
+    return (await this.fetchJson('GET', '/healthz')).ok;
+  }
+
+  silenceLimitMs(): number {
+    // A poll is due at least every idleMaxMs (or the server's floor) and may take requestTimeoutMs.
+    return Math.max(this.timing.idleMaxMs, this.floorMs) + this.timing.requestTimeoutMs + 5000;
+  }
+
   /** Reads everything after `since`; null when the gap cannot be replayed (other epoch, or too far behind). */
   private async replay(
     room: string,
     since: number,
     epoch: string,
-  ): Promise<{ page: ReadOk; messages: Message[] } | Ack<never> | null> {
+  ): Promise<{ page: ReadOk; messages: Message[] } | Failure | null> {
     const messages: Message[] = [];
     let after = since;
     for (;;) {
@@ -132,21 +187,26 @@ export class AjaxTransport implements Transport {
     }
   }
 
-  private async read(room: string, query: string): Promise<ReadOk | (Ack<never> & { ok: false })> {
+  private async read(room: string, query: string): Promise<ReadOk | Failure> {
     const r = await this.fetchJson('GET', `/api/rooms/${encodeURIComponent(room)}/messages?${query}`);
     if (!r.ok) return r.error;
     return parseReadOk(r.body) ?? fail('unavailable', 'The server sent an unexpected answer.');
+  }
+
+  /** A conversation is going on: poll at the fast rate. */
+  private active(): void {
+    this.intervalMs = this.timing.activeMs;
   }
 
   private schedule(): void {
     this.stopTimer();
     if (this.finished) return;
     const set = this.opts.setTimer ?? ((fn: () => void, ms: number) => setTimeout(fn, ms));
-    this.timer = set(() => void this.poll(), this.opts.pollIntervalMs ?? 1500);
+    this.timer = set(() => void this.poll(), this.pollIntervalMs);
   }
 
   private pollSoon(): void {
-    if (!this.polling) void this.poll();
+    if (!this.polling && this.opened) void this.poll();
   }
 
   private stopTimer(): void {
@@ -161,68 +221,119 @@ export class AjaxTransport implements Transport {
     if (this.finished || this.polling) return;
     this.polling = true;
     this.stopTimer();
+    let got = false;
     try {
       for (const [room, cursor] of [...this.cursors]) {
         const page = await this.read(room, `after=${cursor.after}&limit=${PAGE}`);
         if (this.finished) return;
-        if ('ok' in page) {
-          // The server is gone or refuses us: let the core reconnect with backoff.
-          if (page.error.code === 'unavailable' || page.error.code === 'rate_limited') {
-            return this.finish(page.error.retryAfterMs === undefined ? {} : { retryAfterMs: page.error.retryAfterMs });
-          }
+        // Failures that end the transport were handled in fetchJson; a refusal for one room skips it.
+        if ('ok' in page) continue;
+        if (!this.cursors.has(room)) continue;
+        if (page.epoch !== cursor.epoch) {
+          // The room's log was reset: stop polling it until the core re-joins and reloads it.
+          this.cursors.delete(room);
+          this.opts.listener.roomReset(room);
           continue;
         }
-        // A new epoch means the log was reset: reconnecting makes the core re-join and reload.
-        if (page.epoch !== cursor.epoch) return this.finish({});
-        if (!this.cursors.has(room)) continue;
         const last = page.messages[page.messages.length - 1];
         if (last !== undefined) {
+          got = true;
           this.cursors.set(room, { after: last.seq, epoch: page.epoch });
           this.opts.listener.messages({ room, messages: page.messages });
         }
       }
     } finally {
       this.polling = false;
+      if (got) this.active();
+      else this.intervalMs = Math.min(this.timing.idleMaxMs, Math.round(this.intervalMs * this.timing.growth));
       this.schedule();
     }
   }
 
-  private finish(info: { unauthorized?: boolean; retryAfterMs?: number }): void {
+  private finish(info: CloseInfo): void {
     if (this.finished) return;
     this.close();
     this.opts.listener.closed(info);
   }
 
+  /**
+   * One request. A dead path (no answer, a network error, a gateway error
+   * from a proxy, the server restarting) ends the transport before the
+   * caller sees the failure, so the core reconnects and retries rather than
+   * counting it against a message. `retry-after` raises the poll floor.
+   */
   private async fetchJson(method: 'GET' | 'POST', path: string, body?: object): Promise<HttpResult> {
+    const unavailable = (cause: CloseInfo['cause'], retryAfterMs?: number): HttpResult => {
+      this.finish({ cause: this.opened ? cause : 'refused', ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+      return { ok: false, status: 0, error: fail('unavailable', 'Could not reach the server.') };
+    };
+    if (this.finished) return { ok: false, status: 0, error: fail('unavailable', 'Not connected.') };
+    const request = new AbortController();
+    const onAbort = () => request.abort();
+    this.aborter.signal.addEventListener('abort', onAbort);
+    let timedOut = false;
+    const set = this.opts.setTimer ?? ((fn: () => void, ms: number) => setTimeout(fn, ms));
+    const clear = this.opts.clearTimer ?? ((h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>));
+    const timer = set(() => {
+      timedOut = true;
+      request.abort();
+    }, this.timing.requestTimeoutMs);
     let res: Response;
+    let data: unknown = null;
     try {
       res = await this.fetchImpl(`${this.opts.url}${path}`, {
         method,
-        signal: this.aborter.signal,
+        signal: request.signal,
         headers: {
           authorization: `Bearer ${this.opts.token}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
+      try {
+        data = await res.json();
+      } catch {
+        // Empty or non-JSON body; judged by status below.
+      }
     } catch {
-      return { ok: false, status: 0, error: fail('unavailable', 'Could not reach the server.') };
+      if (this.finished) return { ok: false, status: 0, error: fail('unavailable', 'Not connected.') };
+      return unavailable(timedOut ? 'unresponsive' : 'lost');
+    } finally {
+      clear(timer);
+      this.aborter.signal.removeEventListener('abort', onAbort);
     }
-    let data: unknown = null;
-    try {
-      data = await res.json();
-    } catch {
-      // Empty or non-JSON body; judged by status below.
+    if (this.finished) return { ok: false, status: 0, error: fail('unavailable', 'Not connected.') };
+    if (res.ok) {
+      this.opts.listener.heard();
+      return { ok: true, body: data };
     }
-    if (res.ok) return { ok: true, body: data };
     if (res.status === 401) {
       this.finish({ unauthorized: true });
       return { ok: false, status: 401, error: fail('unauthorized', 'Your session has expired.') };
     }
     const env = ErrorEnvelope.safeParse(data);
-    const error = env.success
-      ? ({ ok: false, error: env.data.error } as const)
+    const retryAfterMs = env.success && env.data.error.retryAfterMs !== undefined
+      ? env.data.error.retryAfterMs
+      : retryAfterHeader(res.headers.get('retry-after'));
+    if (res.status === 502 || res.status === 503 || res.status === 504) {
+      // Our server answers 503 while restarting; a proxy answers 502/504 while it is down.
+      return unavailable(env.success ? 'server-closed' : 'lost', retryAfterMs);
+    }
+    this.opts.listener.heard();
+    if (retryAfterMs !== undefined) {
+      this.floorMs = retryAfterMs;
+      this.floorUntil = this.now() + this.timing.floorHoldMs;
+    }
+    const error: Failure = env.success
+      ? { ok: false, error: { ...env.data.error, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) } }
       : fail(res.status >= 500 ? 'unavailable' : 'bad_request', `The server answered HTTP ${res.status}.`);
     return { ok: false, status: res.status, error };
   }
+}
+
+/** `retry-after` in seconds (the HTTP-date form is not used by our server), as ms. */
+function retryAfterHeader(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const s = Number(value);
+  return Number.isFinite(s) && s >= 0 ? Math.round(s * 1000) : undefined;
 }

@@ -3,6 +3,7 @@ import type { JoinOk } from '../../../shared/protocol.ts';
 import { ChatClient } from './chat-client.ts';
 import { saveSession } from './session.ts';
 import { STORAGE_KEYS, memoryStorage, type KeyValueStorage } from './storage.ts';
+import type { TransportPreference } from './transport.ts';
 import { FakeTransports, ManualClock, fakeSessionApi, flush, msg, type FakeTransport } from './testing-fakes.ts';
 
 const ME = { token: 'tok', name: 'alice', userId: 'u-alice', expiresAt: Number.MAX_SAFE_INTEGER };
@@ -19,7 +20,12 @@ afterEach(() => {
   for (const c of clients.splice(0)) c.stop();
 });
 
-function rig(opts: { storage?: KeyValueStorage; signedIn?: boolean } = {}): Rig {
+/**
+ * A client on fake transports and a manual clock. Forced to WebSocket unless
+ * told otherwise, so tests of rooms and the outbox need not walk the
+ * automatic ladder (its own tests below do).
+ */
+function rig(opts: { storage?: KeyValueStorage; tabStorage?: KeyValueStorage; signedIn?: boolean; preference?: TransportPreference } = {}): Rig {
   const storage = opts.storage ?? memoryStorage();
   if (opts.signedIn !== false && !opts.storage) saveSession(storage, ME);
   const transports = new FakeTransports();
@@ -27,6 +33,8 @@ function rig(opts: { storage?: KeyValueStorage; signedIn?: boolean } = {}): Rig 
   let ids = 0;
   const client = new ChatClient({
     storage,
+    tabStorage: opts.tabStorage ?? memoryStorage(),
+    preference: opts.preference ?? 'websocket',
     sessionApi: fakeSessionApi(),
     transportFactory: transports.factory,
     timers: clock,

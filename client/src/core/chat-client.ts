@@ -6,23 +6,52 @@
  * second connection.
  */
 import { newClientId } from './client-id.ts';
-import { transition, type ConnectionEffect, type ConnectionEvent } from './connection-machine.ts';
+import {
+  DEFAULT_TIMING,
+  connectionView,
+  initialMachine,
+  transition,
+  type ConnectionEffect,
+  type ConnectionEvent,
+  type ConnectionState,
+  type MachineState,
+  type Timing,
+} from './connection-machine.ts';
 import { ChatStore, type ChatSnapshot } from './chat-store.ts';
 import type { Live } from './link.ts';
 import { OutboxSender, type SendResult } from './outbox-sender.ts';
+import { OutboxStorage } from './outbox-storage.ts';
 import { RoomSync } from './room-sync.ts';
 import { clearSession, lastName, loadSession, saveSession, type SessionApi } from './session.ts';
-import type { KeyValueStorage } from './storage.ts';
+import { memoryStorage, type KeyValueStorage } from './storage.ts';
 import { Timers, type TimerApi } from './timers.ts';
-import type { Transport, TransportFactory, TransportListener } from './transport.ts';
+import { loadChoice, saveChoice, type TransportInfo } from './transport-choice.ts';
+import {
+  forcedKind,
+  type Transport,
+  type TransportFactory,
+  type TransportListener,
+  type TransportPreference,
+} from './transport.ts';
 
 export type { ChatSnapshot } from './chat-store.ts';
 export type { SendResult } from './outbox-sender.ts';
 
+/** The wall-clock watch ticks this often while online. */
+export const CLOCK_TICK_MS = 2000;
+/** A tick this much later than due means the machine slept or the tab was frozen. */
+export const CLOCK_JUMP_MS = 8000;
+
 export interface ChatClientDeps {
+  /** Shared by the browser's tabs (localStorage): session and outboxes. */
   storage: KeyValueStorage;
+  /** This tab only (sessionStorage): its outbox id and the transport choice. Defaults to memory. */
+  tabStorage?: KeyValueStorage;
   sessionApi: SessionApi;
   transportFactory: TransportFactory;
+  /** `?transport=`; default automatic. */
+  preference?: TransportPreference;
+  timing?: Timing;
   now?: () => number;
   random?: () => number;
   newClientId?: () => string;
@@ -34,24 +63,40 @@ export class ChatClient {
   private readonly timers: Timers;
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly timing: Timing;
+  private readonly tabStorage: KeyValueStorage;
   private readonly outbox: OutboxSender;
   private readonly rooms: RoomSync;
 
+  private machine: MachineState;
   private transport: Transport | null = null;
+  /** A second transport trying a better rung in the background. */
+  private probe: Transport | null = null;
   private readonly queue: ConnectionEvent[] = [];
   private dispatching = false;
+  /** When the server was last heard on the main transport. */
+  private lastHeard = 0;
+  /** When the wall-clock watch last ticked. */
+  private lastTick = 0;
 
   constructor(private readonly deps: ChatClientDeps) {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
+    this.timing = deps.timing ?? DEFAULT_TIMING;
     this.timers = new Timers(deps.timers);
+    this.tabStorage = deps.tabStorage ?? memoryStorage();
+    const forced = forcedKind(deps.preference ?? 'auto');
+    const remembered = forced ? null : loadChoice(this.tabStorage);
+    this.machine = initialMachine(forced, remembered);
+    this.store.set({ transport: this.infoOf(this.machine, remembered !== null) });
     const link = () => this.live();
     const common = { store: this.store, link, timers: this.timers, now: this.now };
+    const ids = deps.newClientId ?? newClientId;
     this.outbox = new OutboxSender({
       ...common,
-      storage: deps.storage,
+      storage: new OutboxStorage(deps.storage, this.tabStorage),
       random: this.random,
-      newClientId: deps.newClientId ?? newClientId,
+      newClientId: ids,
     });
     this.rooms = new RoomSync({ ...common, outbox: this.outbox });
   }
@@ -59,10 +104,19 @@ export class ChatClient {
   subscribe = (listener: () => void): (() => void) => this.store.subscribe(listener);
   getSnapshot = (): ChatSnapshot => this.store.getSnapshot();
 
-  /** The transport and session, only while online. */
+  /**
+   * The transport and session, only while online. Everything that talks to
+   * the server asks here first, so a connection silent for longer than its
+   * transport allows (the machine slept, the tab was frozen) is noticed
+   * before a message goes into it: it is dropped and reconnected instead.
+   */
   private live(): Live | null {
-    const { session, connection } = this.store.getSnapshot();
-    if (!this.transport || !session || connection.status !== 'online') return null;
+    const { session } = this.store.getSnapshot();
+    if (!this.transport || !session || this.machine.phase.name !== 'online') return null;
+    if (this.now() - this.lastHeard > this.transport.silenceLimitMs()) {
+      this.dispatch({ type: 'stale' });
+      return null;
+    }
     return { transport: this.transport, session };
   }
 
@@ -117,6 +171,16 @@ export class ChatClient {
     this.dispatch({ type: 'retry-now' });
   }
 
+  /** The page became visible again or got focus: a good moment to check a connection that may have slept. */
+  checkConnection(): void {
+    this.clockTick();
+  }
+
+  /** localStorage changed in another tab (the `storage` event). */
+  storageChanged(key: string | null): void {
+    this.outbox.storageChanged(key);
+  }
+
   // ----- rooms and messages ------------------------------------------------
 
   openRoom(name: string): void {
@@ -153,44 +217,107 @@ export class ChatClient {
     if (this.dispatching) return;
     this.dispatching = true;
     try {
-      for (let ev = this.queue.shift(); ev !== undefined; ev = this.queue.shift()) {
-        const before = this.store.getSnapshot().connection;
-        const { state, effects } = transition(before, ev, { random: this.random });
-        if (state !== before) this.store.set({ connection: state });
-        for (const effect of effects) this.run(effect);
-        if (before.status !== 'online' && state.status === 'online') {
-          this.rooms.connected();
-          this.outbox.connected();
-        }
-        if (before.status === 'online' && state.status !== 'online') this.rooms.disconnected();
-      }
+      for (let ev = this.queue.shift(); ev !== undefined; ev = this.queue.shift()) this.step(ev);
     } finally {
       this.dispatching = false;
     }
   }
 
+  private step(event: ConnectionEvent): void {
+    const before = this.machine;
+    const mainBefore = this.transport;
+    const { state, effects } = transition(before, event, { now: this.now(), random: this.random, timing: this.timing });
+    if (state === before) return;
+    this.machine = state;
+    for (const effect of effects) this.run(effect);
+    if (state.deadline !== before.deadline) {
+      if (state.deadline === null) this.timers.clear('connection');
+      else this.timers.set('connection', Math.max(0, state.deadline - this.now()), () => this.dispatch({ type: 'deadline' }));
+    }
+    this.publish(state);
+
+    const wasOnline = before.phase.name === 'online';
+    const isOnline = state.phase.name === 'online';
+    if (wasOnline && (!isOnline || this.transport !== mainBefore)) this.rooms.disconnected();
+    if (isOnline && (!wasOnline || this.transport !== mainBefore)) {
+      this.lastHeard = this.now();
+      this.startClock();
+      this.rooms.connected();
+      this.outbox.connected();
+    }
+    if (!isOnline) this.timers.clear('clock');
+  }
+
+  /** Updates the snapshot's connection view and transport details, keeping unchanged objects. */
+  private publish(state: MachineState): void {
+    const snap = this.store.getSnapshot();
+    const connection = connectionView(state);
+    const transport = this.infoOf(state, snap.transport.remembered);
+    const patch: { connection?: ConnectionState; transport?: TransportInfo } = {};
+    if (JSON.stringify(connection) !== JSON.stringify(snap.connection)) patch.connection = connection;
+    if (JSON.stringify(transport) !== JSON.stringify(snap.transport)) patch.transport = transport;
+    if (patch.connection || patch.transport) this.store.set(patch);
+  }
+
+  private infoOf(state: MachineState, remembered: boolean): TransportInfo {
+    return { forced: state.forced, skipped: state.skipped, remembered, probing: state.probe?.via ?? null };
+  }
+
   private run(effect: ConnectionEffect): void {
     switch (effect.type) {
-      case 'open-transport': {
+      case 'open': {
         this.closeTransport();
-        const session = this.store.getSnapshot().session;
-        if (!session) return;
-        const transport: Transport = this.deps.transportFactory(session.token, this.listenerFor(() => transport));
-        this.transport = transport;
-        transport.open();
+        const t = this.makeTransport(effect.kind);
+        this.transport = t;
+        t?.open();
         return;
       }
-      case 'close-transport':
+      case 'close':
         return this.closeTransport();
-      case 'schedule-retry':
-        return this.timers.set('reconnect', effect.delayMs, () => this.dispatch({ type: 'retry-due' }));
-      case 'cancel-retry':
-        return this.timers.clear('reconnect');
+      case 'ping':
+        return this.ping(this.transport, (ok) => ({ type: 'ping-result', ok }));
+      case 'probe-open': {
+        this.closeProbe();
+        const t = this.makeTransport(effect.kind);
+        this.probe = t;
+        t?.open();
+        return;
+      }
+      case 'probe-ping':
+        return this.ping(this.probe, (ok) => ({ type: 'probe-ping-result', ok }));
+      case 'probe-close':
+        return this.closeProbe();
+      case 'promote-probe': {
+        const old = this.transport;
+        this.transport = this.probe;
+        this.probe = null;
+        old?.close();
+        return;
+      }
+      case 'remember':
+        return saveChoice(this.tabStorage, { home: effect.home, skipped: effect.skipped });
       case 'drop-session':
         clearSession(this.deps.storage);
         this.store.set({ session: null, login: { pending: false, error: 'Your session has expired. Please join again.' } });
         return;
     }
+  }
+
+  private makeTransport(kind: Parameters<TransportFactory>[0]): Transport | null {
+    const session = this.store.getSnapshot().session;
+    if (!session) return null;
+    const transport: Transport = this.deps.transportFactory(kind, session.token, this.listenerFor(() => transport));
+    return transport;
+  }
+
+  /** One round trip on `t`; the answer counts only while `t` still has the same role. */
+  private ping(t: Transport | null, result: (ok: boolean) => ConnectionEvent): void {
+    if (!t) return;
+    const role = t === this.transport ? 'main' : 'probe';
+    const room = this.store.getSnapshot().activeRoom ?? 'lobby';
+    void t.ping(room).then((ok) => {
+      if ((role === 'main' ? this.transport : this.probe) === t) this.dispatch(result(ok));
+    });
   }
 
   private closeTransport(): void {
@@ -199,22 +326,68 @@ export class ChatClient {
     t?.close();
   }
 
-  /** Callbacks from one transport; ignored once it is no longer the current one. */
+  private closeProbe(): void {
+    const t = this.probe;
+    this.probe = null;
+    t?.close();
+  }
+
+  // ----- wall-clock liveness -----------------------------------------------
+
+  private startClock(): void {
+    this.lastTick = this.now();
+    this.timers.set('clock', CLOCK_TICK_MS, () => this.clockTick());
+  }
+
+  /**
+   * Timers stop while the machine sleeps and crawl in a frozen tab, but the
+   * wall clock keeps going. A tick far later than due means the connection
+   * may have died unnoticed: drop it if it has been silent too long, else
+   * check it with a round trip.
+   */
+  private clockTick(): void {
+    if (this.machine.phase.name !== 'online' || !this.transport) return;
+    const now = this.now();
+    const late = now - this.lastTick - CLOCK_TICK_MS;
+    this.lastTick = now;
+    this.timers.set('clock', CLOCK_TICK_MS, () => this.clockTick());
+    if (now - this.lastHeard > this.transport.silenceLimitMs()) this.dispatch({ type: 'stale' });
+    else if (late > CLOCK_JUMP_MS) this.dispatch({ type: 'woke' });
+  }
+
+  /** Callbacks from one transport, routed by its role now: main, probe, or retired (ignored). */
   private listenerFor(self: () => Transport): TransportListener {
-    const current = () => this.transport !== null && this.transport === self();
+    const role = (): 'main' | 'probe' | null => {
+      const t = self();
+      if (this.transport === t) return 'main';
+      if (this.probe === t) return 'probe';
+      return null;
+    };
+    const main = () => role() === 'main';
     return {
-      opened: (kind) => current() && this.dispatch({ type: 'opened', transport: kind }),
-      kindChanged: (kind) => current() && this.dispatch({ type: 'transport-changed', transport: kind }),
-      closed: (info) => {
-        if (!current()) return;
-        this.dispatch(info.unauthorized ? { type: 'unauthorized' } : { type: 'closed', retryAfterMs: info.retryAfterMs });
+      opened: (kind) => {
+        const r = role();
+        if (r === 'main') this.dispatch({ type: 'opened', kind });
+        else if (r === 'probe') this.dispatch({ type: 'probe-opened' });
       },
-      messages: (ev) => current() && this.rooms.receiveMessages(ev.room, ev.messages),
-      presence: (ev) => current() && this.rooms.receivePresence(ev.room, ev.members),
-      typing: (ev) => current() && this.rooms.receiveTyping(ev.room, ev.typing),
+      kindChanged: (kind) => main() && this.dispatch({ type: 'upgraded', kind }),
+      closed: (info) => {
+        const r = role();
+        if (r === 'probe') return this.dispatch({ type: 'probe-closed' });
+        if (r !== 'main') return;
+        if (info.unauthorized) return this.dispatch({ type: 'unauthorized' });
+        this.dispatch({ type: 'closed', cause: info.cause ?? 'lost', retryAfterMs: info.retryAfterMs });
+      },
+      messages: (ev) => main() && this.rooms.receiveMessages(ev.room, ev.messages),
+      presence: (ev) => main() && this.rooms.receivePresence(ev.room, ev.members),
+      typing: (ev) => main() && this.rooms.receiveTyping(ev.room, ev.typing),
       bye: () => {
         // The server closes next; the transport reports that with the requested pause.
       },
+      heard: () => {
+        if (main()) this.lastHeard = this.now();
+      },
+      roomReset: (room) => main() && this.rooms.reload(room),
     };
   }
 }

@@ -7,6 +7,7 @@ import type { ConnectionState } from './connection-machine.ts';
 import type { OutboxEntry } from './outbox.ts';
 import type { RoomState } from './room-log.ts';
 import type { Session } from './session.ts';
+import type { TransportInfo } from './transport-choice.ts';
 
 export interface ChatSnapshot {
   session: Session | null;
@@ -14,6 +15,8 @@ export interface ChatSnapshot {
   suggestedName: string;
   login: { pending: boolean; error: string | null };
   connection: ConnectionState;
+  /** Which transport the connection may use and why it is not the best one. */
+  transport: TransportInfo;
   activeRoom: string | null;
   rooms: Readonly<Record<string, RoomState>>;
   /** Messages typed but not yet acked, oldest first. */
@@ -25,6 +28,7 @@ export const INITIAL_SNAPSHOT: ChatSnapshot = {
   suggestedName: '',
   login: { pending: false, error: null },
   connection: { status: 'idle' },
+  transport: { forced: null, skipped: [], remembered: false, probing: null },
   activeRoom: null,
   rooms: {},
   outbox: [],

@@ -10,17 +10,15 @@ import {
   ackedMessage,
   newEntry,
   nextToSend,
-  parseOutbox,
   recordFailure,
   removeEntry,
   resetWaits,
   retryEntry,
-  serializeOutbox,
   settleFromLog,
   type OutboxEntry,
 } from './outbox.ts';
+import type { OutboxStorage } from './outbox-storage.ts';
 import { applyLive } from './room-log.ts';
-import { STORAGE_KEYS, type KeyValueStorage } from './storage.ts';
 import type { Timers } from './timers.ts';
 
 export type SendResult = { ok: true; clientId: string } | { ok: false; message: string };
@@ -28,7 +26,7 @@ export type SendResult = { ok: true; clientId: string } | { ok: false; message: 
 export interface OutboxSenderDeps {
   store: ChatStore;
   link: Link;
-  storage: KeyValueStorage;
+  storage: OutboxStorage;
   timers: Timers;
   now: () => number;
   random: () => number;
@@ -41,9 +39,14 @@ export class OutboxSender {
 
   constructor(private readonly deps: OutboxSenderDeps) {}
 
-  /** Restores what a previous page left unsent. */
+  /** Restores what previous pages (this tab's or others') left unsent. */
   load(): void {
-    this.deps.store.set({ outbox: parseOutbox(this.deps.storage.getItem(STORAGE_KEYS.outbox)) });
+    this.deps.store.set({ outbox: this.deps.storage.load() });
+  }
+
+  /** Another tab wrote storage: see OutboxStorage.foreignWrite. */
+  storageChanged(key: string | null): void {
+    this.deps.storage.foreignWrite(key, this.outbox);
   }
 
   private get outbox(): readonly OutboxEntry[] {
@@ -51,8 +54,11 @@ export class OutboxSender {
   }
 
   private setOutbox(next: readonly OutboxEntry[]): void {
-    if (next === this.outbox) return;
-    this.deps.storage.setItem(STORAGE_KEYS.outbox, serializeOutbox(next));
+    const prev = this.outbox;
+    if (next === prev) return;
+    this.deps.storage.save(next);
+    const kept = new Set(next.map((e) => e.clientId));
+    this.deps.storage.forget(new Set(prev.filter((e) => !kept.has(e.clientId)).map((e) => e.clientId)));
     this.deps.store.set({ outbox: next });
   }
 

@@ -56,6 +56,14 @@ export class RoomSync {
     if (active !== null) void this.join(active);
   }
 
+  /**
+   * The server's log for `name` was reset (new epoch): join again; the answer
+   * says `recovered: false` and the room reloads its recent history.
+   */
+  reload(name: string): void {
+    if (this.deps.store.getSnapshot().activeRoom === name) void this.join(name);
+  }
+
   /** The connection is gone: rooms need a new join; typing indicators are stale. */
   disconnected(): void {
     const { store, timers } = this.deps;

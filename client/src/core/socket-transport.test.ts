@@ -51,9 +51,12 @@ class FakeSocket {
     if (ev === 'connect') this.connected = true;
     for (const fn of this.handlers.get(ev) ?? []) fn(...args);
   }
+  fireEngine(ev: string, ...args: unknown[]): void {
+    for (const fn of this.engineHandlers.get(ev) ?? []) fn(...args);
+  }
   upgrade(name: string): void {
     this.io.engine.transport.name = name;
-    for (const fn of this.engineHandlers.get('upgrade') ?? []) fn();
+    this.fireEngine('upgrade');
   }
 }
 
@@ -80,78 +83,78 @@ function recorder(): Recorded {
       presence: (ev) => events.push(`presence:${ev.members.join(',')}`),
       typing: (ev) => events.push(`typing:${ev.typing.join(',')}`),
       bye: (ev) => events.push(`bye:${ev.reason}`),
+      heard: () => events.push('heard'),
+      roomReset: (room) => events.push(`reset:${room}`),
     },
   };
 }
 
-function setup(mode: 'auto' | 'websocket' | 'polling', extra: { pollingFirst?: boolean; onFallback?: () => void } = {}) {
+function setup(kind: 'websocket' | 'long-polling', upgrade = false) {
   const sockets: FakeSocket[] = [];
   const connect = ((_url: string, opts: Record<string, unknown>) => {
     const s = new FakeSocket(opts);
+    if (kind === 'long-polling') s.io.engine.transport.name = 'polling';
     sockets.push(s);
     return s;
   }) as unknown as typeof io;
   const rec = recorder();
-  const transport = new SocketTransport({ url: '', token: 'tok', mode, listener: rec.listener, connect, ...extra });
+  const transport = new SocketTransport({ url: '', token: 'tok', kind, upgrade, listener: rec.listener, connect });
   transport.open();
   const last = () => sockets[sockets.length - 1] as FakeSocket;
   return { transport, sockets, rec, last };
 }
 
 describe('SocketTransport connecting', () => {
-  it.each<{ mode: 'auto' | 'websocket' | 'polling'; transports: string[]; upgrade: boolean; timeout: number }>([
-    { mode: 'auto', transports: ['websocket'], upgrade: true, timeout: 3000 },
-    { mode: 'websocket', transports: ['websocket'], upgrade: false, timeout: 10_000 },
-    { mode: 'polling', transports: ['polling'], upgrade: false, timeout: 10_000 },
-  ])('$mode starts with $transports', ({ mode, transports, upgrade, timeout }) => {
-    const { last } = setup(mode);
-    expect(last().opts).toMatchObject({ transports, upgrade, timeout, auth: { token: 'tok' }, reconnection: false });
+  it.each<{ kind: 'websocket' | 'long-polling'; upgrade: boolean; transports: string[]; upgrades: boolean }>([
+    { kind: 'websocket', upgrade: false, transports: ['websocket'], upgrades: false },
+    { kind: 'long-polling', upgrade: false, transports: ['polling'], upgrades: false },
+    { kind: 'long-polling', upgrade: true, transports: ['polling', 'websocket'], upgrades: true },
+  ])('$kind (upgrade $upgrade) uses socket.io transports $transports', ({ kind, upgrade, transports, upgrades }) => {
+    const { last, sockets } = setup(kind, upgrade);
+    expect(sockets).toHaveLength(1);
+    expect(last().opts).toMatchObject({ transports, upgrade: upgrades, auth: { token: 'tok' }, reconnection: false, forceNew: true });
   });
 
-  it('auto falls back to long-polling (upgradable) when WebSocket cannot connect in time', () => {
-    const { sockets, last, rec } = setup('auto');
-    sockets[0]?.fire('connect_error', new Error('timeout'));
-    expect(sockets).toHaveLength(2);
-    expect(sockets[0]?.disconnected).toBe(true);
-    expect(last().opts).toMatchObject({ transports: ['polling', 'websocket'], upgrade: true });
-    last().io.engine.transport.name = 'polling';
+  it('reports the live carrier, and a socket.io upgrade as a change of carrier', () => {
+    const { last, rec } = setup('long-polling', true);
     last().fire('connect');
-    expect(rec.events).toEqual(['opened:long-polling']);
     last().upgrade('websocket');
     expect(rec.events).toEqual(['opened:long-polling', 'kind:websocket']);
   });
 
-  it('reports the fallback, and can start on long-polling next time', () => {
-    let fellBack = 0;
-    const first = setup('auto', { onFallback: () => fellBack++ });
-    first.sockets[0]?.fire('connect_error', new Error('timeout'));
-    expect(fellBack).toBe(1);
-    const next = setup('auto', { pollingFirst: true });
-    expect(next.last().opts).toMatchObject({ transports: ['polling', 'websocket'], upgrade: true });
-  });
-
-  it('reports a failure once no fallback is left', () => {
-    const { sockets, rec } = setup('auto');
-    sockets[0]?.fire('connect_error', new Error('timeout'));
-    sockets[1]?.fire('connect_error', new Error('xhr poll error'));
-    expect(rec.events).toEqual(['closed']);
-    expect(rec.closed).toEqual([{}]);
-  });
-
-  it('an unauthorized handshake ends at once, without fallback', () => {
-    const { sockets, rec } = setup('auto');
-    sockets[0]?.fire('connect_error', new Error('unauthorized'));
+  it.each([
+    ['timeout', 'timeout'],
+    ['websocket error', 'refused'],
+    ['xhr poll error', 'refused'],
+  ])('a connect error "%s" closes as %s, once, without trying anything else', (message, cause) => {
+    const { sockets, rec } = setup('websocket');
+    sockets[0]?.fire('connect_error', new Error(message));
+    sockets[0]?.fire('connect_error', new Error(message));
     expect(sockets).toHaveLength(1);
+    expect(sockets[0]?.disconnected).toBe(true);
+    expect(rec.closed).toEqual([{ cause }]);
+  });
+
+  it('an unauthorized handshake is reported as such', () => {
+    const { sockets, rec } = setup('websocket');
+    sockets[0]?.fire('connect_error', new Error('unauthorized'));
     expect(rec.closed).toEqual([{ unauthorized: true }]);
   });
 
-  it('a drop after bye carries the requested pause', () => {
+  it('a drop of a live connection is "lost"', () => {
+    const { last, rec } = setup('long-polling');
+    last().fire('connect');
+    last().fire('disconnect', 'transport error');
+    expect(rec.closed).toEqual([{ cause: 'lost' }]);
+  });
+
+  it('a drop after bye is the server closing on purpose, with the requested pause', () => {
     const { last, rec } = setup('websocket');
     last().fire('connect');
     last().fire('bye', { reason: 'server_shutdown', retryAfterMs: 500 });
-    last().fire('disconnect', 'io server disconnect');
+    last().fire('disconnect', 'transport close');
     expect(rec.events).toEqual(['opened:websocket', 'bye:server_shutdown', 'closed']);
-    expect(rec.closed).toEqual([{ retryAfterMs: 500 }]);
+    expect(rec.closed).toEqual([{ cause: 'server-closed', retryAfterMs: 500 }]);
   });
 
   it('close() is silent and final', () => {
@@ -161,6 +164,57 @@ describe('SocketTransport connecting', () => {
     expect(last().disconnected).toBe(true);
     last().fire('disconnect', 'io client disconnect');
     expect(rec.events).toEqual(['opened:websocket']);
+  });
+});
+
+describe('SocketTransport liveness', () => {
+  it('any engine packet counts as hearing from the server', () => {
+    const { last, rec } = setup('websocket');
+    last().fire('connect');
+    last().fireEngine('heartbeat');
+    expect(rec.events).toEqual(['opened:websocket', 'heard']);
+  });
+
+  it("the silence limit follows the server's heartbeat from the handshake", () => {
+    const { transport, last } = setup('websocket');
+    const before = transport.silenceLimitMs();
+    last().fireEngine('handshake', { pingInterval: 1000, pingTimeout: 2000 });
+    expect(transport.silenceLimitMs()).toBeLessThan(before);
+    expect(transport.silenceLimitMs()).toBeGreaterThanOrEqual(3000);
+  });
+
+  it('ping is an empty history page; any answer proves the round trip', async () => {
+    const { transport, last } = setup('websocket');
+    last().fire('connect');
+    const answered = transport.ping('lobby');
+    const refused = transport.ping('lobby');
+    const silent = transport.ping('lobby');
+    last().acks[0]?.cb(null, { ok: true, messages: [] });
+    last().acks[1]?.cb(null, { ok: false, error: { code: 'not_found', message: 'x' } });
+    last().acks[2]?.cb(new Error('operation has timed out'));
+    expect(last().acks[0]).toMatchObject({ event: 'history', payload: { room: 'lobby', before: 1, limit: 1 } });
+    expect(await answered).toBe(true);
+    expect(await refused).toBe(true);
+    expect(await silent).toBe(false);
+  });
+
+  it('an unanswered request closes the transport as unresponsive before the caller hears', async () => {
+    const { transport, last, rec } = setup('long-polling');
+    last().fire('connect');
+    const res = transport.send({ room: 'lobby', text: 'x', clientId: 'abcdefgh' });
+    last().acks[0]?.cb(new Error('operation has timed out'));
+    expect(rec.closed).toEqual([{ cause: 'unresponsive' }]);
+    expect(await res).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+  });
+
+  it('closing settles every request still waiting', async () => {
+    const { transport, last } = setup('websocket');
+    last().fire('connect');
+    const res = transport.join({ room: 'lobby' });
+    const ping = transport.ping('lobby');
+    transport.close();
+    expect(await res).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    expect(await ping).toBe(false);
   });
 });
 
@@ -183,18 +237,15 @@ describe('SocketTransport events and requests', () => {
     });
   });
 
-  it('parses acks, and turns a timeout or a malformed ack into unavailable', async () => {
+  it('parses acks, and turns a malformed ack into unavailable', async () => {
     const { transport, last } = setup('websocket');
     last().fire('connect');
     const ok = transport.send({ room: 'lobby', text: 'x', clientId: 'abcdefgh' });
-    const timedOut = transport.history({ room: 'lobby', before: 10 });
     const garbled = transport.join({ room: 'lobby' });
-    const [a, b, c] = last().acks;
+    const [a, b] = last().acks;
     a?.cb(null, { ok: true, seq: 3, id: 'm3', ts: 1 });
-    b?.cb(new Error('operation has timed out'));
-    c?.cb(null, { ok: true, epoch: 7 });
+    b?.cb(null, { ok: true, epoch: 7 });
     expect(await ok).toEqual({ ok: true, seq: 3, id: 'm3', ts: 1 });
-    expect(await timedOut).toMatchObject({ ok: false, error: { code: 'unavailable' } });
     expect(await garbled).toMatchObject({ ok: false, error: { code: 'unavailable' } });
     expect(a?.event).toBe('send');
   });

@@ -1,12 +1,9 @@
 /**
- * socket.io as a Transport, on WebSocket or HTTP long-polling.
- *
- * In `auto` mode it tries WebSocket alone first; if that cannot connect within
- * a few seconds (a proxy that swallows upgrades tends to hang rather than
- * refuse) it falls back to long-polling, which socket.io may later upgrade to
- * WebSocket on its own. socket.io's built-in reconnection is off: the chat
- * core's state machine decides when to retry, and each attempt is a fresh
- * transport.
+ * socket.io as a Transport, on one carrier: WebSocket only, or HTTP
+ * long-polling (optionally allowed to upgrade itself to WebSocket, which
+ * socket.io does without a new session). socket.io's built-in reconnection
+ * is off: the chat core's state machine decides which carrier to try and when
+ * to retry, and each attempt is a fresh transport.
  */
 import { io, type Socket } from 'socket.io-client';
 import {
@@ -25,7 +22,7 @@ import {
   parseSendAck,
   parseTypingEvent,
 } from './inbound.ts';
-import type { Transport, TransportKind, TransportListener } from './transport.ts';
+import type { CloseInfo, Transport, TransportKind, TransportListener } from './transport.ts';
 
 type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -33,34 +30,104 @@ export interface SocketTransportOptions {
   /** Server origin; '' means the page's own. */
   url: string;
   token: string;
-  mode: 'auto' | 'websocket' | 'polling';
+  kind: 'websocket' | 'long-polling';
   listener: TransportListener;
-  /** How long WebSocket gets before `auto` falls back to long-polling. */
-  websocketDeadlineMs?: number;
-  /** Connect timeout once no fallback is left. */
+  /** On long-polling, let socket.io probe WebSocket and move the session there (automatic mode). */
+  upgrade?: boolean;
+  /** socket.io's own connect timeout: a backstop, as the chat core's deadline normally ends an attempt first. */
   connectTimeoutMs?: number;
-  /** Ack timeout for requests. */
+  /** Ack timeout for requests; an unanswered request means the connection is dead. */
   requestTimeoutMs?: number;
-  /** In `auto` mode, start on long-polling (still upgradable) instead of trying WebSocket first. */
-  pollingFirst?: boolean;
-  /** Called when `auto` gave up on WebSocket and fell back to long-polling. */
-  onFallback?: () => void;
   /** socket.io's `io`, injectable for tests. */
   connect?: typeof io;
 }
 
 const UNAUTHORIZED = 'unauthorized';
+/** Added to the server's heartbeat window before silence counts as death (network jitter). */
+const SILENCE_SLACK_MS = 5000;
+/** Assumed heartbeat window until the handshake tells the real one (socket.io's defaults: 25 s + 20 s). */
+const DEFAULT_HEARTBEAT_MS = 45_000;
 
 export class SocketTransport implements Transport {
   private socket: ChatSocket | null = null;
   private finished = false;
-  private retryAfterMs: number | undefined;
+  private byeRetryAfterMs: number | undefined;
+  private serverSaidBye = false;
+  private heartbeatMs = DEFAULT_HEARTBEAT_MS;
+  /** Requests awaiting an answer, settled as `unavailable` if the transport ends first. */
+  private readonly pending = new Set<() => void>();
 
   constructor(private readonly opts: SocketTransportOptions) {}
 
   open(): void {
-    const { mode, pollingFirst } = this.opts;
-    this.attempt(mode === 'polling' || (mode === 'auto' && pollingFirst) ? 'polling' : 'websocket');
+    const { kind, url, token, upgrade = false } = this.opts;
+    const connect = this.opts.connect ?? io;
+    const transports = kind === 'websocket' ? ['websocket'] : upgrade ? ['polling', 'websocket'] : ['polling'];
+    const socket: ChatSocket = connect(url, {
+      path: '/socket.io',
+      transports,
+      upgrade: kind === 'long-polling' && upgrade,
+      auth: { token },
+      reconnection: false,
+      forceNew: true,
+      timeout: this.opts.connectTimeoutMs ?? 20_000,
+    });
+    this.socket = socket;
+
+    // Handlers are registered synchronously, before any event can fire. The
+    // engine exists as soon as `io()` returns (autoConnect opens it at once).
+    const engine = socket.io.engine as ChatSocket['io']['engine'] | undefined;
+    engine?.on('handshake', (data: { pingInterval?: number; pingTimeout?: number }) => {
+      if (typeof data.pingInterval === 'number' && typeof data.pingTimeout === 'number') {
+        this.heartbeatMs = data.pingInterval + data.pingTimeout;
+      }
+    });
+    // Any packet, server pings included, proves the connection alive.
+    engine?.on('heartbeat', () => {
+      if (this.socket === socket && !this.finished) this.opts.listener.heard();
+    });
+    engine?.on('upgrade', () => {
+      if (this.socket === socket && !this.finished) this.opts.listener.kindChanged(kindOf(socket));
+    });
+    socket.on('connect', () => {
+      if (this.socket !== socket || this.finished) return;
+      this.opts.listener.opened(kindOf(socket));
+    });
+    socket.on('connect_error', (err: Error) => {
+      if (this.socket !== socket || this.finished) return;
+      if (err.message === UNAUTHORIZED) return this.finish({ unauthorized: true });
+      this.finish({ cause: err.message === 'timeout' ? 'timeout' : 'refused' });
+    });
+    socket.on('disconnect', (reason) => {
+      if (this.socket !== socket || this.finished) return;
+      const byServer = this.serverSaidBye || reason === 'io server disconnect';
+      this.finish({
+        cause: byServer ? 'server-closed' : 'lost',
+        ...(this.byeRetryAfterMs === undefined ? {} : { retryAfterMs: this.byeRetryAfterMs }),
+      });
+    });
+    socket.on('messages', (payload) => {
+      const ev = parseMessagesEvent(payload);
+      if (ev) this.opts.listener.messages(ev);
+      else warnDropped('messages');
+    });
+    socket.on('presence', (payload) => {
+      const ev = parsePresenceEvent(payload);
+      if (ev) this.opts.listener.presence(ev);
+      else warnDropped('presence');
+    });
+    socket.on('typing', (payload) => {
+      const ev = parseTypingEvent(payload);
+      if (ev) this.opts.listener.typing(ev);
+      else warnDropped('typing');
+    });
+    socket.on('bye', (payload) => {
+      const ev = parseByeEvent(payload);
+      if (!ev) return warnDropped('bye');
+      this.serverSaidBye = true;
+      this.byeRetryAfterMs = ev.retryAfterMs;
+      this.opts.listener.bye(ev);
+    });
   }
 
   close(): void {
@@ -81,69 +148,30 @@ export class SocketTransport implements Transport {
     if (this.socket?.connected) this.socket.emit('typing', req);
   }
 
-  private attempt(first: 'websocket' | 'polling'): void {
-    const { mode, url, token } = this.opts;
-    const fallbackLeft = mode === 'auto' && first === 'websocket';
-    const transports = first === 'websocket' ? ['websocket'] : mode === 'auto' ? ['polling', 'websocket'] : ['polling'];
-    const connect = this.opts.connect ?? io;
-    const socket: ChatSocket = connect(url, {
-      path: '/socket.io',
-      transports,
-      upgrade: mode === 'auto',
-      auth: { token },
-      reconnection: false,
-      forceNew: true,
-      timeout: fallbackLeft ? (this.opts.websocketDeadlineMs ?? 3000) : (this.opts.connectTimeoutMs ?? 10_000),
-    });
-    this.socket = socket;
-
-    // Handlers are registered synchronously, before any event can fire.
-    socket.on('connect', () => {
-      if (this.socket !== socket || this.finished) return;
-      const engine = socket.io.engine;
-      engine.on('upgrade', () => {
-        if (this.socket === socket && !this.finished) this.opts.listener.kindChanged(kindOf(socket));
-      });
-      this.opts.listener.opened(kindOf(socket));
-    });
-    socket.on('connect_error', (err: Error) => {
-      if (this.socket !== socket || this.finished) return;
-      if (err.message === UNAUTHORIZED) return this.finish({ unauthorized: true });
-      if (fallbackLeft) {
-        this.dispose();
-        this.opts.onFallback?.();
-        return this.attempt('polling');
-      }
-      this.finish({});
-    });
-    socket.on('disconnect', () => {
-      if (this.socket !== socket || this.finished) return;
-      this.finish(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs });
-    });
-    socket.on('messages', (payload) => {
-      const ev = parseMessagesEvent(payload);
-      if (ev) this.opts.listener.messages(ev);
-      else warnDropped('messages');
-    });
-    socket.on('presence', (payload) => {
-      const ev = parsePresenceEvent(payload);
-      if (ev) this.opts.listener.presence(ev);
-      else warnDropped('presence');
-    });
-    socket.on('typing', (payload) => {
-      const ev = parseTypingEvent(payload);
-      if (ev) this.opts.listener.typing(ev);
-      else warnDropped('typing');
-    });
-    socket.on('bye', (payload) => {
-      const ev = parseByeEvent(payload);
-      if (!ev) return warnDropped('bye');
-      this.retryAfterMs = ev.retryAfterMs;
-      this.opts.listener.bye(ev);
+  /**
+   * A round trip through the room's mailbox: an empty history page. Any
+   * answer, even a refusal, proves the path carries replies.
+   */
+  ping(room: string): Promise<boolean> {
+    const socket = this.socket;
+    if (!socket?.connected || this.finished) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const settle = (ok: boolean) => {
+        this.pending.delete(abandon);
+        resolve(ok);
+      };
+      const abandon = () => settle(false);
+      this.pending.add(abandon);
+      socket.timeout(this.requestTimeoutMs).emit('history', { room, before: 1, limit: 1 }, (err) => settle(!err));
     });
   }
 
-  private finish(info: { unauthorized?: boolean; retryAfterMs?: number }): void {
+  silenceLimitMs(): number {
+    return this.heartbeatMs + SILENCE_SLACK_MS;
+  }
+
+  private finish(info: CloseInfo): void {
+    if (this.finished) return;
     this.finished = true;
     this.dispose();
     this.opts.listener.closed(info);
@@ -156,22 +184,37 @@ export class SocketTransport implements Transport {
       s.removeAllListeners();
       s.disconnect();
     }
+    for (const abandon of [...this.pending]) abandon();
   }
 
   private get requestTimeoutMs(): number {
     return this.opts.requestTimeoutMs ?? 10_000;
   }
 
-  /** Emits with an ack timeout; a timeout or a drop resolves as `unavailable` so callers never hang. */
+  /**
+   * Emits with an ack timeout. A request the server never answers means the
+   * connection is dead though still "open" (a proxy holding replies): the
+   * transport closes, so the core reconnects and the caller's work is retried
+   * rather than counted as the server's refusal. Never rejects.
+   */
   private request<T extends object>(
     emit: (socket: ChatSocket, done: (err: Error | null, res: unknown) => void) => void,
     parse: (raw: unknown) => Ack<T>,
   ): Promise<Ack<T>> {
     const socket = this.socket;
-    if (!socket?.connected) return Promise.resolve(fail('unavailable', 'Not connected.'));
+    if (!socket?.connected || this.finished) return Promise.resolve(fail('unavailable', 'Not connected.'));
     return new Promise((resolve) => {
+      const abandon = () => {
+        this.pending.delete(abandon);
+        resolve(fail('unavailable', 'The connection closed before the server answered.'));
+      };
+      this.pending.add(abandon);
       emit(socket, (err, res) => {
-        resolve(err ? fail('unavailable', 'The server did not answer in time.') : parse(res));
+        if (!this.pending.delete(abandon)) return;
+        if (!err) return resolve(parse(res));
+        // Close first, so the caller sees the connection gone when its answer arrives.
+        this.finish({ cause: 'unresponsive' });
+        resolve(fail('unavailable', 'The server did not answer in time.'));
       });
     });
   }

@@ -15,17 +15,22 @@ import type {
 } from '../../../shared/protocol.ts';
 import type { SessionApi } from './session.ts';
 import type { TimerApi } from './timers.ts';
-import type { Transport, TransportKind, TransportListener } from './transport.ts';
+import type { CloseInfo, Transport, TransportKind, TransportListener } from './transport.ts';
 
 interface Pending<Req, Res> {
   req: Req;
   reply: (res: Res) => void;
 }
 
-/** A transport whose every request waits until the test answers it. */
+/** A transport whose every request waits until the test answers it (pings answer at once unless told). */
 export class FakeTransport implements Transport {
   opens = 0;
   closed = false;
+  /** How pings answer: at once with true/false, or only when the test calls `answerPings`. */
+  pingMode: 'ok' | 'fail' | 'manual' = 'ok';
+  readonly pings: Array<(ok: boolean) => void> = [];
+  /** Silence longer than this makes the client drop the connection. */
+  silenceMs = Number.POSITIVE_INFINITY;
   readonly joins: Pending<JoinRequest, Ack<JoinOk>>[] = [];
   readonly sends: Pending<SendRequest, Ack<SendOk>>[] = [];
   readonly histories: Pending<HistoryRequest, Ack<HistoryOk>>[] = [];
@@ -33,6 +38,7 @@ export class FakeTransport implements Transport {
   readonly typings: string[] = [];
 
   constructor(
+    readonly kind: TransportKind,
     readonly token: string,
     readonly listener: TransportListener,
   ) {}
@@ -59,20 +65,32 @@ export class FakeTransport implements Transport {
   typing(req: { room: string }): void {
     this.typings.push(req.room);
   }
+  ping(): Promise<boolean> {
+    if (this.pingMode === 'ok') return Promise.resolve(true);
+    if (this.pingMode === 'fail') return Promise.resolve(false);
+    return new Promise((resolve) => this.pings.push(resolve));
+  }
+  silenceLimitMs(): number {
+    return this.silenceMs;
+  }
 
-  connect(kind: TransportKind = 'websocket'): void {
+  /** Opens, by default on the kind it was made for. */
+  connect(kind: TransportKind = this.kind): void {
     this.listener.opened(kind);
   }
-  drop(info: { unauthorized?: boolean; retryAfterMs?: number } = {}): void {
+  drop(info: CloseInfo = {}): void {
     this.listener.closed(info);
+  }
+  answerPings(ok: boolean): void {
+    for (const reply of this.pings.splice(0)) reply(ok);
   }
 }
 
 /** Collects every transport the client creates, newest last. */
 export class FakeTransports {
   readonly all: FakeTransport[] = [];
-  readonly factory = (token: string, listener: TransportListener): FakeTransport => {
-    const t = new FakeTransport(token, listener);
+  readonly factory = (kind: TransportKind, token: string, listener: TransportListener): FakeTransport => {
+    const t = new FakeTransport(kind, token, listener);
     this.all.push(t);
     return t;
   };
@@ -101,15 +119,26 @@ export class ManualClock implements TimerApi {
   get pending(): number {
     return this.timers.size;
   }
-  /** Moves time forward, firing due timers in deadline order. */
+  /** Moves time forward, firing due timers in deadline order, each at its own deadline. */
   advance(ms: number): void {
-    const target = this.now + ms;
+    this.runUntil(this.now + ms, false);
+  }
+  /**
+   * The machine sleeps for `ms`: no timer fires meanwhile, then every overdue
+   * one fires late, at the wake-up time, as after a real sleep.
+   */
+  sleep(ms: number): void {
+    this.runUntil(this.now + ms, true);
+  }
+
+  private runUntil(target: number, late: boolean): void {
+    if (late) this.now = target;
     for (;;) {
       let best: [number, { at: number; fn: () => void }] | undefined;
       for (const entry of this.timers) if (entry[1].at <= target && (!best || entry[1].at < best[1].at)) best = entry;
       if (!best) break;
       this.timers.delete(best[0]);
-      this.now = best[1].at;
+      if (!late) this.now = best[1].at;
       best[1].fn();
     }
     this.now = target;

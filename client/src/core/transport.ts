@@ -26,11 +26,21 @@ export type TransportKind = 'websocket' | 'long-polling' | 'ajax';
 /** Which carrier the user asked for (`?transport=`); `auto` picks the best that works. */
 export type TransportPreference = 'auto' | 'websocket' | 'polling' | 'ajax';
 
-/** Why a transport stopped: `unauthorized` means the session token was refused. */
+/**
+ * Why a transport stopped. `refused` and `timeout` mean it never opened;
+ * `lost` means an open connection broke; `unresponsive` means it stayed open
+ * but stopped answering requests; `server-closed` means the server ended it
+ * on purpose (shutdown, `bye`), which says nothing about the network path.
+ */
+export type CloseCause = 'refused' | 'timeout' | 'lost' | 'unresponsive' | 'server-closed';
+
+/** How a transport stopped: `unauthorized` means the session token was refused. */
 export interface CloseInfo {
   unauthorized?: boolean;
   /** Server-requested pause before the next attempt (from `bye` or an error). */
   retryAfterMs?: number;
+  /** Absent means `lost`. */
+  cause?: CloseCause;
 }
 
 /** Callbacks a transport makes; the core registers them before `open()`. */
@@ -44,6 +54,10 @@ export interface TransportListener {
   presence(ev: PresenceEvent): void;
   typing(ev: TypingEvent): void;
   bye(ev: ByeEvent): void;
+  /** Some traffic arrived from the server (data or heartbeat): the connection is alive. */
+  heard(): void;
+  /** The room's log was reset (new epoch) under a live subscription: reload it. */
+  roomReset(room: string): void;
 }
 
 /**
@@ -59,10 +73,17 @@ export interface Transport {
   leave(req: LeaveRequest): Promise<Ack<object>>;
   history(req: HistoryRequest): Promise<Ack<HistoryOk>>;
   typing(req: TypingRequest): void;
+  /**
+   * One round trip to the server through this connection, answered `true`
+   * when the server replied. `room` names a room the request may touch.
+   */
+  ping(room: string): Promise<boolean>;
+  /** How long silence from the server is normal; past it the connection is presumed dead. */
+  silenceLimitMs(): number;
 }
 
-/** Makes a fresh transport for each connection attempt. */
-export type TransportFactory = (token: string, listener: TransportListener) => Transport;
+/** Makes a fresh transport of the given kind for each connection attempt (and each background probe). */
+export type TransportFactory = (kind: TransportKind, token: string, listener: TransportListener) => Transport;
 
 /** Label shown in the status line for each carrier. */
 export const TRANSPORT_LABELS: Record<TransportKind, string> = {
@@ -70,6 +91,20 @@ export const TRANSPORT_LABELS: Record<TransportKind, string> = {
   'long-polling': 'Long-polling',
   ajax: 'Ajax polling',
 };
+
+/** The carrier a forced preference pins, or null for `auto`. */
+export function forcedKind(preference: TransportPreference): TransportKind | null {
+  switch (preference) {
+    case 'websocket':
+      return 'websocket';
+    case 'polling':
+      return 'long-polling';
+    case 'ajax':
+      return 'ajax';
+    case 'auto':
+      return null;
+  }
+}
 
 /** Reads `?transport=` leniently: anything unknown means `auto`. */
 export function parseTransportPreference(value: string | null | undefined): TransportPreference {
