@@ -13,6 +13,8 @@ const Env = z.object({
   SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters').optional(),
   SESSION_TTL_HOURS: positiveInt(24 * 30),
   SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
+  /** WAL checkpoints run on a worker thread this often; 0 leaves them to SQLite, inside commits. */
+  SQLITE_CHECKPOINT_MS: z.coerce.number().int().min(0).default(1000),
   /** Sends per second (and burst), for each connection and for each identity across its connections. */
   SEND_RATE: positiveInt(20),
   SEND_BURST: positiveInt(40),
@@ -41,6 +43,7 @@ export interface Config {
   sessionSecret: string | undefined;
   sessionTtlMs: number;
   sqliteSynchronous: 'NORMAL' | 'FULL';
+  sqliteCheckpointMs: number;
   limits: { sendRate: number; sendBurst: number; joinRate: number; joinBurst: number; sessionsPerMin: number };
   maxRooms: number;
   roomIdleMs: number;
@@ -72,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sessionSecret: e.SESSION_SECRET,
     sessionTtlMs: e.SESSION_TTL_HOURS * 3_600_000,
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
+    sqliteCheckpointMs: e.SQLITE_CHECKPOINT_MS,
     limits: {
       sendRate: e.SEND_RATE,
       sendBurst: e.SEND_BURST,

@@ -16,7 +16,11 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel, base: { service: 'fiberchat' } });
-  const store = new SqliteStore({ file: config.dbFile, synchronous: config.sqliteSynchronous });
+  const store = new SqliteStore({
+    file: config.dbFile,
+    synchronous: config.sqliteSynchronous,
+    checkpointEveryMs: config.sqliteCheckpointMs,
+  });
   const app = createApp({ config, store, logger });
   const port = await app.listen();
   logger.info({ url: `http://localhost:${port}`, dataDir: config.dataDir }, 'listening');

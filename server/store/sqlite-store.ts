@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Message } from '../../shared/protocol.ts';
 import { SeqConflict, type RoomLog, type Store } from './store.ts';
@@ -16,6 +17,12 @@ export interface SqliteStoreOptions {
    * survives power loss, at the cost of an fsync per batch.
    */
   synchronous?: SqliteSynchronous;
+  /**
+   * Checkpoint the WAL on a worker thread every this many ms instead of inside
+   * commits (SQLite's default auto-checkpoint runs in whichever commit crosses
+   * 1000 pages, stalling the event loop). 0 keeps SQLite's auto-checkpoint.
+   */
+  checkpointEveryMs?: number;
 }
 
 interface Row {
@@ -66,6 +73,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmts;
   private readonly appendTx: (room: string, messages: readonly Message[]) => void;
+  private readonly checkpointer: Worker | undefined;
 
   constructor(opts: SqliteStoreOptions) {
     mkdirSync(dirname(opts.file), { recursive: true });
@@ -75,6 +83,13 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
+    if (opts.checkpointEveryMs) {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), {
+        workerData: { file: opts.file, everyMs: opts.checkpointEveryMs },
+      });
+      this.checkpointer.unref();
+    }
     const db = this.db;
     this.stmts = {
       getRoom: db.prepare<[string], { epoch: string }>('SELECT epoch FROM rooms WHERE name = ?'),
@@ -127,6 +142,15 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.checkpointer) {
+      const worker = this.checkpointer;
+      await new Promise<void>((resolve) => {
+        worker.once('message', () => resolve());
+        worker.once('exit', () => resolve());
+        worker.postMessage('close');
+      });
+      await worker.terminate();
+    }
     if (this.db.open) this.db.close();
   }
 

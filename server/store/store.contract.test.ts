@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,6 +25,7 @@ function sqliteFile() {
 const impls: Array<[string, () => Store]> = [
   ['MemoryStore', () => new MemoryStore()],
   ['SqliteStore', () => new SqliteStore({ file: sqliteFile() })],
+  ['SqliteStore with checkpoint worker', () => new SqliteStore({ file: sqliteFile(), checkpointEveryMs: 5 })],
 ];
 
 describe.each(impls)('%s contract', (_name, make) => {
@@ -80,6 +81,19 @@ describe.each(impls)('%s contract', (_name, make) => {
 });
 
 describe('SqliteStore durability', () => {
+  it('checkpoints on its worker thread and leaves a complete database on close', async () => {
+    const file = sqliteFile();
+    const a = new SqliteStore({ file, checkpointEveryMs: 5 });
+    await a.openRoom('r');
+    for (let i = 1; i <= 200; i++) await a.append('r', [msg('r', i, { text: 'x'.repeat(500) })]);
+    await a.close();
+    // The final TRUNCATE checkpoint emptied the WAL into the database file.
+    expect(existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0).toBe(0);
+    const b = new SqliteStore({ file });
+    expect((await b.openRoom('r')).lastSeq).toBe(200);
+    await b.close();
+  });
+
   it('keeps messages and epoch across reopen of the same file', async () => {
     const file = sqliteFile();
     const a = new SqliteStore({ file });
