@@ -10,6 +10,14 @@ interface EngineConn {
 const TERMINATE_AFTER_MS = 2_000;
 
 /**
+ * A channel's subscribers are inspected at most this often. Walking 2,000
+ * subscribers after every one of hundreds of broadcasts per second costs more
+ * than the broadcasts; between checks a consumer can fall behind by at most
+ * one window of the room's (rate-limited) traffic beyond the byte bound.
+ */
+const CHECK_EVERY_MS = 50;
+
+/**
  * Bytes waiting to go to one connection: engine.io's packet queue (long-polling
  * between polls, or a WebSocket that cannot flush) plus the WebSocket's
  * unflushed bytes.
@@ -31,15 +39,36 @@ export function queuedBytes(conn: EngineConn): number {
  * freed, and the client resumes later from its last seq without loss.
  */
 export class SlowConsumerGuard {
+  private readonly lastCheck = new Map<string, number>();
+  /** Channels with a trailing check pending: a burst that ends inside a window is still checked. */
+  private readonly trailing = new Set<string>();
+
   constructor(
     private readonly io: ChatServer,
     private readonly maxBytes: number,
     private readonly onEvict: (socketId: string, bytes: number) => void = () => {},
+    private readonly now: () => number = Date.now,
   ) {}
 
   check(channel: string): void {
     const ids = this.io.sockets.adapter.rooms.get(channel);
-    if (!ids) return;
+    if (!ids) {
+      this.lastCheck.delete(channel);
+      return;
+    }
+    const t = this.now();
+    const wait = (this.lastCheck.get(channel) ?? -Infinity) + CHECK_EVERY_MS - t;
+    if (wait > 0) {
+      if (!this.trailing.has(channel)) {
+        this.trailing.add(channel);
+        setTimeout(() => {
+          this.trailing.delete(channel);
+          this.check(channel);
+        }, wait).unref();
+      }
+      return;
+    }
+    this.lastCheck.set(channel, t);
     for (const id of ids) {
       const socket = this.io.sockets.sockets.get(id);
       if (!socket) continue;
