@@ -10,6 +10,8 @@ export default defineConfig({
   testDir: 'e2e',
   testMatch: '**/*.spec.ts',
   globalSetup: './e2e/global-setup.ts',
+  // Prints the fallback settle times and send-to-receive latencies the run measured.
+  globalTeardown: './e2e/global-teardown.ts',
   workers: 2,
   retries: 0,
   fullyParallel: false,

@@ -75,3 +75,19 @@ export async function postMessage(baseUrl: string, token: string, room: string, 
 export async function seedMessages(baseUrl: string, token: string, room: string, count: number): Promise<void> {
   for (let i = 1; i <= count; i++) await postMessage(baseUrl, token, room, `seed ${i}`, `seed-${room}-${i}`.padEnd(8, '0'));
 }
+
+/** Types and sends with Enter without waiting for the ack (as someone typing on). */
+export async function typeMessage(page: Page, text: string): Promise<void> {
+  await composer(page).fill(text);
+  await composer(page).press('Enter');
+  await expect(composer(page)).toHaveValue('');
+}
+
+/** The stored messages the log shows, top to bottom: seq and text. */
+export async function loggedMessages(page: Page): Promise<Array<{ seq: number; text: string }>> {
+  return messageLog(page)
+    .locator('[data-seq]')
+    .evaluateAll((rows) =>
+      rows.map((row) => ({ seq: Number(row.getAttribute('data-seq')), text: row.querySelector('.msg-text')?.textContent ?? '' })),
+    );
+}
