@@ -1,4 +1,4 @@
-import { describeConnection } from '../core/connection-machine.ts';
+import { describeConnection } from '../core/connection-view.ts';
 import { explainTransport } from '../core/transport-choice.ts';
 import { TRANSPORT_LABELS } from '../core/transport.ts';
 import { useChatClient, useChatSnapshot } from '../hooks/use-chat.ts';

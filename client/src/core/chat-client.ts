@@ -8,15 +8,14 @@
 import { newClientId } from './client-id.ts';
 import {
   DEFAULT_TIMING,
-  connectionView,
   initialMachine,
   transition,
   type ConnectionEffect,
   type ConnectionEvent,
-  type ConnectionState,
   type MachineState,
   type Timing,
 } from './connection-machine.ts';
+import { connectionView, type ConnectionState } from './connection-view.ts';
 import { ChatStore, type ChatSnapshot } from './chat-store.ts';
 import type { Live } from './link.ts';
 import { OutboxSender, type SendResult } from './outbox-sender.ts';

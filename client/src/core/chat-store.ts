@@ -3,7 +3,7 @@
  * getSnapshot pair React's `useSyncExternalStore` expects. Every change makes
  * a new snapshot object, so an unchanged snapshot is referentially stable.
  */
-import type { ConnectionState } from './connection-machine.ts';
+import type { ConnectionState } from './connection-view.ts';
 import type { OutboxEntry } from './outbox.ts';
 import type { RoomState } from './room-log.ts';
 import type { Session } from './session.ts';

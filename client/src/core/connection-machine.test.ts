@@ -2,18 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { retryDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import {
   DEFAULT_TIMING,
-  OFFLINE_AFTER_ATTEMPTS,
-  connectionView,
-  describeConnection,
   initialMachine,
   transition,
   type ConnectionEffect,
   type ConnectionEvent,
-  type ConnectionState,
   type MachineState,
   type Phase,
   type Skipped,
 } from './connection-machine.ts';
+import { OFFLINE_AFTER_ATTEMPTS, connectionView, describeConnection, type ConnectionState } from './connection-view.ts';
 import { TRANSPORT_LABELS, type TransportKind } from './transport.ts';
 
 const T = DEFAULT_TIMING;

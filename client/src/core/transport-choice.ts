@@ -4,7 +4,8 @@
  * explained to the user when it is not the best transport.
  */
 import { z } from 'zod';
-import { LADDER, type ConnectionState, type FailCause, type Skipped } from './connection-machine.ts';
+import { LADDER, type FailCause, type Skipped } from './connection-machine.ts';
+import type { ConnectionState } from './connection-view.ts';
 import { STORAGE_KEYS, type KeyValueStorage } from './storage.ts';
 import { TRANSPORT_LABELS, type TransportKind } from './transport.ts';
 

@@ -1,0 +1,58 @@
+/**
+ * The connection as the status line sees it: a projection of the connection
+ * machine's state that hides probes, trust checks and the ladder.
+ */
+import type { MachineState } from './connection-machine.ts';
+import type { TransportKind } from './transport.ts';
+
+/** After this many failed rounds in a row the UI says "Offline" (retries go on at the cap). */
+export const OFFLINE_AFTER_ATTEMPTS = 5;
+
+export type OfflineReason = 'unreachable' | 'network';
+
+/** The connection as the status line sees it. */
+export type ConnectionState =
+  | { status: 'idle' }
+  | { status: 'connecting' }
+  | { status: 'online'; transport: TransportKind }
+  | { status: 'reconnecting'; attempt: number; phase: 'waiting' | 'opening'; retryInMs: number }
+  | { status: 'offline'; reason: OfflineReason; attempt: number; phase: 'waiting' | 'opening'; retryInMs: number };
+
+/** Projects the machine onto the status line's view. */
+export function connectionView(s: MachineState): ConnectionState {
+  const { phase, retries } = s;
+  switch (phase.name) {
+    case 'idle':
+      return { status: 'idle' };
+    case 'online':
+      return { status: 'online', transport: phase.via };
+    case 'network-down':
+      return { status: 'offline', reason: 'network', attempt: retries, phase: 'waiting', retryInMs: 0 };
+    case 'opening':
+    case 'waiting': {
+      if (phase.name === 'opening' && retries === 0) return { status: 'connecting' };
+      const step = phase.name === 'opening' ? 'opening' : 'waiting';
+      const retryInMs = phase.name === 'waiting' ? phase.retryInMs : 0;
+      if (retries > OFFLINE_AFTER_ATTEMPTS) {
+        return { status: 'offline', reason: 'unreachable', attempt: retries, phase: step, retryInMs };
+      }
+      return { status: 'reconnecting', attempt: retries, phase: step, retryInMs };
+    }
+  }
+}
+
+/** The words the status line shows for a state. */
+export function describeConnection(state: ConnectionState, labels: Record<TransportKind, string>): string {
+  switch (state.status) {
+    case 'idle':
+      return 'Not connected';
+    case 'connecting':
+      return 'Connecting…';
+    case 'online':
+      return `Connected · ${labels[state.transport]}`;
+    case 'reconnecting':
+      return 'Reconnecting…';
+    case 'offline':
+      return 'Offline';
+  }
+}
