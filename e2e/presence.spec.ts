@@ -30,3 +30,19 @@ test('members, "is typing…", and a departure after the grace period', async ({
     await bobContext.close();
   }
 });
+
+test('an Ajax-polling user is a member like any other and sees who is here', async ({ page, browser, server }) => {
+  const patContext = await browser.newContext({ baseURL: server.url });
+  try {
+    await openChat(page, 'alice', '/r/mixed');
+    const pat = await patContext.newPage();
+    await openChat(pat, 'pat', '/r/mixed?transport=ajax');
+    await expect(pat.getByRole('status')).toHaveText('Connected · Ajax polling');
+    await expect(page.getByText('2 online')).toBeVisible();
+    await expect(pat.getByText('2 online')).toBeVisible();
+    await composer(page).pressSequentially('hi pat');
+    await expect(pat.getByText('alice is typing…')).toBeVisible();
+  } finally {
+    await patContext.close();
+  }
+});

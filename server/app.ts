@@ -59,8 +59,10 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
   const io: ChatServer = new Server(http.server, {
     maxHttpBufferSize: LIMITS.maxPacketBytes,
     perMessageDeflate: false,
-    pingInterval: 20_000,
-    pingTimeout: 20_000,
+    // A dead connection (long-polling behind a proxy that holds requests,
+    // say) is noticed within 20 s on both sides.
+    pingInterval: 10_000,
+    pingTimeout: 10_000,
     serveClient: false,
     cors: { origin: false },
   });
@@ -99,6 +101,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     rooms,
     sendLimiter: new RateLimiter(config.limits.sendRate, config.limits.sendBurst),
     joinLimiter: new RateLimiter(config.limits.joinRate, config.limits.joinBurst),
+    readLimiter: new RateLimiter(config.limits.readRate, config.limits.readBurst),
   });
 
   const transportOf = (s: { conn: { transport: { name: string } } }): TransportName =>

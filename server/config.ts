@@ -21,6 +21,9 @@ const Env = z.object({
   /** Joins per second (and burst), for each connection and for each identity across its connections. */
   JOIN_RATE: positiveInt(5),
   JOIN_BURST: positiveInt(20),
+  /** REST reads per second (and burst) per identity and room: the floor under Ajax poll intervals. */
+  READ_RATE: positiveInt(5),
+  READ_BURST: positiveInt(10),
   /** Sessions one client address may create per minute. */
   SESSION_RATE_PER_MIN: positiveInt(30),
   MAX_ROOMS: positiveInt(10_000),
@@ -44,7 +47,15 @@ export interface Config {
   sessionTtlMs: number;
   sqliteSynchronous: 'NORMAL' | 'FULL';
   sqliteCheckpointMs: number;
-  limits: { sendRate: number; sendBurst: number; joinRate: number; joinBurst: number; sessionsPerMin: number };
+  limits: {
+    sendRate: number;
+    sendBurst: number;
+    joinRate: number;
+    joinBurst: number;
+    readRate: number;
+    readBurst: number;
+    sessionsPerMin: number;
+  };
   maxRooms: number;
   roomIdleMs: number;
   presenceGraceMs: number;
@@ -81,6 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       sendBurst: e.SEND_BURST,
       joinRate: e.JOIN_RATE,
       joinBurst: e.JOIN_BURST,
+      readRate: e.READ_RATE,
+      readBurst: e.READ_BURST,
       sessionsPerMin: e.SESSION_RATE_PER_MIN,
     },
     maxRooms: e.MAX_ROOMS,

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 
 /** Bumped on any incompatible change; additions keep the major version. */
-export const PROTOCOL_VERSION = '1.2';
+export const PROTOCOL_VERSION = '1.3';
 
 // ---------------------------------------------------------------------------
 // Limits. Each one is part of the contract: clients may rely on them.
@@ -197,6 +197,12 @@ export type HistoryRequest = z.infer<typeof HistoryRequest>;
 export const TypingRequest = z.strictObject({ room: RoomName });
 export type TypingRequest = z.infer<typeof TypingRequest>;
 
+/** A round trip that touches no room: liveness checks and transport probes. Since 1.3. */
+// `undefined` arrives as `null` over JSON: both mean "no payload".
+export const PingRequest = z.strictObject({}).nullish();
+export type PingRequest = z.infer<typeof PingRequest>;
+export type PingOk = { ts: number };
+
 export type JoinOk = {
   room: string;
   /** Identity of this room's log; changes only if the history was reset. */
@@ -235,6 +241,7 @@ export interface ClientToServerEvents {
   leave: (req: LeaveRequest, ack: (res: Ack<object>) => void) => void;
   history: (req: HistoryRequest, ack: (res: Ack<HistoryOk>) => void) => void;
   typing: (req: TypingRequest, ack?: (res: Ack<object>) => void) => void;
+  ping: (req: PingRequest, ack: (res: Ack<PingOk>) => void) => void;
 }
 
 export interface ServerToClientEvents {

@@ -5,6 +5,7 @@ import {
   LeaveRequest,
   ReadQuery,
   RoomName,
+  PingRequest,
   SendRequest,
   TypingRequest,
   fail,
@@ -12,6 +13,7 @@ import {
   type Ack,
   type HistoryOk,
   type JoinOk,
+  type PingOk,
   type ReadOk,
   type SendOk,
 } from '../../shared/protocol.ts';
@@ -27,6 +29,8 @@ export interface EdgeDeps {
   /** Per connection and per identity (one user's tabs and bots share the identity's bucket). */
   sendLimiter: RateLimiter;
   joinLimiter: RateLimiter;
+  /** REST reads per identity and room: the server's floor for Ajax poll intervals. */
+  readLimiter: RateLimiter;
 }
 
 /** A connection's view of the edge: who it is, and which rooms it is in. */
@@ -85,6 +89,13 @@ export class ChatEdge {
     return this.ask<SendOk>(room, (reply) => ({ kind: 'send', author: who, text, clientId, reply }));
   }
 
+  /** A round trip for liveness checks and transport probes; touches no room. */
+  async ping(payload: unknown): Promise<Ack<PingOk>> {
+    const req = parsePayload(PingRequest, payload);
+    if (!req.ok) return req;
+    return { ok: true, ts: Date.now() };
+  }
+
   /** "I am typing": the room decides how long it lasts and whom to tell. */
   async typing(conn: Connection, payload: unknown): Promise<Ack<object>> {
     const req = parsePayload(TypingRequest, payload);
@@ -115,6 +126,8 @@ export class ChatEdge {
     if (!q.ok) return q;
     const denied = this.check(who, room.value);
     if (denied) return denied;
+    const wait = this.deps.readLimiter.take(`u:${who.userId}:${room.value}`);
+    if (wait > 0) return fail('rate_limited', 'polling too fast', wait);
     const { after, before, limit = LIMITS.historyDefaultPage } = q.value;
     const poller = after !== undefined ? who : undefined;
     return this.ask<ReadOk>(room.value, (reply) => ({ kind: 'read', after, before, limit, poller, reply }));

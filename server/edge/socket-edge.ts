@@ -44,6 +44,7 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
     send: (conn, p) => edge.send(conn.sub.identity, p, conn.sub.id),
     history: (conn, p) => edge.history(conn.sub.identity, p),
     typing: (conn, p) => edge.typing(conn, p),
+    ping: (_conn, p) => edge.ping(p),
   };
 
   io.on('connection', (socket: ChatSocket) => {

@@ -202,6 +202,16 @@ describe('socket.io edge', () => {
     }
   });
 
+  it('answers ping without touching any room', async () => {
+    const s = await server();
+    const a = await s.client('alice');
+    const pong = ok(await a.emitWithAck('ping', {}));
+    expect(pong.ts).toBeGreaterThan(0);
+    expect(ok(await a.emitWithAck('ping', undefined)).ts).toBeGreaterThan(0);
+    expect(code(await raw(a, 'ping', { extra: 1 }))).toBe('bad_request');
+    expect(s.app.rooms.size).toBe(0);
+  });
+
   it('ends a connection whose session expired at its next request', async () => {
     let skewMs = 0;
     const s = await server({ env: { SESSION_TTL_HOURS: '1' }, now: () => Date.now() + skewMs });
@@ -346,6 +356,18 @@ describe('REST edge', () => {
       const body = (await res.json()) as { error?: { code: string; message: string } };
       expect({ path, status: res.status, code: body.error?.code }).toEqual({ path, status, code: errCode });
     }
+  });
+
+  it('sets the floor under Ajax polling: reads per identity and room, with Retry-After', async () => {
+    const s = await server({ env: { READ_RATE: '1', READ_BURST: '2' } });
+    const { token } = await s.session('poller');
+    const read = (room: string) => fetch(`${s.url}/api/rooms/${room}/messages?after=0`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await read('r')).status).toBe(200);
+    expect((await read('r')).status).toBe(200);
+    const limited = await read('r');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await read('other')).status).toBe(200); // another room has its own budget
   });
 
   it('rate-limits session creation per address with Retry-After', async () => {

@@ -18,6 +18,8 @@ function fakeServer() {
     messages: [] as Message[],
     down: false,
     unauthorized: false,
+    members: [] as string[],
+    typing: [] as string[],
     /** Answers a request instead of the fake server: a Response, or 'hang' to never answer (until aborted). */
     override: null as ((method: string, path: string) => Response | 'hang' | null) | null,
   };
@@ -56,7 +58,7 @@ function fakeServer() {
     let page: Message[];
     if (after !== null) page = state.messages.filter((m) => m.seq > Number(after)).slice(0, limit);
     else page = state.messages.filter((m) => m.seq < Number(before)).slice(-limit);
-    return json(200, { room: 'lobby', epoch: state.epoch, lastSeq, messages: page });
+    return json(200, { room: 'lobby', epoch: state.epoch, lastSeq, messages: page, members: state.members, typing: state.typing });
   }) as unknown as typeof fetch;
   return { state, calls, fetchImpl, json };
 }
@@ -117,6 +119,24 @@ describe('AjaxTransport', () => {
     await flush();
     expect(t.events).toEqual(['closed']);
     expect(t.closed).toEqual([{ cause: 'refused' }]);
+  });
+
+  it('passes on presence and typing from polls, only when they change', async () => {
+    const t = setup();
+    t.server.state.members = ['alice', 'pat'];
+    t.transport.open();
+    await flush();
+    const res = await t.transport.join({ room: 'lobby' });
+    expect(res.ok && res.members).toEqual(['alice', 'pat']);
+    t.events.length = 0;
+    t.clock.advance(1000);
+    await flush();
+    expect(t.events).toEqual([]); // nothing changed
+    t.server.state.typing = ['alice'];
+    t.server.state.members = ['alice', 'bob', 'pat'];
+    t.clock.advance(8000);
+    await flush();
+    expect(t.events).toEqual(['presence', 'typing']);
   });
 
   it('a first join reads the latest page', async () => {

@@ -6,8 +6,9 @@
  * quiet, and never shorter than the server asked for with `retry-after`.
  * Each poll asks only for what follows the last seq seen.
  *
- * Presence and typing travel only on live connections, so over Ajax the
- * member list stays empty and typing signals are not sent.
+ * Each poll also carries who is present (the poll itself keeps this client
+ * present) and who is typing; this client's own typing signals are not sent,
+ * since they are only worth it on a live connection.
  */
 import { z } from 'zod';
 import { ErrorBody, LIMITS, fail, type Ack, type Message, type ReadOk } from '../../../shared/protocol.ts';
@@ -57,6 +58,8 @@ type HttpResult = { ok: true; body: unknown } | { ok: false; status: number; err
 export class AjaxTransport implements Transport {
   /** Next seq cursor per joined room. */
   private readonly cursors = new Map<string, { after: number; epoch: string }>();
+  /** Last presence and typing passed on per room, so only changes are reported. */
+  private readonly seen = new Map<string, { members: string; typing: string }>();
   private readonly aborter = new AbortController();
   private readonly timing: AjaxTiming;
   private timer: unknown = null;
@@ -127,7 +130,9 @@ export class AjaxTransport implements Transport {
     if (!recovered) messages = page.messages;
     this.cursors.set(req.room, { after: page.lastSeq, epoch: page.epoch });
     this.active();
-    return { ok: true, room: req.room, epoch: page.epoch, lastSeq: page.lastSeq, messages, members: [], recovered };
+    this.seen.set(req.room, { members: page.members.join('\n'), typing: page.typing.join('\n') });
+    if (page.typing.length > 0) this.opts.listener.typing({ room: req.room, typing: page.typing });
+    return { ok: true, room: req.room, epoch: page.epoch, lastSeq: page.lastSeq, messages, members: page.members, recovered };
   };
 
   send: Transport['send'] = async (req) => {
@@ -217,6 +222,15 @@ export class AjaxTransport implements Transport {
   }
 
   /** One round: ask each joined room for what follows its cursor. */
+  /** Passes on presence and typing from a poll when they changed since the last one. */
+  private reportPresence(room: string, page: ReadOk): void {
+    const now = { members: page.members.join('\n'), typing: page.typing.join('\n') };
+    const before = this.seen.get(room);
+    this.seen.set(room, now);
+    if (before?.members !== now.members) this.opts.listener.presence({ room, members: page.members });
+    if (before?.typing !== now.typing) this.opts.listener.typing({ room, typing: page.typing });
+  }
+
   private async poll(): Promise<void> {
     if (this.finished || this.polling) return;
     this.polling = true;
@@ -235,6 +249,7 @@ export class AjaxTransport implements Transport {
           this.opts.listener.roomReset(room);
           continue;
         }
+        this.reportPresence(room, page);
         const last = page.messages[page.messages.length - 1];
         if (last !== undefined) {
           got = true;

@@ -149,10 +149,10 @@ export class SocketTransport implements Transport {
   }
 
   /**
-   * A round trip through the room's mailbox: an empty history page. Any
-   * answer, even a refusal, proves the path carries replies.
+   * A round trip to the server (`ping`, which touches no room). Any answer,
+   * even a refusal, proves the path carries replies.
    */
-  ping(room: string): Promise<boolean> {
+  ping(_room: string): Promise<boolean> {
     const socket = this.socket;
     if (!socket?.connected || this.finished) return Promise.resolve(false);
     return new Promise((resolve) => {
@@ -162,7 +162,7 @@ export class SocketTransport implements Transport {
       };
       const abandon = () => settle(false);
       this.pending.add(abandon);
-      socket.timeout(this.requestTimeoutMs).emit('history', { room, before: 1, limit: 1 }, (err) => settle(!err));
+      socket.timeout(this.requestTimeoutMs).emit('ping', {}, (err) => settle(!err));
     });
   }
 
