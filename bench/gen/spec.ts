@@ -1,0 +1,81 @@
+/** What the orchestrator asks a generator process to do, and what it answers. */
+
+export type Transport = 'websocket' | 'polling' | 'ajax';
+
+export interface Common {
+  port: number;
+  /** Session tokens to share among connections (Fiberchat); peers accept anything. */
+  tokens: string[];
+  /** Separate identities for publishers. */
+  publisherTokens: string[];
+  /** Hard limit for the whole run; the generator exits by itself past it. */
+  deadlineMs: number;
+}
+
+export type Spec = Common &
+  (
+    | {
+        kind: 'fanout';
+        /**
+         * Every target to measure, all connected at once; measurement windows
+         * alternate among them for `rounds` rounds, so a drift in background
+         * load hits every target alike.
+         */
+        targets: Array<{ name: string; port: number; tokens: string[]; publisherTokens: string[] }>;
+        rounds: number;
+        subscribers: number;
+        publishers: number;
+        inFlight: number;
+        textBytes: number;
+        warmupMs: number;
+        measureMs: number;
+      }
+    | {
+        kind: 'latency';
+        transport: Transport;
+        subscribers: number;
+        publishers: number;
+        /** Messages per second, all publishers together, open loop. */
+        rate: number;
+        textBytes: number;
+        warmupMs: number;
+        measureMs: number;
+        /** Ajax: poll interval while active (the browser client's `activeMs`). */
+        ajaxIntervalMs: number;
+      }
+    | { kind: 'idle'; transport: 'websocket' | 'polling'; connections: number; roomSize: number }
+    | {
+        kind: 'capacity';
+        connections: number;
+        roomSize: number;
+        /** One connection in this many chats. */
+        chatEvery: number;
+        chatIntervalMs: number;
+        textBytes: number;
+        measureMs: number;
+      }
+    | { kind: 'join'; room: string; fill: number; textBytes: number; joins: number }
+    | {
+        kind: 'jitter';
+        subscribers: number;
+        publishers: number;
+        rate: number;
+        textBytes: number;
+        durationMs: number;
+        killEveryMs: number;
+        offlineMs: number;
+      }
+  );
+
+/** Generator → orchestrator. */
+export type GenMessage =
+  | { type: 'mark'; id: number; name: string; target?: string }
+  | { type: 'result'; data: Record<string, unknown> }
+  | { type: 'log'; text: string };
+
+/** Orchestrator → generator: the answer to a mark, with what it measured then. */
+export interface MarkReply {
+  type: 'marked';
+  id: number;
+  data: Record<string, unknown>;
+}

@@ -1,0 +1,209 @@
+/**
+ * The three servers under test, started the same way: a child process in its
+ * own group, pinned to the server core, on a free loopback port, ready when
+ * GET /healthz answers 200. Their /metrics speak the same names.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { request } from '../gen/wire.ts';
+import { CORES, cpuSeconds, machineBusySeconds, rssBytes, start, stop } from './proc.ts';
+import { sleep } from './stats.ts';
+
+export type TargetName = 'fiberchat' | 'socketio' | 'ws';
+export const TARGETS: readonly TargetName[] = ['fiberchat', 'socketio', 'ws'];
+export const LABEL: Record<TargetName, string> = { fiberchat: 'Fiberchat', socketio: 'plain socket.io', ws: 'raw ws' };
+
+export interface Target {
+  name: TargetName;
+  port: number;
+  pid: number;
+  child: ChildProcess;
+  /** Tokens to share among connections, and one per publisher. */
+  tokens: string[];
+  publisherTokens: string[];
+  inspectPort: number | undefined;
+  close(): Promise<void>;
+}
+
+export interface StartTargetOptions {
+  /** Extra node flags (e.g. --cpu-prof). */
+  nodeFlags?: string[];
+  /** Open the inspector on loopback so the bench can force a GC before measuring memory. */
+  inspect?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const ENTRY: Record<TargetName, string> = {
+  fiberchat: 'server/main.ts',
+  socketio: 'bench/peers/socketio-peer.ts',
+  ws: 'bench/peers/ws-peer.ts',
+};
+
+export async function startTarget(name: TargetName, opts: StartTargetOptions = {}): Promise<Target> {
+  const port = await freePort();
+  const inspectPort = opts.inspect ? await freePort() : undefined;
+  const dataDir = name === 'fiberchat' ? mkdtempSync(join(tmpdir(), 'fiberchat-bench-')) : undefined;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...(dataDir
+      ? {
+          DATA_DIR: dataDir,
+          // Load, not abuse: lift the per-user limits a browser never reaches.
+          SEND_RATE: '1000000',
+          SEND_BURST: '1000000',
+          JOIN_RATE: '1000000',
+          JOIN_BURST: '1000000',
+          SESSION_RATE_PER_MIN: '1000000',
+          MAX_OUTBOUND_BYTES: String(8 * 1024 * 1024),
+        }
+      : {}),
+    ...opts.env,
+  };
+  const flags = [...(opts.nodeFlags ?? []), ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [])];
+  const child = start(process.execPath, [...flags, '--import', 'tsx', ENTRY[name]], {
+    core: CORES.server,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
+  });
+  let closing = false;
+  child.once('exit', (code, signal) => {
+    if (!closing) console.error(`  ${name} exited unexpectedly (${code ?? signal}): ${stderr.slice(-3000)}`);
+  });
+  const t0 = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited at start (${child.exitCode}): ${stderr.slice(-2000)}`);
+    try {
+      if ((await request(port, 'GET', '/healthz', { timeoutMs: 1000 })).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() - t0 > 30_000) {
+      await stop(child, 'SIGKILL');
+      throw new Error(`${name} not ready after 30 s: ${stderr.slice(-2000)}`);
+    }
+    await sleep(50);
+  }
+  const tokens: string[] = [];
+  const publisherTokens: string[] = [];
+  if (name === 'fiberchat') {
+    for (let i = 0; i < 12; i++) {
+      const r = await request(port, 'POST', '/api/session', {
+        body: JSON.stringify({ name: i < 8 ? `reader-${i}` : `writer-${i - 8}` }),
+        headers: { 'content-type': 'application/json' },
+      });
+      if (r.status !== 200) throw new Error(`session failed: ${r.status} ${r.body}`);
+      (i < 8 ? tokens : publisherTokens).push((JSON.parse(r.body) as { token: string }).token);
+    }
+  } else {
+    tokens.push('any');
+    publisherTokens.push('any');
+  }
+  return {
+    name,
+    port,
+    pid: child.pid as number,
+    child,
+    tokens,
+    publisherTokens,
+    inspectPort,
+    async close() {
+      closing = true;
+      await stop(child, 'SIGTERM', 8000);
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ServerSample {
+  at: number;
+  cpuSeconds: number;
+  /** Busy CPU seconds of the whole machine, to show load from outside the bench. */
+  machineBusySeconds: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** Event-loop delay p99 since the previous scrape, ms (the histogram resets on each scrape). */
+  eldP99Ms: number;
+}
+
+/** CPU from /proc; RSS, heap and event-loop delay from the target's /metrics. */
+export async function sample(t: Target): Promise<ServerSample> {
+  const r = await request(t.port, 'GET', '/metrics', { timeoutMs: 10_000 });
+  const metric = (name: string) => {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(r.body);
+    return m ? Number(m[1]) : NaN;
+  };
+  return {
+    at: Date.now(),
+    cpuSeconds: cpuSeconds(t.pid),
+    machineBusySeconds: machineBusySeconds(),
+    rssBytes: rssBytes(t.pid),
+    heapUsedBytes: metric('nodejs_heap_size_used_bytes'),
+    eldP99Ms: metric('nodejs_eventloop_lag_p99_seconds') * 1000,
+  };
+}
+
+/** Server CPU between two samples, as a fraction of one core. */
+export function serverCpu(a: ServerSample, b: ServerSample): number {
+  return (b.cpuSeconds - a.cpuSeconds) / ((b.at - a.at) / 1000);
+}
+
+/**
+ * CPU used on the machine by everything but the server and the generator
+ * (cores): other work sharing the machine, which makes absolute figures drift.
+ */
+export function backgroundCpu(a: ServerSample, b: ServerSample, generatorCpu: number): number {
+  const secs = (b.at - a.at) / 1000;
+  return Math.max(0, (b.machineBusySeconds - a.machineBusySeconds) / secs - serverCpu(a, b) - generatorCpu);
+}
+
+/** Forces a full GC in the target through its inspector (memory figures without garbage). */
+export async function collectGarbage(t: Target): Promise<void> {
+  if (!t.inspectPort) return;
+  const list = JSON.parse((await request(t.inspectPort, 'GET', '/json/list')).body) as Array<{ webSocketDebuggerUrl: string }>;
+  const url = list[0]?.webSocketDebuggerUrl;
+  if (!url) return;
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  for (let i = 1; i <= 2; i++) {
+    await new Promise<void>((resolve) => {
+      const onMsg = (d: Buffer) => {
+        if ((JSON.parse(d.toString()) as { id?: number }).id === i) {
+          ws.off('message', onMsg);
+          resolve();
+        }
+      };
+      ws.on('message', onMsg);
+      ws.send(JSON.stringify({ id: i, method: 'HeapProfiler.collectGarbage' }));
+    });
+  }
+  ws.close();
+  await sleep(200);
+}

@@ -1,0 +1,116 @@
+/**
+ * `npm run bench -- --profile`: Fiberchat's fan-out (2,000 subscribers) under
+ * `node --cpu-prof`, then the profile folded into self time per function and
+ * per package, the figures behind the optimisation notes in BENCHMARKS.md.
+ * The raw .cpuprofile stays in bench/results/profiles/ (open it in Chrome
+ * DevTools) and is not committed.
+ */
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { runGenerator } from './lib/generator-run.ts';
+import { sample, serverCpu, startTarget, type ServerSample } from './lib/targets.ts';
+
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: Node[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const DIR = 'bench/results/profiles';
+
+export async function profileFanout(measureMs: number, progress: (s: string) => void) {
+  rmSync(DIR, { recursive: true, force: true });
+  mkdirSync(DIR, { recursive: true });
+  const t = await startTarget('fiberchat', { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${DIR}`] });
+  let start: ServerSample | undefined;
+  let end: ServerSample | undefined;
+  let r: Record<string, unknown>;
+  try {
+    progress('fan-out 2000 on Fiberchat under --cpu-prof');
+    r = await runGenerator(
+      {
+        port: t.port,
+        tokens: t.tokens,
+        publisherTokens: t.publisherTokens,
+        deadlineMs: 120_000,
+        kind: 'fanout',
+        targets: [{ name: 'fiberchat', port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens }],
+        rounds: 1,
+        subscribers: 2000,
+        publishers: 4,
+        inFlight: 8,
+        textBytes: 100,
+        warmupMs: 2000,
+        measureMs,
+      },
+      async (m) => {
+        const s = await sample(t);
+        if (m === 'measure-start') start = s;
+        if (m === 'measure-end') end = s;
+        return s as unknown as Record<string, unknown>;
+      },
+    );
+  } finally {
+    await t.close(); // SIGTERM: a graceful exit writes the profile
+  }
+  const file = readdirSync(DIR).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error('no .cpuprofile written');
+  const summary = summarizeProfile(JSON.parse(readFileSync(join(DIR, file), 'utf8')) as Profile);
+  const w = (r.windows as Array<Record<string, unknown>>)[0] ?? {};
+  const { server: _s, ...fan } = w;
+  return {
+    profile: join(DIR, file),
+    fanout: { ...fan, serverCpu: start && end ? serverCpu(start, end) : NaN },
+    ...summary,
+  };
+}
+
+/** Self time per function and per package, as shares of all sampled time. */
+export function summarizeProfile(p: Profile) {
+  const self = new Map<number, number>();
+  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i] as number, (self.get(p.samples[i] as number) ?? 0) + (p.timeDeltas[i] ?? 0));
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const byFn = new Map<string, number>();
+  const byPkg = new Map<string, number>();
+  for (const n of p.nodes) {
+    const us = self.get(n.id) ?? 0;
+    if (!us) continue;
+    const where = location(n.callFrame.url);
+    const fn = `${n.callFrame.functionName || '(anonymous)'} ${where}${where.includes(':') || !n.callFrame.url ? '' : `:${n.callFrame.lineNumber + 1}`}`;
+    byFn.set(fn, (byFn.get(fn) ?? 0) + us);
+    const pkg = packageOf(n.callFrame.url, n.callFrame.functionName);
+    byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + us);
+  }
+  const top = (m: Map<string, number>, k: number) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, k)
+      .map(([name, us]) => ({ name, sharePct: Math.round((us / total) * 1000) / 10 }));
+  return { sampledMs: Math.round(total / 1000), topFunctions: top(byFn, 25), byPackage: top(byPkg, 15) };
+}
+
+function location(url: string): string {
+  if (!url) return '';
+  const path = url.replace(/^file:\/\//, '');
+  const nm = path.lastIndexOf('node_modules/');
+  if (nm >= 0) return path.slice(nm + 'node_modules/'.length);
+  return path.startsWith('/') ? relative(process.cwd(), path) : path;
+}
+
+function packageOf(url: string, fn: string): string {
+  if (!url) return fn.startsWith('(') ? fn : '(native)';
+  const path = url.replace(/^file:\/\//, '');
+  const nm = path.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const rest = path.slice(nm + 'node_modules/'.length).split('/');
+    return rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : (rest[0] ?? '?');
+  }
+  if (path.startsWith('node:')) return 'node core';
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel.split('/').slice(0, 2).join('/');
+}

@@ -1,0 +1,289 @@
+/**
+ * The scenarios, each run against every target that speaks what it needs,
+ * with the same generator and the same settings. Each returns plain data for
+ * the results file; the report turns it into ratios.
+ */
+import type { Spec } from './gen/spec.ts';
+import { runGenerator } from './lib/generator-run.ts';
+import { quantile } from './lib/stats.ts';
+import { backgroundCpu, collectGarbage, sample, serverCpu, startTarget, TARGETS, type ServerSample, type Target, type TargetName } from './lib/targets.ts';
+
+export interface Plan {
+  quick: boolean;
+  fanout: { sizes: number[]; rounds: number; warmupMs: number; measureMs: number };
+  latency: { subscribers: number; warmupMs: number; measureMs: number };
+  idle: { websocket: number; polling: number };
+  capacity: { connections: number; measureMs: number };
+  join: { fill: number; joins: number };
+  jitter: { subscribers: number; rate: number; durationMs: number; killEveryMs: number; offlineMs: number };
+}
+
+export const FULL: Plan = {
+  quick: false,
+  fanout: { sizes: [500, 2000], rounds: 3, warmupMs: 1000, measureMs: 4000 },
+  latency: { subscribers: 500, warmupMs: 2000, measureMs: 6000 },
+  idle: { websocket: 8000, polling: 2000 },
+  capacity: { connections: 19_000, measureMs: 8000 },
+  join: { fill: 100_000, joins: 1000 },
+  jitter: { subscribers: 200, rate: 100, durationMs: 45_000, killEveryMs: 15_000, offlineMs: 2000 },
+};
+
+export const QUICK: Plan = {
+  quick: true,
+  fanout: { sizes: [500, 2000], rounds: 1, warmupMs: 500, measureMs: 1500 },
+  latency: { subscribers: 200, warmupMs: 500, measureMs: 2000 },
+  idle: { websocket: 1000, polling: 250 },
+  capacity: { connections: 2000, measureMs: 2500 },
+  join: { fill: 20_000, joins: 200 },
+  jitter: { subscribers: 50, rate: 100, durationMs: 9000, killEveryMs: 4000, offlineMs: 1000 },
+};
+
+const TEXT_BYTES = 100;
+
+type Sampled = { start?: ServerSample; end?: ServerSample };
+
+/** Mark handler: samples the server at measure-start / measure-end; the generator gets the sample back too. */
+function sampler(t: Target, keep: Sampled) {
+  return async (name: string) => {
+    const s = await sample(t);
+    if (name === 'measure-start') keep.start = s;
+    if (name === 'measure-end') keep.end = s;
+    return s as unknown as Record<string, unknown>;
+  };
+}
+
+function serverFigures(k: Sampled, generatorCpu: number): Record<string, number> {
+  if (!k.start || !k.end) return {};
+  return {
+    serverCpu: serverCpu(k.start, k.end),
+    backgroundCpu: backgroundCpu(k.start, k.end, generatorCpu),
+    eldP99Ms: k.end.eldP99Ms,
+    rssMB: k.end.rssBytes / 2 ** 20,
+  };
+}
+
+function common(t: Target, deadlineMs: number) {
+  return { port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens, deadlineMs };
+}
+
+function strip(r: Record<string, unknown>): Record<string, unknown> {
+  const { server: _server, ...rest } = r;
+  return rest;
+}
+
+function withServer(r: Record<string, unknown>, keep: Sampled): Record<string, unknown> {
+  return { ...strip(r), ...serverFigures(keep, (r.generatorCpu as number) ?? 0) };
+}
+
+export type ByTarget = Partial<Record<TargetName, Record<string, unknown>>>;
+
+const median = (xs: number[]) => quantile(xs, 0.5);
+
+/**
+ * All three targets up at once, one generator connected to all of them;
+ * measurement windows alternate among the targets (order rotated each round)
+ * and each figure is the median of its windows.
+ */
+export async function fanout(plan: Plan, progress: (s: string) => void): Promise<Record<string, ByTarget>> {
+  const out: Record<string, ByTarget> = {};
+  const targets: Target[] = [];
+  try {
+    for (const name of TARGETS) targets.push(await startTarget(name));
+    const byName = new Map(targets.map((t) => [t.name as string, t]));
+    for (const size of plan.fanout.sizes) {
+      progress(`fan-out ${size} subscribers: ${plan.fanout.rounds} round(s) over ${TARGETS.join(', ')}`);
+      const r = await runGenerator(
+        {
+          port: 0,
+          tokens: [],
+          publisherTokens: [],
+          deadlineMs: 300_000,
+          kind: 'fanout',
+          targets: targets.map((t) => ({ name: t.name, port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens })),
+          rounds: plan.fanout.rounds,
+          subscribers: size,
+          publishers: 4,
+          inFlight: 8,
+          textBytes: TEXT_BYTES,
+          warmupMs: plan.fanout.warmupMs,
+          measureMs: plan.fanout.measureMs,
+        },
+        async (_m, target) => sample(byName.get(target ?? '') as Target) as unknown as Promise<Record<string, unknown>>,
+      );
+      const windows = (r.windows as Array<Record<string, unknown>>).map((w): Record<string, unknown> => {
+        const srv = w.server as { start: ServerSample; end: ServerSample };
+        return { ...strip(w), ...serverFigures(srv, w.generatorCpu as number) };
+      });
+      const by: ByTarget = {};
+      for (const name of TARGETS) {
+        const ws = windows.filter((w) => w.target === name);
+        const med = (k: string) => median(ws.map((w) => w[k] as number));
+        const p = (k: 'p50' | 'p99') => median(ws.map((w) => (w.latencyMs as Record<string, number>)[k] as number));
+        by[name] = {
+          subscribers: size,
+          connectMs: (r.connectMs as Record<string, number>)[name],
+          deliveriesPerSec: med('deliveriesPerSec'),
+          framesPerSec: med('framesPerSec'),
+          sendsPerSec: med('sendsPerSec'),
+          fanoutRatio: med('fanoutRatio'),
+          latencyMs: { p50: p('p50'), p99: p('p99') },
+          generatorCpu: med('generatorCpu'),
+          serverCpu: med('serverCpu'),
+          backgroundCpu: med('backgroundCpu'),
+          eldP99Ms: med('eldP99Ms'),
+          rssMB: med('rssMB'),
+          windows: ws.map((w) => ({
+            round: w.round,
+            deliveriesPerSec: w.deliveriesPerSec,
+            generatorCpu: w.generatorCpu,
+            serverCpu: w.serverCpu,
+            backgroundCpu: w.backgroundCpu,
+          })),
+        };
+      }
+      out[size] = by;
+    }
+  } finally {
+    for (const t of targets) await t.close();
+  }
+  return out;
+}
+
+export async function latency(plan: Plan, rate: number, progress: (s: string) => void): Promise<Record<string, ByTarget>> {
+  const out: Record<string, ByTarget> = {};
+  const transports: Record<TargetName, Array<'websocket' | 'polling' | 'ajax'>> = {
+    fiberchat: ['websocket', 'polling', 'ajax'],
+    socketio: ['websocket', 'polling'],
+    ws: ['websocket'], // the raw peer speaks WebSocket only; neither peer has a REST API
+  };
+  for (const name of TARGETS) {
+    for (const transport of transports[name]) {
+      const t = await startTarget(name);
+      try {
+        progress(`latency ${transport} on ${name} at ${Math.round(rate)} msg/s`);
+        const keep: Sampled = {};
+        const r = await runGenerator(
+          {
+            ...common(t, 120_000),
+            kind: 'latency',
+            transport,
+            subscribers: plan.latency.subscribers,
+            publishers: 4,
+            rate,
+            textBytes: TEXT_BYTES,
+            warmupMs: plan.latency.warmupMs,
+            measureMs: plan.latency.measureMs,
+            ajaxIntervalMs: 1000,
+          },
+          sampler(t, keep),
+        );
+        (out[transport] ??= {})[name] = withServer(r, keep);
+      } finally {
+        await t.close();
+      }
+    }
+  }
+  return out;
+}
+
+export async function idle(plan: Plan, progress: (s: string) => void): Promise<Record<string, ByTarget>> {
+  const out: Record<string, ByTarget> = {};
+  for (const name of TARGETS) {
+    for (const transport of name === 'ws' ? (['websocket'] as const) : (['websocket', 'polling'] as const)) {
+      const n = plan.idle[transport];
+      const t = await startTarget(name, { inspect: true });
+      try {
+        progress(`idle ${n} ${transport} on ${name}`);
+        await collectGarbage(t);
+        const base = await sample(t);
+        let loaded: ServerSample | undefined;
+        const r = await runGenerator({ ...common(t, 180_000), kind: 'idle', transport, connections: n, roomSize: 100 }, async (m) => {
+          if (m === 'loaded') {
+            await collectGarbage(t);
+            loaded = await sample(t);
+          }
+          return {};
+        });
+        const held = r.connections as number;
+        (out[transport] ??= {})[name] = {
+          ...strip(r),
+          baseRssMB: base.rssBytes / 2 ** 20,
+          loadedRssMB: (loaded?.rssBytes ?? NaN) / 2 ** 20,
+          rssPerConnKB: ((loaded?.rssBytes ?? NaN) - base.rssBytes) / held / 1024,
+          heapPerConnKB: ((loaded?.heapUsedBytes ?? NaN) - base.heapUsedBytes) / held / 1024,
+        };
+      } finally {
+        await t.close();
+      }
+    }
+  }
+  return out;
+}
+
+export async function capacity(plan: Plan, progress: (s: string) => void): Promise<ByTarget> {
+  const out: ByTarget = {};
+  for (const name of TARGETS) {
+    const t = await startTarget(name);
+    try {
+      progress(`capacity ${plan.capacity.connections} on ${name}`);
+      const keep: Sampled = {};
+      const r = await runGenerator(
+        {
+          ...common(t, 240_000),
+          kind: 'capacity',
+          connections: plan.capacity.connections,
+          roomSize: 100,
+          chatEvery: 100,
+          chatIntervalMs: 1000,
+          textBytes: TEXT_BYTES,
+          measureMs: plan.capacity.measureMs,
+        },
+        sampler(t, keep),
+      );
+      out[name] = withServer(r, keep);
+    } finally {
+      await t.close();
+    }
+  }
+  return out;
+}
+
+/** Fiberchat only: the peers keep no history. */
+export async function join(plan: Plan, progress: (s: string) => void): Promise<Record<string, unknown>> {
+  const t = await startTarget('fiberchat');
+  try {
+    progress(`join with ${plan.join.fill} stored messages`);
+    const keep: Sampled = {};
+    const r = await runGenerator(
+      { ...common(t, 240_000), kind: 'join', room: 'history', fill: plan.join.fill, textBytes: TEXT_BYTES, joins: plan.join.joins },
+      sampler(t, keep),
+    );
+    return withServer(r, keep);
+  } finally {
+    await t.close();
+  }
+}
+
+/** Fiberchat only: the peers have no resume (no seq replay), so they would lose what was sent offline. */
+export async function jitter(plan: Plan, progress: (s: string) => void): Promise<Record<string, unknown>> {
+  const t = await startTarget('fiberchat');
+  try {
+    progress(`jitter: ${plan.jitter.subscribers} subscribers, one kill per ~${plan.jitter.killEveryMs / 1000} s each`);
+    const keep: Sampled = {};
+    const spec: Spec = {
+      ...common(t, plan.jitter.durationMs + 60_000),
+      kind: 'jitter',
+      subscribers: plan.jitter.subscribers,
+      publishers: 4,
+      rate: plan.jitter.rate,
+      textBytes: TEXT_BYTES,
+      durationMs: plan.jitter.durationMs,
+      killEveryMs: plan.jitter.killEveryMs,
+      offlineMs: plan.jitter.offlineMs,
+    };
+    const r = await runGenerator(spec, sampler(t, keep));
+    return withServer(r, keep);
+  } finally {
+    await t.close();
+  }
+}
