@@ -40,7 +40,6 @@ export class Fiber<T = void> {
   private readonly onChildError: SpawnOptions['onChildError'];
   private failure: { error: unknown } | undefined;
   private current: FiberState = 'running';
-  private unlinkParent: (() => void) | undefined;
 
   private constructor(
     name: string,
@@ -51,16 +50,15 @@ export class Fiber<T = void> {
     this.name = name;
     this.parent = parent;
     this.onChildError = opts.onChildError;
-    // Each child (and each parked wait) adds one abort listener, removed when
-    // it ends: thousands are normal for a supervisor, so Node's leak warning
-    // at 11 does not apply. The fiber tests check that none are left behind.
+    // Each parked wait adds one abort listener, removed when it ends; a fiber
+    // may have many parked at once, so Node's leak warning at 11 does not
+    // apply. The fiber tests check that none are left behind.
     setMaxListeners(0, this.controller.signal);
-    if (parent) {
-      parent.children.add(this as Fiber<unknown>);
-      const onAbort = () => this.abort(parent.signal.reason);
-      parent.signal.addEventListener('abort', onAbort, { once: true });
-      this.unlinkParent = () => parent.signal.removeEventListener('abort', onAbort);
-    }
+    // Cancellation reaches children through the parent's child set, not
+    // through abort listeners on the parent's signal: an EventTarget scans its
+    // listener list on every add and remove, which made spawning the n-th
+    // child of a supervisor cost O(n).
+    parent?.children.add(this as Fiber<unknown>);
     this.done = this.run(body);
   }
 
@@ -137,6 +135,8 @@ export class Fiber<T = void> {
     if (this.current !== 'running') return;
     this.current = 'cancelling';
     this.controller.abort(new Cancelled(reason));
+    const cause = this.controller.signal.reason as unknown;
+    for (const child of this.children) child.abort(cause);
   }
 
   private async run(body: (fiber: Fiber<T>) => Promise<T>): Promise<Outcome<T>> {
@@ -163,8 +163,6 @@ export class Fiber<T = void> {
     // A child's unhandled failure is this fiber's failure.
     if (this.failure && outcome.status !== 'error') outcome = { status: 'error', error: this.failure.error };
     this.current = 'done';
-    this.unlinkParent?.();
-    this.unlinkParent = undefined;
     if (this.parent) {
       this.parent.children.delete(this as Fiber<unknown>);
       if (outcome.status === 'error') this.parent.childFailed(outcome.error, this as Fiber<unknown>);
