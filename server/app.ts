@@ -67,6 +67,22 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     cors: { origin: false },
   });
 
+  // Every connection would keep its handshake's IncomingMessage (headers, raw
+  // headers, parser leftovers) for as long as it lives; nothing reads it after
+  // the handshake (identity comes from the CONNECT packet's auth), so let it
+  // go. socket.io then builds `socket.handshake` with empty headers and query.
+  io.engine.on('connection', (raw: { request: { headers: object; rawHeaders: string[] } | null; transport: { name: string } }) => {
+    const req = raw.request;
+    raw.request = null;
+    // On a direct WebSocket connection engine.io's upgrade path also leaves the
+    // request reachable from listeners on the TCP socket for the connection's
+    // life; the upgrade is complete, so empty what it holds.
+    if (req && raw.transport.name === 'websocket') {
+      req.headers = {};
+      req.rawHeaders = [];
+    }
+  });
+
   // The registry reports into `metrics` only from room events, which start
   // after construction; the gauges read the registry only when scraped.
   const slow = new SlowConsumerGuard(io, config.maxOutboundBytes, (socketId, bytes) => {
@@ -106,14 +122,16 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
 
   const transportOf = (s: { conn: { transport: { name: string } } }): TransportName =>
     s.conn.transport.name === 'websocket' ? 'websocket' : 'polling';
+  const onUpgrade = () => {
+    metrics.connections.dec({ transport: 'polling' });
+    metrics.connections.inc({ transport: 'websocket' });
+  };
   attachSocketEdge(io, edge, sessions, {
     connected: (socket) => {
       const t = transportOf(socket);
       metrics.connections.inc({ transport: t });
-      socket.conn.once('upgrade', () => {
-        metrics.connections.dec({ transport: t });
-        metrics.connections.inc({ transport: 'websocket' });
-      });
+      // Only a long-polling connection can upgrade; a WebSocket one carries no listener for it.
+      if (t === 'polling') socket.conn.once('upgrade', onUpgrade);
     },
     disconnected: (socket) => metrics.connections.dec({ transport: transportOf(socket) }),
     handlerFailed: (event, err) => logger.error({ err, event }, 'socket handler failed'),

@@ -1,11 +1,13 @@
 import type { Server, Socket } from 'socket.io';
 import { fail, type Ack, type ClientToServerEvents, type ServerToClientEvents } from '../../shared/protocol.ts';
 import type { Sessions } from '../auth.ts';
-import type { Identity } from '../rooms/types.ts';
+import type { Identity, Subscriber } from '../rooms/types.ts';
 import type { ChatEdge, Connection } from './chat-edge.ts';
 
 export interface SocketData {
   identity: Identity;
+  /** Set once the handshake is accepted. */
+  conn: Connection;
 }
 
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -34,6 +36,8 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
     const identity = sessions.verify(token);
     if (!identity) return next(new Error('unauthorized'));
     socket.data.identity = identity;
+    // The connection holds the verified identity; it need not hold the token too.
+    socket.handshake.auth = {};
     next();
   });
 
@@ -47,46 +51,71 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
     ping: (_conn, p) => edge.ping(p),
   };
 
-  io.on('connection', (socket: ChatSocket) => {
-    const identity = socket.data.identity;
-    const conn: Connection = {
-      sub: {
-        id: socket.id,
-        identity,
-        subscribe: (channel) => void socket.join(channel),
-        unsubscribe: (channel) => void socket.leave(channel),
+  // One connection costs an object and a Set beyond socket.io's own state: the
+  // listeners below are shared by every socket (socket.io calls them with
+  // `this` = the socket) instead of being closures made per connection.
+  function onEvent(this: ChatSocket, event: string, ...args: unknown[]): void {
+    const conn = this.data.conn;
+    const ack = typeof args.at(-1) === 'function' ? (args.pop() as (res: Ack<object>) => void) : undefined;
+    // A connection outlives its token only until its next request. (Checked
+    // per event: a timer for a 30-day token would overflow setTimeout.)
+    if (sessions.expired(conn.sub.identity)) {
+      ack?.(fail('unauthorized', 'session expired, sign in again'));
+      this.emit('bye', { reason: 'session_expired' });
+      this.disconnect(true);
+      return;
+    }
+    const handler = Object.hasOwn(handlers, event) ? handlers[event as keyof ClientToServerEvents] : undefined;
+    if (!handler) {
+      ack?.(fail('not_found', `unknown event "${event}"`));
+      return;
+    }
+    handler(conn, args[0]).then(
+      (res) => ack?.(res),
+      (error: unknown) => {
+        hooks.handlerFailed?.(event, error);
+        ack?.(fail('unavailable', 'internal error, retry', 1000));
       },
-      joined: new Set(),
-    };
+    );
+  }
+
+  function onDisconnect(this: ChatSocket, reason: string): void {
+    hooks.disconnected?.(this, reason);
+    void edge.disconnected(this.data.conn);
+  }
+
+  io.on('connection', (socket: ChatSocket) => {
+    socket.data.conn = new SocketConnection(socket, socket.data.identity);
+    // socket.io puts every socket in a room named by its id; nothing here
+    // addresses a socket that way, and the room costs a Set per connection.
+    void socket.leave(socket.id);
     hooks.connected?.(socket);
-
-    socket.onAny((event: string, ...args: unknown[]) => {
-      const ack = typeof args.at(-1) === 'function' ? (args.pop() as (res: Ack<object>) => void) : undefined;
-      // A connection outlives its token only until its next request. (Checked
-      // per event: a timer for a 30-day token would overflow setTimeout.)
-      if (sessions.expired(identity)) {
-        ack?.(fail('unauthorized', 'session expired, sign in again'));
-        socket.emit('bye', { reason: 'session_expired' });
-        socket.disconnect(true);
-        return;
-      }
-      const handler = Object.hasOwn(handlers, event) ? handlers[event as keyof ClientToServerEvents] : undefined;
-      if (!handler) {
-        ack?.(fail('not_found', `unknown event "${event}"`));
-        return;
-      }
-      handler(conn, args[0]).then(
-        (res) => ack?.(res),
-        (error: unknown) => {
-          hooks.handlerFailed?.(event, error);
-          ack?.(fail('unavailable', 'internal error, retry', 1000));
-        },
-      );
-    });
-
-    socket.on('disconnect', (reason) => {
-      hooks.disconnected?.(socket, reason);
-      void edge.disconnected(conn);
-    });
+    socket.onAny(onEvent);
+    socket.on('disconnect', onDisconnect);
   });
+}
+
+/** The edge's view of one socket.io connection; its methods live on the prototype, not in per-connection closures. */
+class SocketConnection implements Connection, Subscriber {
+  readonly joined = new Set<string>();
+  readonly id: string;
+
+  constructor(
+    private readonly socket: ChatSocket,
+    readonly identity: Identity,
+  ) {
+    this.id = socket.id;
+  }
+
+  get sub(): Subscriber {
+    return this;
+  }
+
+  subscribe(channel: string): void {
+    void this.socket.join(channel);
+  }
+
+  unsubscribe(channel: string): void {
+    void this.socket.leave(channel);
+  }
 }
