@@ -7,6 +7,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import type { Spec } from './gen/spec.ts';
 import { runGenerator } from './lib/generator-run.ts';
 import { sample, serverCpu, startTarget, type ServerSample } from './lib/targets.ts';
 
@@ -23,7 +24,7 @@ interface Profile {
 
 const DIR = 'bench/results/profiles';
 
-export async function profileFanout(measureMs: number, progress: (s: string) => void) {
+export async function profileFanout(measureMs: number, progress: (s: string) => void, scenario: 'fanout' | 'latency' = 'fanout') {
   rmSync(DIR, { recursive: true, force: true });
   mkdirSync(DIR, { recursive: true });
   const t = await startTarget('fiberchat', { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${DIR}`] });
@@ -31,9 +32,12 @@ export async function profileFanout(measureMs: number, progress: (s: string) => 
   let end: ServerSample | undefined;
   let r: Record<string, unknown>;
   try {
-    progress('fan-out 2000 on Fiberchat under --cpu-prof');
-    r = await runGenerator(
-      {
+    progress(`${scenario === 'fanout' ? 'fan-out 2000' : 'WebSocket latency, 500 subscribers at 137 msg/s'} on Fiberchat under --cpu-prof`);
+    const base = { port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens, deadlineMs: 120_000 };
+    const spec: Spec =
+      scenario === 'latency'
+        ? { ...base, kind: 'latency', transport: 'websocket', subscribers: 500, publishers: 4, rate: 137, textBytes: 100, warmupMs: 2000, measureMs, ajaxIntervalMs: 1000 }
+        : {
         port: t.port,
         tokens: t.tokens,
         publisherTokens: t.publisherTokens,
@@ -47,7 +51,9 @@ export async function profileFanout(measureMs: number, progress: (s: string) => 
         textBytes: 100,
         warmupMs: 2000,
         measureMs,
-      },
+      };
+    r = await runGenerator(
+      spec,
       async (m) => {
         const s = await sample(t);
         if (m === 'measure-start') start = s;
@@ -61,11 +67,12 @@ export async function profileFanout(measureMs: number, progress: (s: string) => 
   const file = readdirSync(DIR).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no .cpuprofile written');
   const summary = summarizeProfile(JSON.parse(readFileSync(join(DIR, file), 'utf8')) as Profile);
-  const w = (r.windows as Array<Record<string, unknown>>)[0] ?? {};
+  const w = ((r.windows as Array<Record<string, unknown>> | undefined)?.[0] ?? r) as Record<string, unknown>;
   const { server: _s, ...fan } = w;
   return {
     profile: join(DIR, file),
-    fanout: { ...fan, serverCpu: start && end ? serverCpu(start, end) : NaN },
+    scenario,
+    figures: { ...fan, serverCpu: start && end ? serverCpu(start, end) : NaN },
     ...summary,
   };
 }

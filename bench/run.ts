@@ -6,12 +6,13 @@
  *   npm run bench                  full run (< 10 min)
  *   npm run bench -- --quick       smoke run (< 2 min): bench/results/<date>-quick.json only
  *   npm run bench -- --only=fanout,idle   some scenarios (fanout latency idle capacity join jitter fiber)
- *   npm run bench -- --profile     Fiberchat fan-out under --cpu-prof, top functions by self time
+ *   npm run bench -- --profile[=latency]   Fiberchat fan-out (or fixed-rate latency) under --cpu-prof, top functions by self time
+ *   npm run bench -- --report=bench/results/<date>.json   re-render chart and BENCHMARKS.md from a results file
  *   npm run bench -- --no-doc      do not touch BENCHMARKS.md
  *   npm run bench -- --only=latency --latency-rate=300   latency at a given saturation (msg/s) without the fan-out
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { profileFanout } from './profile.ts';
@@ -21,7 +22,8 @@ import * as sc from './scenarios.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const profile = args.includes('--profile');
+const profileArg = args.find((a) => a === '--profile' || a.startsWith('--profile='));
+const profile = profileArg !== undefined;
 const noDoc = args.includes('--no-doc') || quick;
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const want = (s: string) => !only || only.includes(s);
@@ -55,12 +57,29 @@ async function fiberMicro(): Promise<Record<string, unknown>> {
   return JSON.parse(out) as Record<string, unknown>;
 }
 
+/** Re-renders the chart and BENCHMARKS.md from a results file. */
+function writeDoc(results: Record<string, unknown>): void {
+  const svg = `bench/results/${results.date as string}${results.mode === 'quick' ? '-quick' : ''}.svg`;
+  writeFileSync(svg, renderChart(results));
+  const md = existsSync('BENCHMARKS.md') ? readFileSync('BENCHMARKS.md', 'utf8') : '';
+  writeFileSync('BENCHMARKS.md', updateBenchmarksMd(md, results, svg));
+  progress(`chart in ${svg}; BENCHMARKS.md updated`);
+}
+
 async function main(): Promise<void> {
   const date = new Date().toISOString().slice(0, 10);
   mkdirSync('bench/results', { recursive: true });
+  const reportFrom = args.find((a) => a.startsWith('--report='))?.slice('--report='.length);
+  if (reportFrom) {
+    const results = JSON.parse(readFileSync(reportFrom, 'utf8')) as Record<string, unknown>;
+    writeDoc(results);
+    conclude(results);
+    return;
+  }
   if (profile) {
-    const p = await profileFanout(quick ? 2000 : 8000, progress);
-    const file = `bench/results/${date}-profile.json`;
+    const scenario = profileArg === '--profile=latency' ? 'latency' : 'fanout';
+    const p = await profileFanout(quick ? 2000 : 8000, progress, scenario);
+    const file = `bench/results/${date}-profile-${scenario}.json`;
     writeFileSync(file, JSON.stringify(p, null, 2) + '\n');
     progress(`profile summary in ${file}`);
     return;
@@ -111,27 +130,104 @@ async function main(): Promise<void> {
   }
   const file = save();
   progress(`results in ${file}`);
-  if (!noDoc && !only) {
-    const svg = `bench/results/${date}.svg`;
-    writeFileSync(svg, renderChart(results));
-    const md = readFileSync('BENCHMARKS.md', 'utf8');
-    writeFileSync('BENCHMARKS.md', updateBenchmarksMd(md, results, svg.replace(/^bench\//, 'bench/')));
-    progress(`chart in ${svg}; BENCHMARKS.md updated`);
-  }
-  console.log(summaryLines(results).join('\n'));
+  if (!noDoc && !only) writeDoc(results);
+  conclude(results);
 }
 
-/** A few headline lines for the terminal. */
+/** Prints the headline figures; any problem `check` finds fails the run. */
+function conclude(results: Record<string, unknown>): void {
+  console.log(summaryLines(results).join('\n'));
+  const problems = check(results);
+  if (problems.length > 0) {
+    console.error(`bench: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * What must hold in any run, quick or full, on any machine: every scenario
+ * produced figures for every target it ran, and nothing was lost or refused.
+ * No speed or memory threshold here; those are the report's verdicts.
+ */
+function check(r: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  type F = Record<string, unknown> | undefined;
+  const positive = (what: string, v: unknown) => {
+    if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) out.push(`${what}: ${String(v)}`);
+  };
+  for (const [size, by] of Object.entries((r.fanout ?? {}) as Record<string, sc.ByTarget>)) {
+    for (const t of ['fiberchat', 'socketio', 'ws'] as const) positive(`fan-out ${size} ${t} deliveries/s`, by[t]?.deliveriesPerSec);
+  }
+  for (const [transport, by] of Object.entries((r.latency ?? {}) as Record<string, sc.ByTarget>)) {
+    for (const [t, f] of Object.entries(by)) {
+      positive(`latency ${transport} ${t} p50`, (f?.latencyMs as F)?.p50);
+      if (f?.failed !== 0) out.push(`latency ${transport} ${t}: ${String(f?.failed)} sends failed`);
+    }
+  }
+  for (const [transport, by] of Object.entries((r.idle ?? {}) as Record<string, sc.ByTarget>)) {
+    for (const [t, f] of Object.entries(by)) positive(`idle ${transport} ${t} heap per connection`, f?.heapPerConnKB);
+  }
+  for (const [t, f] of Object.entries((r.capacity ?? {}) as sc.ByTarget)) {
+    if (f?.heldAtEnd !== f?.requested) out.push(`capacity ${t}: held ${String(f?.heldAtEnd)} of ${String(f?.requested)}`);
+    if (f?.failed !== 0) out.push(`capacity ${t}: ${String(f?.failed)} sends failed`);
+  }
+  const join = r.join as F;
+  if (join) {
+    positive('join p50', (join.latencyMs as F)?.p50);
+    if (join.pageOf50 !== true) out.push('join: an ack did not carry the latest 50 messages');
+  }
+  const jit = r.jitter as F;
+  if (jit) {
+    if (jit.deliveredOnce !== jit.expectedDeliveries) out.push(`jitter: delivered once ${String(jit.deliveredOnce)} of ${String(jit.expectedDeliveries)}`);
+    if (jit.acked !== jit.sent) out.push(`jitter: acked ${String(jit.acked)} of ${String(jit.sent)}`);
+    if (jit.outOfOrder !== 0) out.push(`jitter: ${String(jit.outOfOrder)} delivered out of order`);
+  }
+  const fiber = r.fiber as F;
+  if (fiber) for (const [k, v] of Object.entries((fiber.ratio ?? {}) as Record<string, unknown>)) positive(`fiber ratio ${k}`, v);
+  return out;
+}
+
+/** The headline figures and ratios, one line per scenario, for the terminal (and CI logs). */
 function summaryLines(r: Record<string, unknown>): string[] {
+  type F = Record<string, unknown> | undefined;
+  const n = (v: unknown) => (typeof v === 'number' ? v : NaN);
+  const x = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '–');
+  const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '–');
+  const p = (f: F, q: 'p50' | 'p99') => n((f?.latencyMs as Record<string, unknown> | undefined)?.[q]);
   const lines: string[] = [];
-  const fan = r.fanout as Record<string, sc.ByTarget> | undefined;
-  for (const [size, by] of Object.entries(fan ?? {})) {
-    const f = by.fiberchat?.deliveriesPerSec as number;
-    const s = by.socketio?.deliveriesPerSec as number;
-    const w = by.ws?.deliveriesPerSec as number;
+  for (const [size, by] of Object.entries((r.fanout ?? {}) as Record<string, sc.ByTarget>)) {
+    const d = (t: F) => n(t?.deliveriesPerSec);
+    const [f, s, w] = [d(by.fiberchat), d(by.socketio), d(by.ws)];
+    lines.push(`fan-out ${size}: Fiberchat ${Math.round(f)} deliveries/s = ${x(f, s)} socket.io, ${x(f, w)} raw ws`);
+  }
+  for (const [transport, by] of Object.entries((r.latency ?? {}) as Record<string, sc.ByTarget>)) {
+    const f = by.fiberchat;
     lines.push(
-      `fan-out ${size}: Fiberchat ${Math.round(f)}/s = ${(f / s).toFixed(2)}× socket.io, ${(f / w).toFixed(2)}× raw ws`,
+      `latency ${transport}: Fiberchat p50 ${f1(p(f, 'p50'))} / p99 ${f1(p(f, 'p99'))} ms; p99 ${x(p(f, 'p99'), p(by.socketio, 'p99'))} socket.io, ${x(p(f, 'p99'), p(by.ws, 'p99'))} raw ws`,
     );
+  }
+  for (const [transport, by] of Object.entries((r.idle ?? {}) as Record<string, sc.ByTarget>)) {
+    const kb = (t: F) => n(t?.rssPerConnKB);
+    const [f, s, w] = [kb(by.fiberchat), kb(by.socketio), kb(by.ws)];
+    lines.push(`idle ${transport}: Fiberchat ${f1(f)} KB RSS per connection = ${x(f, s)} socket.io, ${x(f, w)} raw ws`);
+  }
+  const cap = (r.capacity ?? {}) as sc.ByTarget;
+  if (cap.fiberchat) {
+    lines.push(
+      `capacity: Fiberchat held ${n(cap.fiberchat.heldAtEnd)} / ${n(cap.fiberchat.requested)}, p99 ${f1(p(cap.fiberchat, 'p99'))} ms = ${x(p(cap.fiberchat, 'p99'), p(cap.socketio, 'p99'))} socket.io`,
+    );
+  }
+  const join = r.join as F;
+  if (join) lines.push(`join (${n(join.stored)} stored): p50 ${p(join, 'p50').toFixed(2)} / p99 ${p(join, 'p99').toFixed(2)} ms`);
+  const jit = r.jitter as F;
+  if (jit) {
+    lines.push(
+      `jitter: delivered once ${n(jit.deliveredOnce)} / ${n(jit.expectedDeliveries)}, catch-up p99 ${f1(n((jit.catchUpMs as F)?.p99))} ms`,
+    );
+  }
+  const ratio = (r.fiber as F)?.ratio as Record<string, number> | undefined;
+  if (ratio) {
+    lines.push(`fiber vs effection: ${Object.entries(ratio).map(([k, v]) => `${k} ${v.toFixed(2)}×`).join(', ')}`);
   }
   return lines;
 }

@@ -14,7 +14,8 @@ export interface Plan {
   latency: { subscribers: number; warmupMs: number; measureMs: number };
   idle: { websocket: number; polling: number };
   capacity: { connections: number; measureMs: number };
-  join: { fill: number; joins: number };
+  /** settleMs: pause between the fill and the joins, for the write burst's aftermath (WAL checkpoint, GC) to pass. */
+  join: { fill: number; joins: number; settleMs: number };
   jitter: { subscribers: number; rate: number; durationMs: number; killEveryMs: number; offlineMs: number };
 }
 
@@ -24,18 +25,18 @@ export const FULL: Plan = {
   latency: { subscribers: 500, warmupMs: 2000, measureMs: 6000 },
   idle: { websocket: 8000, polling: 2000 },
   capacity: { connections: 19_000, measureMs: 8000 },
-  join: { fill: 100_000, joins: 1000 },
+  join: { fill: 100_000, joins: 1000, settleMs: 3000 },
   jitter: { subscribers: 200, rate: 100, durationMs: 45_000, killEveryMs: 15_000, offlineMs: 2000 },
 };
 
 export const QUICK: Plan = {
   quick: true,
-  fanout: { sizes: [500, 2000], rounds: 1, warmupMs: 500, measureMs: 1500 },
-  latency: { subscribers: 200, warmupMs: 500, measureMs: 2000 },
-  idle: { websocket: 1000, polling: 250 },
-  capacity: { connections: 2000, measureMs: 2500 },
-  join: { fill: 20_000, joins: 200 },
-  jitter: { subscribers: 50, rate: 100, durationMs: 9000, killEveryMs: 4000, offlineMs: 1000 },
+  fanout: { sizes: [100, 500], rounds: 1, warmupMs: 300, measureMs: 1000 },
+  latency: { subscribers: 100, warmupMs: 200, measureMs: 1000 },
+  idle: { websocket: 500, polling: 100 },
+  capacity: { connections: 1000, measureMs: 1000 },
+  join: { fill: 10_000, joins: 100, settleMs: 500 },
+  jitter: { subscribers: 30, rate: 100, durationMs: 4000, killEveryMs: 2000, offlineMs: 500 },
 };
 
 const TEXT_BYTES = 100;
@@ -255,7 +256,7 @@ export async function join(plan: Plan, progress: (s: string) => void): Promise<R
     progress(`join with ${plan.join.fill} stored messages`);
     const keep: Sampled = {};
     const r = await runGenerator(
-      { ...common(t, 240_000), kind: 'join', room: 'history', fill: plan.join.fill, textBytes: TEXT_BYTES, joins: plan.join.joins },
+      { ...common(t, 240_000), kind: 'join', room: 'history', fill: plan.join.fill, textBytes: TEXT_BYTES, joins: plan.join.joins, settleMs: plan.join.settleMs },
       sampler(t, keep),
     );
     return withServer(r, keep);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as `npm test` and CI run it: install missing system
 # dependencies, typecheck, lint, unit and integration tests (vitest), then the
-# end-to-end suite in a real Chromium (Playwright). Ends with one summary line.
+# end-to-end suite in a real Chromium (Playwright), then the benchmark harness
+# in quick mode as a smoke test (BENCH_SMOKE=0 skips it). Ends with one summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,5 +17,11 @@ echo "== unit and integration (vitest)"
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
 echo "== end to end (playwright, chromium)"
 npx playwright test
+# The benchmark harness in quick mode, as a smoke test: it fails on a broken
+# harness or a lost message, never on a speed or memory figure.
+if [ "${BENCH_SMOKE:-1}" != "0" ]; then
+  echo "== bench smoke (npm run bench -- --quick)"
+  npm run --silent bench -- --quick
+fi
 
 node scripts/summarize-tests.mjs test-results/vitest.json test-results/e2e.json

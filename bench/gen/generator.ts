@@ -246,6 +246,9 @@ async function latency(s: Extract<Spec, { kind: 'latency' }>) {
     },
   };
   const stoppers: Array<() => void> = [];
+  const pollMs = new Reservoir();
+  const pollStatus: Record<number, number> = {};
+  const postMs = new Reservoir();
   const closers: Array<() => void> = [];
   let sendOne: (i: number, text: string) => Promise<boolean>;
 
@@ -265,10 +268,13 @@ async function latency(s: Extract<Spec, { kind: 'latency' }>) {
         while (polling) {
           let full = false;
           try {
+            const p0 = now();
             const r = await request(spec.port, 'GET', `/api/rooms/${room}/messages?after=${after}&limit=200`, {
               headers: auth(token),
               localAddress: local,
             });
+            if (measuring) pollMs.add(now() - p0);
+            pollStatus[r.status] = (pollStatus[r.status] ?? 0) + 1;
             if (r.status === 200) {
               const buf = Buffer.from(r.body);
               const n = countMessages(buf);
@@ -288,11 +294,13 @@ async function latency(s: Extract<Spec, { kind: 'latency' }>) {
     }
     stoppers.push(() => (polling = false));
     sendOne = async (i, text) => {
+      const p0 = now();
       const r = await request(spec.port, 'POST', `/api/rooms/${room}/messages`, {
         body: JSON.stringify({ text, clientId: clientId() }),
         headers: auth(spec.publisherTokens[i % spec.publisherTokens.length] as string),
         localAddress: sourceAddress(200 + i),
       });
+      if (measuring) postMs.add(now() - p0);
       return r.status === 200;
     };
   } else {
@@ -367,6 +375,7 @@ async function latency(s: Extract<Spec, { kind: 'latency' }>) {
     failed,
     skipped,
     latencyMs: summarize(lat.values),
+    ...(s.transport === 'ajax' ? { pollRequestMs: summarize(pollMs.values), postRequestMs: summarize(postMs.values), pollStatus } : {}),
     generatorCpu: genCpu,
     server: { start, end },
   };
@@ -494,6 +503,9 @@ async function join(s: Extract<Spec, { kind: 'join' }>) {
   );
   const fillMs = now() - f0;
   closeAll(pubs);
+  // Let the aftermath of the burst (WAL checkpoint, GC) pass: this measures a
+  // join into a large room, not a join during a 100,000-message write burst.
+  await sleep(s.settleMs);
   // Then fresh connections join one at a time: join + latest 50, pure latency.
   const conns = await openMany(s.joins, 'websocket', async () => {}, { concurrency: 32 });
   const cpu = cpuMeter();

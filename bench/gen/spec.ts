@@ -54,7 +54,7 @@ export type Spec = Common &
         textBytes: number;
         measureMs: number;
       }
-    | { kind: 'join'; room: string; fill: number; textBytes: number; joins: number }
+    | { kind: 'join'; room: string; fill: number; textBytes: number; joins: number; settleMs: number }
     | {
         kind: 'jitter';
         subscribers: number;

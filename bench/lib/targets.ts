@@ -73,6 +73,8 @@ export async function startTarget(name: TargetName, opts: StartTargetOptions = {
           SEND_BURST: '1000000',
           JOIN_RATE: '1000000',
           JOIN_BURST: '1000000',
+          READ_RATE: '1000000',
+          READ_BURST: '1000000',
           SESSION_RATE_PER_MIN: '1000000',
           MAX_OUTBOUND_BYTES: String(8 * 1024 * 1024),
         }
@@ -152,7 +154,10 @@ export interface ServerSample {
 
 /** CPU from /proc; RSS, heap and event-loop delay from the target's /metrics. */
 export async function sample(t: Target): Promise<ServerSample> {
-  const r = await request(t.port, 'GET', '/metrics', { timeoutMs: 10_000 });
+  // A pooled keep-alive socket may be closed by the server just as it is reused; retry once.
+  const r = await request(t.port, 'GET', '/metrics', { timeoutMs: 10_000 }).catch(() =>
+    request(t.port, 'GET', '/metrics', { timeoutMs: 10_000 }),
+  );
   const metric = (name: string) => {
     const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(r.body);
     return m ? Number(m[1]) : NaN;

@@ -8,8 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** Same as Fiberchat (server/app.ts): the ping cadence and the packet cap. */
-export const PING_INTERVAL_MS = 20_000;
-export const PING_TIMEOUT_MS = 20_000;
+export const PING_INTERVAL_MS = 10_000;
+export const PING_TIMEOUT_MS = 10_000;
 export const MAX_PAYLOAD = 64 * 1024;
 
 export interface PeerMessage {
