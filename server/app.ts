@@ -98,7 +98,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
         slow.check(channel);
       },
     },
-    { maxRooms: config.maxRooms, idleMs: config.roomIdleMs, presenceGraceMs: config.presenceGraceMs },
+    { maxRooms: config.maxRooms, idleMs: config.roomIdleMs, presenceGraceMs: config.presenceGraceMs, maxTurn: config.roomMaxTurn },
     {
       roomFailed: (room, err) => {
         metrics.roomFailures.inc();

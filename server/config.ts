@@ -28,6 +28,8 @@ const Env = z.object({
   SESSION_RATE_PER_MIN: positiveInt(30),
   MAX_ROOMS: positiveInt(10_000),
   ROOM_IDLE_MS: positiveInt(60_000),
+  /** Commands a room fiber serves in one turn: its sends are committed in one transaction and broadcast as one packet. 1 turns batching off. */
+  ROOM_MAX_TURN: z.coerce.number().int().min(1).max(2048).default(512),
   /** How long a dropped user stays listed as present, so a quick reconnect does not flap. */
   PRESENCE_GRACE_MS: positiveInt(5_000),
   /** Bytes queued to one connection before it is disconnected as a slow consumer. */
@@ -58,6 +60,7 @@ export interface Config {
   };
   maxRooms: number;
   roomIdleMs: number;
+  roomMaxTurn: number;
   presenceGraceMs: number;
   maxOutboundBytes: number;
   shutdownTimeoutMs: number;
@@ -98,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     maxRooms: e.MAX_ROOMS,
     roomIdleMs: e.ROOM_IDLE_MS,
+    roomMaxTurn: e.ROOM_MAX_TURN,
     presenceGraceMs: e.PRESENCE_GRACE_MS,
     maxOutboundBytes: e.MAX_OUTBOUND_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

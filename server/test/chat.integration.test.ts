@@ -66,6 +66,23 @@ describe('socket.io edge', () => {
     expect(await s.store.readAfter('r', 0, 10)).toHaveLength(1);
   });
 
+  it('with ROOM_MAX_TURN=1 serves one send per turn: one message per packet, seq still gap-free', async () => {
+    const s = await server({ env: { ROOM_MAX_TURN: '1' } });
+    const a = await s.client('alice');
+    const b = await s.client('bob');
+    ok(await a.emitWithAck('join', { room: 'lobby' }));
+    ok(await b.emitWithAck('join', { room: 'lobby' }));
+    const batches = collect(b, 'messages');
+    const acks = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => a.emitWithAck('send', { room: 'lobby', text: `m${i}`, clientId: cid() })),
+    );
+    const seqs = Array.from({ length: 20 }, (_, i) => i + 1);
+    expect(acks.map((x) => ok(x).seq).sort((x, y) => x - y)).toEqual(seqs);
+    await expect.poll(() => batches.length).toBe(20);
+    expect(batches.map((p) => p.messages.length)).toEqual(seqs.map(() => 1));
+    expect(batches.map((p) => p.messages[0]?.seq)).toEqual(seqs);
+  });
+
   it('pages history backwards for scrollback', async () => {
     const s = await server({ env: { SEND_RATE: '10000', SEND_BURST: '10000' } });
     const a = await s.client('alice');

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('defaults every setting', () => {
+    const c = loadConfig({}, '/srv/chat');
+    expect(c).toMatchObject({ port: 3000, host: '0.0.0.0', dataDir: '/srv/chat/data', roomMaxTurn: 512, sqliteCheckpointMs: 1000 });
+  });
+
+  it('reads ROOM_MAX_TURN, where 1 turns batching off', () => {
+    expect(loadConfig({ ROOM_MAX_TURN: '1' }).roomMaxTurn).toBe(1);
+  });
+
+  it('names every bad setting in one error', () => {
+    const bad = () => loadConfig({ ROOM_MAX_TURN: '0', PORT: 'eighty' });
+    expect(bad).toThrow(ConfigError);
+    expect(bad).toThrow(/ROOM_MAX_TURN/);
+    expect(bad).toThrow(/PORT/);
+  });
+});
