@@ -33,6 +33,9 @@ export interface EdgeDeps {
   readLimiter: RateLimiter;
 }
 
+/** Receives a room's answer synchronously, in the room's turn (see `ChatEdge.ask`). */
+export type Respond<T> = (ack: Ack<T>) => void;
+
 /** A connection's view of the edge: who it is, and which rooms it is in. */
 export interface Connection {
   readonly sub: Subscriber;
@@ -52,7 +55,7 @@ export class ChatEdge {
     return true;
   }
 
-  async join(conn: Connection, payload: unknown): Promise<Ack<JoinOk>> {
+  async join(conn: Connection, payload: unknown, respond?: Respond<JoinOk>): Promise<Ack<JoinOk>> {
     const req = parsePayload(JoinRequest, payload);
     if (!req.ok) return req;
     const { room, since, epoch } = req.value;
@@ -63,22 +66,23 @@ export class ChatEdge {
     }
     const wait = this.deps.joinLimiter.takeAll(limitKeys(conn.sub.id, conn.sub.identity));
     if (wait > 0) return fail('rate_limited', 'joining too fast', wait);
-    const ack = await this.ask<JoinOk>(room, (reply) => ({ kind: 'join', sub: conn.sub, since, epoch, reply }));
-    if (ack.ok) conn.joined.add(room);
-    return ack;
+    return this.ask<JoinOk>(room, (reply) => ({ kind: 'join', sub: conn.sub, since, epoch, reply }), (ack) => {
+      if (ack.ok) conn.joined.add(room);
+      respond?.(ack);
+    });
   }
 
-  async leave(conn: Connection, payload: unknown): Promise<Ack<object>> {
+  async leave(conn: Connection, payload: unknown, respond?: Respond<object>): Promise<Ack<object>> {
     const req = parsePayload(LeaveRequest, payload);
     if (!req.ok) return req;
     const { room } = req.value;
     if (!conn.joined.has(room)) return fail('not_found', `not in room ${room}`);
     conn.joined.delete(room);
-    return this.ask<object>(room, (reply) => ({ kind: 'leave', sub: conn.sub, reply }));
+    return this.ask<object>(room, (reply) => ({ kind: 'leave', sub: conn.sub, reply }), respond);
   }
 
   /** `connId` is absent for REST sends, which are limited per identity only. */
-  async send(who: Identity, payload: unknown, connId?: string): Promise<Ack<SendOk>> {
+  async send(who: Identity, payload: unknown, connId?: string, respond?: Respond<SendOk>): Promise<Ack<SendOk>> {
     const req = parsePayload(SendRequest, payload);
     if (!req.ok) return req;
     const { room, text, clientId } = req.value;
@@ -86,7 +90,7 @@ export class ChatEdge {
     if (denied) return denied;
     const wait = this.deps.sendLimiter.takeAll(limitKeys(connId, who));
     if (wait > 0) return fail('rate_limited', 'sending too fast', wait);
-    return this.ask<SendOk>(room, (reply) => ({ kind: 'send', author: who, text, clientId, reply }));
+    return this.ask<SendOk>(room, (reply) => ({ kind: 'send', author: who, text, clientId, reply }), respond);
   }
 
   /** A round trip for liveness checks and transport probes; touches no room. */
@@ -97,21 +101,21 @@ export class ChatEdge {
   }
 
   /** "I am typing": the room decides how long it lasts and whom to tell. */
-  async typing(conn: Connection, payload: unknown): Promise<Ack<object>> {
+  async typing(conn: Connection, payload: unknown, respond?: Respond<object>): Promise<Ack<object>> {
     const req = parsePayload(TypingRequest, payload);
     if (!req.ok) return req;
     const { room } = req.value;
     if (!conn.joined.has(room)) return fail('not_found', `join room ${room} before typing in it`);
-    return this.ask<object>(room, (reply) => ({ kind: 'typing', sub: conn.sub, reply }));
+    return this.ask<object>(room, (reply) => ({ kind: 'typing', sub: conn.sub, reply }), respond);
   }
 
-  async history(who: Identity, payload: unknown): Promise<Ack<HistoryOk>> {
+  async history(who: Identity, payload: unknown, respond?: Respond<HistoryOk>): Promise<Ack<HistoryOk>> {
     const req = parsePayload(HistoryRequest, payload);
     if (!req.ok) return req;
     const { room, before, limit = LIMITS.historyDefaultPage } = req.value;
     const denied = this.check(who, room);
     if (denied) return denied;
-    return this.ask<HistoryOk>(room, (reply) => ({ kind: 'history', before, limit, reply }));
+    return this.ask<HistoryOk>(room, (reply) => ({ kind: 'history', before, limit, reply }), respond);
   }
 
   /**
@@ -146,8 +150,23 @@ export class ChatEdge {
     return this.canAccess(who, room) ? undefined : fail('forbidden', `no access to room ${room}`);
   }
 
-  private ask<T>(room: string, build: (reply: Reply<T>) => RoomCommand): Promise<Ack<T>> {
-    return new Promise((resolve) => this.deps.rooms.dispatch(room, build(resolve)));
+  /**
+   * Hands a command to its room. `respond` is called with the answer at the
+   * moment the room gives it, inside the room's turn: an answer written to a
+   * socket then is queued before anything the room broadcasts afterwards (a
+   * join's answer before the first live message, a send's ack before the
+   * broadcast carrying it), which a promise continuation would not guarantee.
+   */
+  private ask<T>(room: string, build: (reply: Reply<T>) => RoomCommand, respond?: Respond<T>): Promise<Ack<T>> {
+    return new Promise((resolve) =>
+      this.deps.rooms.dispatch(
+        room,
+        build((ack) => {
+          respond?.(ack);
+          resolve(ack);
+        }),
+      ),
+    );
   }
 }
 

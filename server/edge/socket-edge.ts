@@ -13,7 +13,7 @@ export interface SocketData {
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
-type Handler = (conn: Connection, payload: unknown) => Promise<Ack<object>>;
+type Handler = (conn: Connection, payload: unknown, respond: (ack: Ack<object>) => void) => Promise<Ack<object>>;
 
 export interface SocketEdgeHooks {
   connected?(socket: ChatSocket): void;
@@ -43,11 +43,11 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
 
   // Keyed by the event map, so a renamed event fails the build here too.
   const handlers: { [E in keyof ClientToServerEvents]: Handler } = {
-    join: (conn, p) => edge.join(conn, p),
-    leave: (conn, p) => edge.leave(conn, p),
-    send: (conn, p) => edge.send(conn.sub.identity, p, conn.sub.id),
-    history: (conn, p) => edge.history(conn.sub.identity, p),
-    typing: (conn, p) => edge.typing(conn, p),
+    join: (conn, p, r) => edge.join(conn, p, r),
+    leave: (conn, p, r) => edge.leave(conn, p, r),
+    send: (conn, p, r) => edge.send(conn.sub.identity, p, conn.sub.id, r),
+    history: (conn, p, r) => edge.history(conn.sub.identity, p, r),
+    typing: (conn, p, r) => edge.typing(conn, p, r),
     ping: (_conn, p) => edge.ping(p),
   };
 
@@ -70,13 +70,19 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
       ack?.(fail('not_found', `unknown event "${event}"`));
       return;
     }
-    handler(conn, args[0]).then(
-      (res) => ack?.(res),
-      (error: unknown) => {
-        hooks.handlerFailed?.(event, error);
-        ack?.(fail('unavailable', 'internal error, retry', 1000));
-      },
-    );
+    // A room's answer is written the moment the room gives it (so it is
+    // queued before the room's next broadcast); an answer from the edge
+    // itself (a bad payload, a rate limit) when the handler returns.
+    let answered = false;
+    const respond = (res: Ack<object>) => {
+      if (answered) return;
+      answered = true;
+      ack?.(res);
+    };
+    handler(conn, args[0], respond).then(respond, (error: unknown) => {
+      hooks.handlerFailed?.(event, error);
+      respond(fail('unavailable', 'internal error, retry', 1000));
+    });
   }
 
   function onDisconnect(this: ChatSocket, reason: string): void {

@@ -83,6 +83,58 @@ describe('socket.io edge', () => {
     expect(batches.map((p) => p.messages[0]?.seq)).toEqual(seqs);
   });
 
+  it('answers a join before any live message of the room, and a send before the broadcast carrying it', async () => {
+    const s = await server({ store: 'sqlite', env: { SEND_RATE: '10000', SEND_BURST: '10000' } });
+    const pub = await s.client('pub');
+    ok(await pub.emitWithAck('join', { room: 'busy' }));
+    // The publisher's own view: each ack before the broadcast with its seq.
+    const pubEvents: string[] = [];
+    pub.on('messages', (e) => pubEvents.push(...e.messages.map((m) => `m${m.seq}`)));
+    let publishing = true;
+    const flood = (async () => {
+      while (publishing) {
+        await Promise.all(
+          Array.from(
+            { length: 8 },
+            () =>
+              // A callback, not emitWithAck: a promise continuation would run
+              // after handlers of packets that arrived in the same read.
+              new Promise<void>((resolve) =>
+                pub.emit('send', { room: 'busy', text: 'x', clientId: cid() }, (a: Ack<SendOk>) => {
+                  pubEvents.push(`a${ok(a).seq}`);
+                  resolve();
+                }),
+              ),
+          ),
+        );
+      }
+    })();
+    // Joiners arrive while messages are being committed and broadcast.
+    for (let i = 0; i < 15; i++) {
+      const sub = await s.client(`sub${i}`);
+      const events: Array<'ack' | number> = [];
+      sub.on('messages', (e) => events.push(...e.messages.map((m) => m.seq)));
+      const j = await new Promise<JoinOk>((resolve) =>
+        sub.emit('join', { room: 'busy' }, (a: Ack<JoinOk>) => {
+          events.push('ack');
+          resolve(ok(a));
+        }),
+      );
+      await expect.poll(() => events.length).toBeGreaterThan(1);
+      expect(events[0]).toBe('ack');
+      // Live messages continue exactly where the answer ended.
+      expect(events[1]).toBe(j.lastSeq + 1);
+      sub.disconnect();
+    }
+    publishing = false;
+    await flood;
+    const at = (e: string) => pubEvents.indexOf(e);
+    const acked = pubEvents.filter((e) => e.startsWith('a'));
+    expect(acked.length).toBeGreaterThan(100);
+    await expect.poll(() => acked.every((a) => at(`m${a.slice(1)}`) >= 0)).toBe(true);
+    for (const a of acked) expect(at(a)).toBeLessThan(at(`m${a.slice(1)}`));
+  });
+
   it('pages history backwards for scrollback', async () => {
     const s = await server({ env: { SEND_RATE: '10000', SEND_BURST: '10000' } });
     const a = await s.client('alice');
