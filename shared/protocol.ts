@@ -7,7 +7,7 @@
 import { z } from 'zod';
 
 /** Bumped on any incompatible change; additions keep the major version. */
-export const PROTOCOL_VERSION = '1.3';
+export const PROTOCOL_VERSION = '1.4';
 
 // ---------------------------------------------------------------------------
 // Limits. Each one is part of the contract: clients may rely on them.
