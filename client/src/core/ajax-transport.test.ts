@@ -22,6 +22,8 @@ function fakeServer() {
     typing: [] as string[],
     /** Answers a request instead of the fake server: a Response, or 'hang' to never answer (until aborted). */
     override: null as ((method: string, path: string) => Response | 'hang' | null) | null,
+    /** Delays the answer to a poll (GET …/messages), e.g. on a fake clock. */
+    answerPoll: null as ((r: Response) => Promise<Response>) | null,
   };
   const calls: Call[] = [];
   const json = (status: number, body: unknown) =>
@@ -58,7 +60,8 @@ function fakeServer() {
     let page: Message[];
     if (after !== null) page = state.messages.filter((m) => m.seq > Number(after)).slice(0, limit);
     else page = state.messages.filter((m) => m.seq < Number(before)).slice(-limit);
-    return json(200, { room: 'lobby', epoch: state.epoch, lastSeq, messages: page, members: state.members, typing: state.typing });
+    const r = json(200, { room: 'lobby', epoch: state.epoch, lastSeq, messages: page, members: state.members, typing: state.typing });
+    return after !== null && state.answerPoll ? state.answerPoll(r) : r;
   }) as unknown as typeof fetch;
   return { state, calls, fetchImpl, json };
 }
@@ -262,6 +265,26 @@ describe('AjaxTransport adaptive interval', () => {
     await flush();
     expect(t.pushed).toHaveLength(1);
     expect(t.transport.pollIntervalMs).toBe(1000);
+    t.transport.close();
+  });
+
+  it('starts polls one interval apart, however long each took', async () => {
+    const t = setup();
+    await joined(t);
+    const starts: number[] = [];
+    t.server.state.answerPoll = (r) => {
+      starts.push(t.clock.now);
+      return new Promise((resolve) => t.clock.setTimeout(() => resolve(r), 300)); // 300 ms to answer
+    };
+    t.server.state.messages.push(msg(1)); // the conversation is active: 1 s interval
+    t.clock.advance(1000); // the first poll starts…
+    await flush();
+    t.clock.advance(300); // …and is answered 300 ms later
+    await flush();
+    t.clock.advance(700);
+    await flush();
+    expect(starts).toHaveLength(2);
+    expect((starts[1] as number) - (starts[0] as number)).toBe(1000);
     t.transport.close();
   });
 

@@ -203,11 +203,12 @@ export class AjaxTransport implements Transport {
     this.intervalMs = this.timing.activeMs;
   }
 
-  private schedule(): void {
+  /** The next poll `delayMs` from now (by default one interval). */
+  private schedule(delayMs = this.pollIntervalMs): void {
     this.stopTimer();
     if (this.finished) return;
     const set = this.opts.setTimer ?? ((fn: () => void, ms: number) => setTimeout(fn, ms));
-    this.timer = set(() => void this.poll(), this.pollIntervalMs);
+    this.timer = set(() => void this.poll(), delayMs);
   }
 
   private pollSoon(): void {
@@ -235,6 +236,7 @@ export class AjaxTransport implements Transport {
     if (this.finished || this.polling) return;
     this.polling = true;
     this.stopTimer();
+    const startedAt = this.now();
     let got = false;
     try {
       for (const [room, cursor] of [...this.cursors]) {
@@ -261,7 +263,10 @@ export class AjaxTransport implements Transport {
       this.polling = false;
       if (got) this.active();
       else this.intervalMs = Math.min(this.timing.idleMaxMs, Math.round(this.intervalMs * this.timing.growth));
-      this.schedule();
+      // Polls start one interval apart, however long each took: the interval
+      // is the cadence (what the server's poll floor counts), and a message
+      // waits half of it on average, not half of it plus a round trip.
+      this.schedule(Math.max(0, this.pollIntervalMs - (this.now() - startedAt)));
     }
   }
 
