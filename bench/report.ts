@@ -46,7 +46,7 @@ function resultsSection(r: R, svgPath: string): string[] {
   out.push(`## Results: ${r.date as string} (${r.mode as string} run, ${fmt(num(r.durationSec) / 60, 1)} min)`);
   out.push('');
   out.push(
-    `Machine: ${m.nproc as number} cores (${m.cpuModel as string}), ${m.memoryGiB as number} GiB, ${m.kernel as string}, Node ${m.node as string}, open-file limit ${m.openFileLimit as number}; ${m.taskset as string}. Command: \`${r.command as string}\`. Raw figures: [\`bench/results/${r.date as string}.json\`](bench/results/${r.date as string}.json).`,
+    `Machine: ${m.nproc as number} cores (${m.cpuModel as string}), ${m.memoryGiB as number} GiB, ${m.kernel as string}, Node ${m.node as string}, open-file limit ${m.openFileLimit as number}; ${m.taskset as string}${typeof m.calibrationMs === 'number' ? `; calibration loop ${fmt(m.calibrationMs, 1)} ms (the same JavaScript on every run: a larger figure means a slower machine at the time)` : ''}. Command: \`${r.command as string}\`. Raw figures: [\`bench/results/${r.date as string}.json\`](bench/results/${r.date as string}.json).`,
   );
   out.push('');
   out.push(
@@ -93,13 +93,33 @@ function resultsSection(r: R, svgPath: string): string[] {
     out.push('');
     out.push('Every client of the run (4 publishers, all subscribers) on the transport named; send→receive p50 / p99 in ms over every delivery. The Ajax row polls `GET …/messages?after=N` every 1 s (the browser client\'s active interval), so its latency is mostly that interval. The peers speak no REST; the raw ws peer speaks no long-polling.');
     out.push('');
-    out.push('| transport | Fiberchat | plain socket.io | raw ws | p99 ÷ socket.io | p99 ÷ raw ws | delivered/s F | generator CPU F · S · W | server CPU F · S · W |');
-    out.push('|---|---|---|---|---|---|---|---|---|');
+    out.push('| transport | Fiberchat | plain socket.io | raw ws | p99 ÷ socket.io | p99 ÷ raw ws | target | delivered/s F | generator CPU F · S · W | server CPU F · S · W |');
+    out.push('|---|---|---|---|---|---|---|---|---|---|');
+    const wsP99 = lat(latency.websocket?.fiberchat, 'p99');
+    const AJAX_INTERVAL_MS = 1000;
+    const target = (tr: string, f: Fig | undefined): string => {
+      if (tr === 'websocket') {
+        const sp = lat(latency.websocket?.socketio, 'p99');
+        return `p99 ≤ socket.io's: ${verdict(lat(f, 'p99') <= sp, `${ms(lat(f, 'p99') - sp)} ms over`)}`;
+      }
+      if (tr === 'polling') {
+        const x = lat(f, 'p99') / wsP99;
+        return `p99 ≤ 3× WebSocket's: ${verdict(x <= 3, `${fmt(x, 1)}×`)}`;
+      }
+      const bound = AJAX_INTERVAL_MS / 2 + 10;
+      return `p50 ≤ ${fmt(bound)} ms: ${verdict(lat(f, 'p50') <= bound, `${ms(lat(f, 'p50') - bound)} ms over`)}`;
+    };
     for (const [tr, by] of Object.entries(latency)) {
       const cells = [by.fiberchat, by.socketio, by.ws].map((x) => (x ? `${ms(lat(x, 'p50'))} / ${ms(lat(x, 'p99'))}` : 'n/a'));
       out.push(
-        `| ${tr} | ${cells.join(' | ')} | ${ratio(lat(by.fiberchat, 'p99'), lat(by.socketio, 'p99'))} | ${ratio(lat(by.fiberchat, 'p99'), lat(by.ws, 'p99'))} | ${k(num(by.fiberchat?.deliveriesPerSec))} | ${[by.fiberchat, by.socketio, by.ws].map((x) => (x ? gen(x) : 'n/a')).join(' · ')} | ${[by.fiberchat, by.socketio, by.ws].map((x) => (x ? pct(num(x.serverCpu)) : 'n/a')).join(' · ')} |`,
+        `| ${tr} | ${cells.join(' | ')} | ${ratio(lat(by.fiberchat, 'p99'), lat(by.socketio, 'p99'))} | ${ratio(lat(by.fiberchat, 'p99'), lat(by.ws, 'p99'))} | ${target(tr, by.fiberchat)} | ${k(num(by.fiberchat?.deliveriesPerSec))} | ${[by.fiberchat, by.socketio, by.ws].map((x) => (x ? gen(x) : 'n/a')).join(' · ')} | ${[by.fiberchat, by.socketio, by.ws].map((x) => (x ? pct(num(x.serverCpu)) : 'n/a')).join(' · ')} |`,
       );
+    }
+    const sio = latency.polling?.socketio;
+    const sioWs = lat(latency.websocket?.socketio, 'p99');
+    if (sio && Number.isFinite(sioWs)) {
+      out.push('');
+      out.push(`For scale: plain socket.io's own long-polling p99 is ${fmt(lat(sio, 'p99') / sioWs, 1)}× its WebSocket p99 in this run.`);
     }
     out.push('');
   }
@@ -160,6 +180,21 @@ function resultsSection(r: R, svgPath: string): string[] {
     out.push(
       `${fmt(num(jit.subscribers))} subscribers, ${fmt(num(jit.kills))} kills, ${fmt(num(jit.acked))} messages acked. Delivered exactly once: **${fmt(num(jit.deliveredOnce))} / ${fmt(num(jit.expectedDeliveries))}** (${fmt(num(jit.deliveredRatio) * 100, 2)} %), ${fmt(num(jit.subscribersMissing))} subscribers missing anything, ${fmt(num(jit.duplicatesBeforeDedupe))} duplicates before de-duplication by seq, ${fmt(num(jit.outOfOrder))} out of order. Catch-up (reconnect, re-join with \`since\`, ack carrying what was missed) p50 ${ms(num((jit.catchUpMs as Record<string, number>).p50))} ms, p99 **${ms(p99)} ms** (target < 500 ms: ${verdict(p99 < 500 && num(jit.deliveredRatio) === 1, 'see above')}). The peers have no resume, so they are not run here: what is sent while a client is offline is lost to it.`,
     );
+    out.push('');
+  }
+
+  const abl = r.ablation as Record<string, Fig> | undefined;
+  if (abl?.default) {
+    const d = abl.default;
+    out.push(`### Optimisations measured in this run: Fiberchat with one turned off (fan-out, ${fmt(num(d.subscribers))} subscribers, interleaved windows)`);
+    out.push('');
+    out.push('| variant | deliveries/s | default ÷ variant | frames/s | send→receive p50 / p99 ms | ELD p99 ms | server CPU | generator CPU |');
+    out.push('|---|---|---|---|---|---|---|---|');
+    for (const [name, f] of Object.entries(abl)) {
+      out.push(
+        `| ${name === 'default' ? '**default** (as shipped)' : `${name}: ${f.what as string}`} | ${k(num(f.deliveriesPerSec))} | ${name === 'default' ? '—' : ratio(num(d.deliveriesPerSec), num(f.deliveriesPerSec))} | ${k(num(f.framesPerSec))} | ${ms(lat(f, 'p50'))} / ${ms(lat(f, 'p99'))} | ${eld(num(f.eldP99Ms))} | ${pct(num(f.serverCpu))} | ${gen(f)} |`,
+      );
+    }
     out.push('');
   }
 
@@ -275,8 +310,8 @@ export function renderChart(r: R): string {
   const latGroups: Group[] = ['websocket', 'polling']
     .filter((t) => latency[t])
     .flatMap((t) => [
-      { label: `${t === 'websocket' ? 'WebSocket' : 'long-polling'} p50`, bars: names.map((n) => ({ series: n, value: lat(latency[t]?.[n], 'p50') })) },
-      { label: `${t === 'websocket' ? 'WebSocket' : 'long-polling'} p99`, bars: names.map((n) => ({ series: n, value: lat(latency[t]?.[n], 'p99') })) },
+      { label: `${t === 'websocket' ? 'WS' : 'long-poll'} p50`, bars: names.map((n) => ({ series: n, value: lat(latency[t]?.[n], 'p50') })) },
+      { label: `${t === 'websocket' ? 'WS' : 'long-poll'} p99`, bars: names.map((n) => ({ series: n, value: lat(latency[t]?.[n], 'p99') })) },
     ]);
   const idleGroups: Group[] = Object.entries(idle).map(([t, by]) => ({
     label: `${t === 'websocket' ? 'WebSocket' : 'long-polling'} (${short(num(by.fiberchat?.connections))})`,

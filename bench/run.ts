@@ -5,8 +5,8 @@
  *
  *   npm run bench                  full run (< 10 min)
  *   npm run bench -- --quick       smoke run (< 2 min): bench/results/<date>-quick.json only
- *   npm run bench -- --only=fanout,idle   some scenarios (fanout latency idle capacity join jitter fiber)
- *   npm run bench -- --profile[=latency]   Fiberchat fan-out (or fixed-rate latency) under --cpu-prof, top functions by self time
+ *   npm run bench -- --only=fanout,idle   some scenarios (fanout latency idle capacity join jitter ablation fiber)
+ *   npm run bench -- --profile[=latency|capacity]   Fiberchat fan-out (or fixed-rate latency, or capacity) under --cpu-prof, top functions by self time
  *   npm run bench -- --report=bench/results/<date>.json   re-render chart and BENCHMARKS.md from a results file
  *   npm run bench -- --no-doc      do not touch BENCHMARKS.md
  *   npm run bench -- --only=latency --latency-rate=300   latency at a given saturation (msg/s) without the fan-out
@@ -43,7 +43,29 @@ function machine() {
     kernel: sh('uname -sr'),
     openFileLimit: fdLimit(),
     taskset: hasTaskset ? `server on core ${CORES.server}, generator on core ${CORES.generator}` : 'not available: processes not pinned',
+    calibrationMs: calibrate(),
   };
+}
+
+/**
+ * Milliseconds for a fixed piece of single-threaded JavaScript (best of 5):
+ * how fast this machine was at the time of the run, so that absolute figures
+ * from different runs can be read against each other.
+ */
+function calibrate(): number {
+  let best = Infinity;
+  for (let r = 0; r < 5; r++) {
+    const t = performance.now();
+    let h = 0;
+    const m = new Map<number, number>();
+    for (let i = 0; i < 2_000_000; i++) {
+      h = (h * 31 + i) | 0;
+      if ((i & 1023) === 0) m.set(h, i);
+    }
+    JSON.stringify([...m.entries()]);
+    best = Math.min(best, performance.now() - t);
+  }
+  return Math.round(best * 10) / 10;
 }
 
 async function fiberMicro(): Promise<Record<string, unknown>> {
@@ -77,7 +99,7 @@ async function main(): Promise<void> {
     return;
   }
   if (profile) {
-    const scenario = profileArg === '--profile=latency' ? 'latency' : 'fanout';
+    const scenario = profileArg === '--profile=latency' ? 'latency' : profileArg === '--profile=capacity' ? 'capacity' : 'fanout';
     const p = await profileFanout(quick ? 2000 : 8000, progress, scenario);
     const file = `bench/results/${date}-profile-${scenario}.json`;
     writeFileSync(file, JSON.stringify(p, null, 2) + '\n');
@@ -122,6 +144,10 @@ async function main(): Promise<void> {
   }
   if (want('jitter')) {
     results.jitter = await sc.jitter(plan, progress);
+    save();
+  }
+  if (want('ablation')) {
+    results.ablation = await sc.ablation(plan, progress);
     save();
   }
   if (want('fiber')) {
@@ -182,6 +208,7 @@ function check(r: Record<string, unknown>): string[] {
     if (jit.acked !== jit.sent) out.push(`jitter: acked ${String(jit.acked)} of ${String(jit.sent)}`);
     if (jit.outOfOrder !== 0) out.push(`jitter: ${String(jit.outOfOrder)} delivered out of order`);
   }
+  for (const [v, f] of Object.entries((r.ablation ?? {}) as Record<string, F>)) positive(`ablation ${v} deliveries/s`, f?.deliveriesPerSec);
   const fiber = r.fiber as F;
   if (fiber) for (const [k, v] of Object.entries((fiber.ratio ?? {}) as Record<string, unknown>)) positive(`fiber ratio ${k}`, v);
   return out;
@@ -224,6 +251,11 @@ function summaryLines(r: Record<string, unknown>): string[] {
     lines.push(
       `jitter: delivered once ${n(jit.deliveredOnce)} / ${n(jit.expectedDeliveries)}, catch-up p99 ${f1(n((jit.catchUpMs as F)?.p99))} ms`,
     );
+  }
+  const abl = (r.ablation ?? {}) as Record<string, F>;
+  for (const [v, f] of Object.entries(abl)) {
+    if (v === 'default') continue;
+    lines.push(`ablation ${v}: default delivers ${x(n(abl.default?.deliveriesPerSec), n(f?.deliveriesPerSec))} as much; ELD p99 ${f1(n(abl.default?.eldP99Ms))} vs ${f1(n(f?.eldP99Ms))} ms`);
   }
   const ratio = (r.fiber as F)?.ratio as Record<string, number> | undefined;
   if (ratio) {

@@ -17,16 +17,19 @@ export interface Plan {
   /** settleMs: pause between the fill and the joins, for the write burst's aftermath (WAL checkpoint, GC) to pass. */
   join: { fill: number; joins: number; settleMs: number };
   jitter: { subscribers: number; rate: number; durationMs: number; killEveryMs: number; offlineMs: number };
+  /** Fan-out on Fiberchat with one optimisation turned off at a time, interleaved like the fan-out scenario. */
+  ablation: { subscribers: number; rounds: number; warmupMs: number; measureMs: number };
 }
 
 export const FULL: Plan = {
   quick: false,
-  fanout: { sizes: [500, 2000], rounds: 3, warmupMs: 1000, measureMs: 4000 },
-  latency: { subscribers: 500, warmupMs: 2000, measureMs: 6000 },
+  fanout: { sizes: [500, 2000], rounds: 3, warmupMs: 1000, measureMs: 3000 },
+  latency: { subscribers: 500, warmupMs: 1500, measureMs: 4000 },
   idle: { websocket: 8000, polling: 2000 },
   capacity: { connections: 19_000, measureMs: 8000 },
   join: { fill: 100_000, joins: 1000, settleMs: 3000 },
-  jitter: { subscribers: 200, rate: 100, durationMs: 45_000, killEveryMs: 15_000, offlineMs: 2000 },
+  jitter: { subscribers: 200, rate: 100, durationMs: 33_000, killEveryMs: 15_000, offlineMs: 2000 },
+  ablation: { subscribers: 500, rounds: 3, warmupMs: 1000, measureMs: 3000 },
 };
 
 export const QUICK: Plan = {
@@ -37,6 +40,7 @@ export const QUICK: Plan = {
   capacity: { connections: 1000, measureMs: 1000 },
   join: { fill: 10_000, joins: 100, settleMs: 500 },
   jitter: { subscribers: 30, rate: 100, durationMs: 4000, killEveryMs: 2000, offlineMs: 500 },
+  ablation: { subscribers: 100, rounds: 1, warmupMs: 300, measureMs: 800 },
 };
 
 const TEXT_BYTES = 100;
@@ -251,13 +255,20 @@ export async function capacity(plan: Plan, progress: (s: string) => void): Promi
 
 /** Fiberchat only: the peers keep no history. */
 export async function join(plan: Plan, progress: (s: string) => void): Promise<Record<string, unknown>> {
-  const t = await startTarget('fiberchat');
+  const t = await startTarget('fiberchat', { inspect: true });
   try {
     progress(`join with ${plan.join.fill} stored messages`);
     const keep: Sampled = {};
+    const take = sampler(t, keep);
     const r = await runGenerator(
       { ...common(t, 240_000), kind: 'join', room: 'history', fill: plan.join.fill, textBytes: TEXT_BYTES, joins: plan.join.joins, settleMs: plan.join.settleMs },
-      sampler(t, keep),
+      async (m) => {
+        // The joining connections were all opened just before: collect their
+        // young objects now, so the joins are not charged with promoting a
+        // 1,000-connection burst. The joins' own garbage still counts.
+        if (m === 'measure-start') await collectGarbage(t);
+        return take(m);
+      },
     );
     return withServer(r, keep);
   } finally {
@@ -287,4 +298,67 @@ export async function jitter(plan: Plan, progress: (s: string) => void): Promise
   } finally {
     await t.close();
   }
+}
+
+/**
+ * Optimisations that a setting can turn off, each measured against the
+ * default in the same run: Fiberchat variants started side by side, windows
+ * interleaved among them, median of the rounds.
+ */
+export const ABLATIONS: ReadonlyArray<{ name: string; env: Record<string, string>; what: string }> = [
+  { name: 'default', env: {}, what: 'as shipped' },
+  { name: 'no-batching', env: { ROOM_MAX_TURN: '1' }, what: 'ROOM_MAX_TURN=1: one message per room turn, transaction and broadcast packet' },
+  { name: 'inline-checkpoint', env: { SQLITE_CHECKPOINT_MS: '0' }, what: 'SQLITE_CHECKPOINT_MS=0: WAL checkpoints inside commits (SQLite\'s default)' },
+];
+
+export async function ablation(plan: Plan, progress: (s: string) => void): Promise<Record<string, Record<string, unknown>>> {
+  const a = plan.ablation;
+  const targets: Array<{ name: string; t: Target }> = [];
+  const out: Record<string, Record<string, unknown>> = {};
+  try {
+    for (const v of ABLATIONS) targets.push({ name: v.name, t: await startTarget('fiberchat', { env: v.env }) });
+    const byName = new Map(targets.map((x) => [x.name, x.t]));
+    progress(`ablation: fan-out ${a.subscribers} on Fiberchat ${ABLATIONS.map((v) => v.name).join(', ')}`);
+    const r = await runGenerator(
+      {
+        port: 0,
+        tokens: [],
+        publisherTokens: [],
+        deadlineMs: 300_000,
+        kind: 'fanout',
+        targets: targets.map(({ name, t }) => ({ name, port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens })),
+        rounds: a.rounds,
+        subscribers: a.subscribers,
+        publishers: 4,
+        inFlight: 8,
+        textBytes: TEXT_BYTES,
+        warmupMs: a.warmupMs,
+        measureMs: a.measureMs,
+      },
+      async (_m, target) => sample(byName.get(target ?? '') as Target) as unknown as Promise<Record<string, unknown>>,
+    );
+    const windows = (r.windows as Array<Record<string, unknown>>).map((w): Record<string, unknown> => {
+      const srv = w.server as { start: ServerSample; end: ServerSample };
+      return { ...strip(w), ...serverFigures(srv, w.generatorCpu as number) };
+    });
+    for (const v of ABLATIONS) {
+      const ws = windows.filter((w) => w.target === v.name);
+      const med = (k: string) => median(ws.map((w) => w[k] as number));
+      const p = (k: 'p50' | 'p99') => median(ws.map((w) => (w.latencyMs as Record<string, number>)[k] as number));
+      out[v.name] = {
+        what: v.what,
+        subscribers: a.subscribers,
+        deliveriesPerSec: med('deliveriesPerSec'),
+        framesPerSec: med('framesPerSec'),
+        sendsPerSec: med('sendsPerSec'),
+        latencyMs: { p50: p('p50'), p99: p('p99') },
+        generatorCpu: med('generatorCpu'),
+        serverCpu: med('serverCpu'),
+        eldP99Ms: med('eldP99Ms'),
+      };
+    }
+  } finally {
+    for (const { t } of targets) await t.close();
+  }
+  return out;
 }

@@ -267,8 +267,8 @@ async function latency(s: Extract<Spec, { kind: 'latency' }>) {
         await sleep(Math.random() * s.ajaxIntervalMs); // polls spread over the interval, as independent browsers would
         while (polling) {
           let full = false;
+          const p0 = now();
           try {
-            const p0 = now();
             const r = await request(spec.port, 'GET', `/api/rooms/${room}/messages?after=${after}&limit=200`, {
               headers: auth(token),
               localAddress: local,
@@ -287,7 +287,8 @@ async function latency(s: Extract<Spec, { kind: 'latency' }>) {
           } catch {
             // a refused poll just waits for the next one
           }
-          if (!full) await sleep(s.ajaxIntervalMs);
+          // Like the browser client: polls start one interval apart.
+          if (!full) await sleep(Math.max(0, s.ajaxIntervalMs - (now() - p0)));
         }
       };
       void loop();
@@ -568,7 +569,12 @@ async function jitter(s: Extract<Spec, { kind: 'jitter' }>) {
   };
   const attach = async (sub: Sub, since: number | undefined) => {
     const c = await SioWs.connect({ port: spec.port, token: spec.tokens[sub.i % spec.tokens.length] as string, localAddress: sourceAddress(sub.i) });
-    c.sink = { messages: (f) => receive(sub, seqsOf(f.toString())) };
+    // The server writes the join's answer before any live message of the room,
+    // but this promise's continuation runs after the handlers of frames that
+    // came in the same read: hold live frames until the answer is counted, as
+    // a client that handles the ack in its callback would see them.
+    let held: Buffer[] | undefined = [];
+    c.sink = { messages: (f) => (held ? held.push(f) : receive(sub, seqsOf(f.toString()))) };
     const a = (await joinOk(c, since === undefined ? { room } : { room, since, epoch: sub.epoch })) as Ack & {
       epoch: string;
       lastSeq: number;
@@ -584,6 +590,8 @@ async function jitter(s: Extract<Spec, { kind: 'jitter' }>) {
       sub,
       a.messages.map((m) => m.seq).filter((q) => q > sub.firstSeq),
     );
+    for (const f of held) receive(sub, seqsOf(f.toString()));
+    held = undefined;
     sub.client = c;
   };
   const subs: Sub[] = Array.from({ length: s.subscribers }, (_, i) => ({

@@ -186,29 +186,41 @@ export function backgroundCpu(a: ServerSample, b: ServerSample, generatorCpu: nu
   return Math.max(0, (b.machineBusySeconds - a.machineBusySeconds) / secs - serverCpu(a, b) - generatorCpu);
 }
 
-/** Forces a full GC in the target through its inspector (memory figures without garbage). */
-export async function collectGarbage(t: Target): Promise<void> {
-  if (!t.inspectPort) return;
+/** A Chrome DevTools Protocol session on the target's inspector (loopback only). */
+export async function inspector(t: Target): Promise<{ call(method: string, params?: object): Promise<Record<string, unknown>>; close(): void }> {
+  if (!t.inspectPort) throw new Error(`${t.name} was not started with inspect: true`);
   const list = JSON.parse((await request(t.inspectPort, 'GET', '/json/list')).body) as Array<{ webSocketDebuggerUrl: string }>;
   const url = list[0]?.webSocketDebuggerUrl;
-  if (!url) return;
+  if (!url) throw new Error(`${t.name}: no inspector target`);
   const ws = new WebSocket(url, { perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
   });
-  for (let i = 1; i <= 2; i++) {
-    await new Promise<void>((resolve) => {
-      const onMsg = (d: Buffer) => {
-        if ((JSON.parse(d.toString()) as { id?: number }).id === i) {
+  let next = 1;
+  return {
+    call(method, params = {}) {
+      const id = next++;
+      return new Promise((resolve) => {
+        const onMsg = (d: Buffer) => {
+          const m = JSON.parse(d.toString()) as { id?: number; result?: Record<string, unknown> };
+          if (m.id !== id) return;
           ws.off('message', onMsg);
-          resolve();
-        }
-      };
-      ws.on('message', onMsg);
-      ws.send(JSON.stringify({ id: i, method: 'HeapProfiler.collectGarbage' }));
-    });
-  }
-  ws.close();
+          resolve(m.result ?? {});
+        };
+        ws.on('message', onMsg);
+        ws.send(JSON.stringify({ id, method, params }));
+      });
+    },
+    close: () => ws.close(),
+  };
+}
+
+/** Forces a full GC in the target through its inspector (memory figures without garbage). */
+export async function collectGarbage(t: Target): Promise<void> {
+  if (!t.inspectPort) return;
+  const session = await inspector(t);
+  for (let i = 0; i < 2; i++) await session.call('HeapProfiler.collectGarbage');
+  session.close();
   await sleep(200);
 }
