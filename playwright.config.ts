@@ -16,7 +16,10 @@ export default defineConfig({
   retries: 0,
   fullyParallel: false,
   forbidOnly: Boolean(process.env.CI),
-  timeout: 30_000,
+  // A bound for a stuck test, not a speed target: the heaviest scenario
+  // (SIGKILL, restart, three browsers typing on three transports) takes
+  // 20 to 40 s depending on the machine.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
   outputDir: 'test-results/e2e-artifacts',
