@@ -85,71 +85,80 @@ export type ByTarget = Partial<Record<TargetName, Record<string, unknown>>>;
 const median = (xs: number[]) => quantile(xs, 0.5);
 
 /**
- * All three targets up at once, one generator connected to all of them;
- * measurement windows alternate among the targets (order rotated each round)
- * and each figure is the median of its windows.
+ * Fan-out over several servers that are up at once, one generator connected
+ * to all of them: measurement windows alternate among the targets (order
+ * rotated each round) and each figure is the median of its windows, so a
+ * change in background load hits every target alike.
  */
+async function interleavedFanout(
+  targets: ReadonlyArray<{ name: string; t: Target }>,
+  run: { subscribers: number; rounds: number; warmupMs: number; measureMs: number },
+): Promise<Record<string, Record<string, unknown>>> {
+  const byName = new Map(targets.map(({ name, t }) => [name, t]));
+  const r = await runGenerator(
+    {
+      port: 0,
+      tokens: [],
+      publisherTokens: [],
+      deadlineMs: 300_000,
+      kind: 'fanout',
+      targets: targets.map(({ name, t }) => ({ name, port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens })),
+      rounds: run.rounds,
+      subscribers: run.subscribers,
+      publishers: 4,
+      inFlight: 8,
+      textBytes: TEXT_BYTES,
+      warmupMs: run.warmupMs,
+      measureMs: run.measureMs,
+    },
+    async (_m, target) => sample(byName.get(target ?? '') as Target) as unknown as Promise<Record<string, unknown>>,
+  );
+  const windows = (r.windows as Array<Record<string, unknown>>).map((w): Record<string, unknown> => {
+    const srv = w.server as { start: ServerSample; end: ServerSample };
+    return { ...strip(w), ...serverFigures(srv, w.generatorCpu as number) };
+  });
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const { name } of targets) {
+    const ws = windows.filter((w) => w.target === name);
+    const med = (k: string) => median(ws.map((w) => w[k] as number));
+    const p = (k: 'p50' | 'p99') => median(ws.map((w) => (w.latencyMs as Record<string, number>)[k] as number));
+    out[name] = {
+      subscribers: run.subscribers,
+      connectMs: (r.connectMs as Record<string, number>)[name],
+      deliveriesPerSec: med('deliveriesPerSec'),
+      framesPerSec: med('framesPerSec'),
+      sendsPerSec: med('sendsPerSec'),
+      fanoutRatio: med('fanoutRatio'),
+      latencyMs: { p50: p('p50'), p99: p('p99') },
+      generatorCpu: med('generatorCpu'),
+      serverCpu: med('serverCpu'),
+      backgroundCpu: med('backgroundCpu'),
+      eldP99Ms: med('eldP99Ms'),
+      rssMB: med('rssMB'),
+      windows: ws.map((w) => ({
+        round: w.round,
+        deliveriesPerSec: w.deliveriesPerSec,
+        generatorCpu: w.generatorCpu,
+        serverCpu: w.serverCpu,
+        backgroundCpu: w.backgroundCpu,
+      })),
+    };
+  }
+  return out;
+}
+
+/** The three targets side by side, at each subscriber count of the plan. */
 export async function fanout(plan: Plan, progress: (s: string) => void): Promise<Record<string, ByTarget>> {
   const out: Record<string, ByTarget> = {};
-  const targets: Target[] = [];
+  const targets: Array<{ name: TargetName; t: Target }> = [];
   try {
-    for (const name of TARGETS) targets.push(await startTarget(name));
-    const byName = new Map(targets.map((t) => [t.name as string, t]));
+    for (const name of TARGETS) targets.push({ name, t: await startTarget(name) });
     for (const size of plan.fanout.sizes) {
       progress(`fan-out ${size} subscribers: ${plan.fanout.rounds} round(s) over ${TARGETS.join(', ')}`);
-      const r = await runGenerator(
-        {
-          port: 0,
-          tokens: [],
-          publisherTokens: [],
-          deadlineMs: 300_000,
-          kind: 'fanout',
-          targets: targets.map((t) => ({ name: t.name, port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens })),
-          rounds: plan.fanout.rounds,
-          subscribers: size,
-          publishers: 4,
-          inFlight: 8,
-          textBytes: TEXT_BYTES,
-          warmupMs: plan.fanout.warmupMs,
-          measureMs: plan.fanout.measureMs,
-        },
-        async (_m, target) => sample(byName.get(target ?? '') as Target) as unknown as Promise<Record<string, unknown>>,
-      );
-      const windows = (r.windows as Array<Record<string, unknown>>).map((w): Record<string, unknown> => {
-        const srv = w.server as { start: ServerSample; end: ServerSample };
-        return { ...strip(w), ...serverFigures(srv, w.generatorCpu as number) };
-      });
-      const by: ByTarget = {};
-      for (const name of TARGETS) {
-        const ws = windows.filter((w) => w.target === name);
-        const med = (k: string) => median(ws.map((w) => w[k] as number));
-        const p = (k: 'p50' | 'p99') => median(ws.map((w) => (w.latencyMs as Record<string, number>)[k] as number));
-        by[name] = {
-          subscribers: size,
-          connectMs: (r.connectMs as Record<string, number>)[name],
-          deliveriesPerSec: med('deliveriesPerSec'),
-          framesPerSec: med('framesPerSec'),
-          sendsPerSec: med('sendsPerSec'),
-          fanoutRatio: med('fanoutRatio'),
-          latencyMs: { p50: p('p50'), p99: p('p99') },
-          generatorCpu: med('generatorCpu'),
-          serverCpu: med('serverCpu'),
-          backgroundCpu: med('backgroundCpu'),
-          eldP99Ms: med('eldP99Ms'),
-          rssMB: med('rssMB'),
-          windows: ws.map((w) => ({
-            round: w.round,
-            deliveriesPerSec: w.deliveriesPerSec,
-            generatorCpu: w.generatorCpu,
-            serverCpu: w.serverCpu,
-            backgroundCpu: w.backgroundCpu,
-          })),
-        };
-      }
-      out[size] = by;
+      out[size] = await interleavedFanout(targets, { ...plan.fanout, subscribers: size });
     }
   } finally {
-    for (const t of targets) await t.close();
+    for (const { t } of targets) await t.close();
   }
   return out;
 }
@@ -312,53 +321,13 @@ export const ABLATIONS: ReadonlyArray<{ name: string; env: Record<string, string
 ];
 
 export async function ablation(plan: Plan, progress: (s: string) => void): Promise<Record<string, Record<string, unknown>>> {
-  const a = plan.ablation;
   const targets: Array<{ name: string; t: Target }> = [];
-  const out: Record<string, Record<string, unknown>> = {};
   try {
     for (const v of ABLATIONS) targets.push({ name: v.name, t: await startTarget('fiberchat', { env: v.env }) });
-    const byName = new Map(targets.map((x) => [x.name, x.t]));
-    progress(`ablation: fan-out ${a.subscribers} on Fiberchat ${ABLATIONS.map((v) => v.name).join(', ')}`);
-    const r = await runGenerator(
-      {
-        port: 0,
-        tokens: [],
-        publisherTokens: [],
-        deadlineMs: 300_000,
-        kind: 'fanout',
-        targets: targets.map(({ name, t }) => ({ name, port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens })),
-        rounds: a.rounds,
-        subscribers: a.subscribers,
-        publishers: 4,
-        inFlight: 8,
-        textBytes: TEXT_BYTES,
-        warmupMs: a.warmupMs,
-        measureMs: a.measureMs,
-      },
-      async (_m, target) => sample(byName.get(target ?? '') as Target) as unknown as Promise<Record<string, unknown>>,
-    );
-    const windows = (r.windows as Array<Record<string, unknown>>).map((w): Record<string, unknown> => {
-      const srv = w.server as { start: ServerSample; end: ServerSample };
-      return { ...strip(w), ...serverFigures(srv, w.generatorCpu as number) };
-    });
-    for (const v of ABLATIONS) {
-      const ws = windows.filter((w) => w.target === v.name);
-      const med = (k: string) => median(ws.map((w) => w[k] as number));
-      const p = (k: 'p50' | 'p99') => median(ws.map((w) => (w.latencyMs as Record<string, number>)[k] as number));
-      out[v.name] = {
-        what: v.what,
-        subscribers: a.subscribers,
-        deliveriesPerSec: med('deliveriesPerSec'),
-        framesPerSec: med('framesPerSec'),
-        sendsPerSec: med('sendsPerSec'),
-        latencyMs: { p50: p('p50'), p99: p('p99') },
-        generatorCpu: med('generatorCpu'),
-        serverCpu: med('serverCpu'),
-        eldP99Ms: med('eldP99Ms'),
-      };
-    }
+    progress(`ablation: fan-out ${plan.ablation.subscribers} on Fiberchat ${ABLATIONS.map((v) => v.name).join(', ')}`);
+    const by = await interleavedFanout(targets, plan.ablation);
+    return Object.fromEntries(ABLATIONS.map((v) => [v.name, { what: v.what, ...by[v.name] }]));
   } finally {
     for (const { t } of targets) await t.close();
   }
-  return out;
 }
