@@ -21,7 +21,7 @@ import { Fiber, Mailbox } from '../server/fiber/index.ts';
 import { quantile } from './lib/stats.ts';
 
 const quick = process.argv.includes('--quick');
-const REPEATS = quick ? 2 : 3;
+const REPEATS = quick ? 1 : 3;
 const PINGS = quick ? 10_000 : 50_000;
 const SPAWNS = quick ? 5_000 : 20_000;
 const WIDTH = 100;

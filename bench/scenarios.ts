@@ -34,13 +34,13 @@ export const FULL: Plan = {
 
 export const QUICK: Plan = {
   quick: true,
-  fanout: { sizes: [100, 500], rounds: 1, warmupMs: 300, measureMs: 1000 },
-  latency: { subscribers: 100, warmupMs: 200, measureMs: 1000 },
-  idle: { websocket: 500, polling: 100 },
-  capacity: { connections: 1000, measureMs: 1000 },
-  join: { fill: 10_000, joins: 100, settleMs: 500 },
-  jitter: { subscribers: 30, rate: 100, durationMs: 4000, killEveryMs: 2000, offlineMs: 500 },
-  ablation: { subscribers: 100, rounds: 1, warmupMs: 300, measureMs: 800 },
+  fanout: { sizes: [100, 300], rounds: 1, warmupMs: 300, measureMs: 800 },
+  latency: { subscribers: 60, warmupMs: 200, measureMs: 700 },
+  idle: { websocket: 300, polling: 60 },
+  capacity: { connections: 400, measureMs: 600 },
+  join: { fill: 5_000, joins: 100, settleMs: 300 },
+  jitter: { subscribers: 20, rate: 100, durationMs: 3000, killEveryMs: 1500, offlineMs: 400 },
+  ablation: { subscribers: 100, rounds: 1, warmupMs: 200, measureMs: 500 },
 };
 
 const TEXT_BYTES = 100;
