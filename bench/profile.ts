@@ -26,7 +26,7 @@ interface Profile {
 
 const DIR = 'bench/results/profiles';
 
-export async function profileFanout(measureMs: number, progress: (s: string) => void, scenario: 'fanout' | 'latency' | 'capacity' = 'fanout') {
+export async function profileScenario(measureMs: number, progress: (s: string) => void, scenario: 'fanout' | 'latency' | 'capacity' = 'fanout') {
   rmSync(DIR, { recursive: true, force: true });
   mkdirSync(DIR, { recursive: true });
   // The CPU profiler runs through the inspector for the measurement window
@@ -41,7 +41,7 @@ export async function profileFanout(measureMs: number, progress: (s: string) => 
   let r: Record<string, unknown>;
   try {
     const what = { fanout: 'fan-out 2000', latency: 'WebSocket latency, 500 subscribers at 137 msg/s', capacity: 'capacity, 19,000 connections, 1 % chatting' }[scenario];
-    progress(`${what} on Fiberchat under --cpu-prof`);
+    progress(`${what} on Fiberchat with the CPU profiler on the measurement window`);
     const base = { port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens, deadlineMs: 120_000 };
     const spec: Spec =
       scenario === 'latency'
@@ -49,20 +49,17 @@ export async function profileFanout(measureMs: number, progress: (s: string) => 
         : scenario === 'capacity'
           ? { ...base, kind: 'capacity', connections: 19_000, roomSize: 100, chatEvery: 100, chatIntervalMs: 1000, textBytes: 100, measureMs }
           : {
-        port: t.port,
-        tokens: t.tokens,
-        publisherTokens: t.publisherTokens,
-        deadlineMs: 120_000,
-        kind: 'fanout',
-        targets: [{ name: 'fiberchat', port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens }],
-        rounds: 1,
-        subscribers: 2000,
-        publishers: 4,
-        inFlight: 8,
-        textBytes: 100,
-        warmupMs: 2000,
-        measureMs,
-      };
+              ...base,
+              kind: 'fanout',
+              targets: [{ name: 'fiberchat', port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens }],
+              rounds: 1,
+              subscribers: 2000,
+              publishers: 4,
+              inFlight: 8,
+              textBytes: 100,
+              warmupMs: 2000,
+              measureMs,
+            };
     r = await runGenerator(
       spec,
       async (m) => {

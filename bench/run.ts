@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { profileFanout } from './profile.ts';
+import { profileScenario } from './profile.ts';
 import { CORES, cpuCount, fdLimit, hasTaskset, start } from './lib/proc.ts';
 import { renderChart, updateBenchmarksMd } from './report.ts';
 import * as sc from './scenarios.ts';
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   }
   if (profile) {
     const scenario = profileArg === '--profile=latency' ? 'latency' : profileArg === '--profile=capacity' ? 'capacity' : 'fanout';
-    const p = await profileFanout(quick ? 2000 : 8000, progress, scenario);
+    const p = await profileScenario(quick ? 2000 : 8000, progress, scenario);
     const file = `bench/results/${date}-profile-${scenario}.json`;
     writeFileSync(file, JSON.stringify(p, null, 2) + '\n');
     progress(`profile summary in ${file}`);

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_ROOM_OPTIONS } from './rooms/room.ts';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const positiveInt = (dflt: number) => z.coerce.number().int().positive().default(dflt);
@@ -29,7 +30,7 @@ const Env = z.object({
   MAX_ROOMS: positiveInt(10_000),
   ROOM_IDLE_MS: positiveInt(60_000),
   /** Commands a room fiber serves in one turn: its sends are committed in one transaction and broadcast as one packet. 1 turns batching off. */
-  ROOM_MAX_TURN: z.coerce.number().int().min(1).max(2048).default(512),
+  ROOM_MAX_TURN: z.coerce.number().int().min(1).max(DEFAULT_ROOM_OPTIONS.mailboxCapacity).default(DEFAULT_ROOM_OPTIONS.maxTurn),
   /** How long a dropped user stays listed as present, so a quick reconnect does not flap. */
   PRESENCE_GRACE_MS: positiveInt(5_000),
   /** Bytes queued to one connection before it is disconnected as a slow consumer. */
