@@ -29,7 +29,8 @@ test('history survives a server restart and the client reconnects on its own', a
 
   await server.restart();
 
-  await expect.poll(() => statusLog(page)).toContain('Reconnecting…');
+  // The server said why it closed (`bye server_shutdown`), and the status line says so.
+  await expect.poll(() => statusLog(page)).toContain('Reconnecting… (the server is restarting)');
   await expect(connectionStatus(page)).toHaveText('Connected · WebSocket');
   await sendMessage(page, 'after the restart');
 

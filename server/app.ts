@@ -4,15 +4,16 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import { LIMITS, fail } from '../shared/protocol.ts';
+import { LIMITS, TIMING, fail, type Budget } from '../shared/protocol.ts';
 import { Sessions, loadSecret } from './auth.ts';
-import type { Config } from './config.ts';
+import { roomOptions, type Config } from './config.ts';
 import { ChatEdge } from './edge/chat-edge.ts';
+import { releaseHandshakeRequest, transportOf } from './edge/engine-internals.ts';
 import { registerHttpEdge, sendError } from './edge/http-edge.ts';
 import { SlowConsumerGuard } from './edge/slow-consumers.ts';
 import { attachSocketEdge, type ChatServer } from './edge/socket-edge.ts';
 import { Fiber } from './fiber/index.ts';
-import { createMetrics, type Metrics, type TransportName } from './metrics.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { RoomRegistry } from './rooms/registry.ts';
 import type { Store } from './store/store.ts';
@@ -61,27 +62,13 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     perMessageDeflate: false,
     // A dead connection (long-polling behind a proxy that holds requests,
     // say) is noticed within 20 s on both sides.
-    pingInterval: 10_000,
-    pingTimeout: 10_000,
+    pingInterval: TIMING.heartbeatIntervalMs,
+    pingTimeout: TIMING.heartbeatTimeoutMs,
     serveClient: false,
     cors: { origin: false },
   });
 
-  // Every connection would keep its handshake's IncomingMessage (headers, raw
-  // headers, parser leftovers) for as long as it lives; nothing reads it after
-  // the handshake (identity comes from the CONNECT packet's auth), so let it
-  // go. socket.io then builds `socket.handshake` with empty headers and query.
-  io.engine.on('connection', (raw: { request: { headers: object; rawHeaders: string[] } | null; transport: { name: string } }) => {
-    const req = raw.request;
-    raw.request = null;
-    // On a direct WebSocket connection engine.io's upgrade path also leaves the
-    // request reachable from listeners on the TCP socket for the connection's
-    // life; the upgrade is complete, so empty what it holds.
-    if (req && raw.transport.name === 'websocket') {
-      req.headers = {};
-      req.rawHeaders = [];
-    }
-  });
+  io.engine.on('connection', releaseHandshakeRequest);
 
   // The registry reports into `metrics` only from room events, which start
   // after construction; the gauges read the registry only when scraped.
@@ -94,15 +81,20 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     store,
     {
       emit: (channel, event, payload) => {
-        io.to(channel).emit(event, payload as never);
+        // The event map types each emit; the broadcaster's own signature already checked this pair.
+        (io.to(channel).emit as (ev: string, p: unknown) => boolean)(event, payload);
         slow.check(channel);
       },
     },
-    { maxRooms: config.maxRooms, idleMs: config.roomIdleMs, presenceGraceMs: config.presenceGraceMs, maxTurn: config.roomMaxTurn },
+    roomOptions(config),
     {
       roomFailed: (room, err) => {
         metrics.roomFailures.inc();
         logger.error({ err, room }, 'room fiber failed; it restarts on next use');
+      },
+      failed: (room, kind, err) => {
+        metrics.failures.inc({ kind });
+        logger.error({ err, room, kind }, 'store call failed; clients were answered unavailable');
       },
       committed: (_room, n) => {
         metrics.messages.inc(n);
@@ -113,28 +105,32 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
 
   const sessions = new Sessions(loadSecret(config.sessionSecret, config.dataDir), config.sessionTtlMs, now);
   const metrics = createMetrics({ rooms: () => rooms.size, queued: () => rooms.queued() });
-  const edge = new ChatEdge({
-    rooms,
-    sendLimiter: new RateLimiter(config.limits.sendRate, config.limits.sendBurst),
-    joinLimiter: new RateLimiter(config.limits.joinRate, config.limits.joinBurst),
-    readLimiter: new RateLimiter(config.limits.readRate, config.limits.readBurst),
-  });
+  const limiters: Record<Budget, RateLimiter> = {
+    session: new RateLimiter(config.sessionsPerMin / 60, config.sessionsPerMin),
+    join: new RateLimiter(config.joinRate, config.joinBurst),
+    send: new RateLimiter(config.sendRate, config.sendBurst),
+    read: new RateLimiter(config.readRate, config.readBurst),
+    typing: new RateLimiter(config.typingRate, config.typingRate * 2),
+    ping: new RateLimiter(config.pingRate, config.pingRate * 2),
+  };
+  const edge = new ChatEdge({ rooms, sessions, limiters });
 
-  const transportOf = (s: { conn: { transport: { name: string } } }): TransportName =>
-    s.conn.transport.name === 'websocket' ? 'websocket' : 'polling';
   const onUpgrade = () => {
-    metrics.connections.dec({ transport: 'polling' });
+    metrics.connections.dec({ transport: 'long-polling' });
     metrics.connections.inc({ transport: 'websocket' });
   };
   attachSocketEdge(io, edge, sessions, {
     connected: (socket) => {
-      const t = transportOf(socket);
+      const t = transportOf(socket.conn);
       metrics.connections.inc({ transport: t });
       // Only a long-polling connection can upgrade; a WebSocket one carries no listener for it.
-      if (t === 'polling') socket.conn.once('upgrade', onUpgrade);
+      if (t === 'long-polling') socket.conn.once('upgrade', onUpgrade);
     },
-    disconnected: (socket) => metrics.connections.dec({ transport: transportOf(socket) }),
-    handlerFailed: (event, err) => logger.error({ err, event }, 'socket handler failed'),
+    disconnected: (socket) => metrics.connections.dec({ transport: transportOf(socket.conn) }),
+    handlerFailed: (event, err) => {
+      metrics.failures.inc({ kind: 'handler' });
+      logger.error({ err, event }, 'socket handler failed');
+    },
   });
   io.engine.on('connection_error', (err: { code: number; message: string }) => {
     logger.debug({ code: err.code, msg: err.message }, 'engine.io connection refused');
@@ -150,7 +146,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     return sendError(res, fail(code, status < 500 ? err.message : 'internal error, retry').error);
   });
 
-  registerHttpEdge(http, edge, sessions, new RateLimiter(config.limits.sessionsPerMin / 60, config.limits.sessionsPerMin));
+  registerHttpEdge(http, edge, sessions);
 
   http.get('/healthz', async (_req, res) =>
     accepting ? res.send({ status: 'ok' }) : res.code(503).send({ status: 'shutting_down' }),

@@ -65,7 +65,7 @@ export function loadSecret(configured: string | undefined, dataDir: string): Buf
   if (configured) return Buffer.from(configured, 'utf8');
   const file = join(dataDir, 'session-secret');
   if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(32);
   writeFileSync(file, secret.toString('base64url'), { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);

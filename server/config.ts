@@ -1,70 +1,102 @@
+/**
+ * Every setting, declared once: its environment variable, type, default,
+ * bounds and one-line meaning. The server, the room fibers, the registry and
+ * the edge read their values from here; `.env.example` and the README's
+ * settings table are generated from this table (`npm run docs:config`) and a
+ * test fails when they drift.
+ */
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_ROOM_OPTIONS } from './rooms/room.ts';
 
-const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
-const positiveInt = (dflt: number) => z.coerce.number().int().positive().default(dflt);
+interface SettingSpec<T> {
+  env: string;
+  /** Parses the environment's string; undefined means unset (the default applies). */
+  schema: z.ZodType<T, string>;
+  default: T;
+  /** What it does, for people: one line in .env.example and the README. */
+  meaning: string;
+  /** Shown in docs instead of the default when the default is not a fixed value. */
+  docDefault?: string;
+}
 
-/** Every setting, read from the environment and validated at start. Listed in .env.example. */
-const Env = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  DATA_DIR: z.string().min(1).default('./data'),
-  LOG_LEVEL: LogLevel.default('info'),
-  SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters').optional(),
-  SESSION_TTL_HOURS: positiveInt(24 * 30),
-  SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
-  /** WAL checkpoints run on a worker thread this often; 0 leaves them to SQLite, inside commits. */
-  SQLITE_CHECKPOINT_MS: z.coerce.number().int().min(0).default(1000),
-  /** Sends per second (and burst), for each connection and for each identity across its connections. */
-  SEND_RATE: positiveInt(20),
-  SEND_BURST: positiveInt(40),
-  /** Joins per second (and burst), for each connection and for each identity across its connections. */
-  JOIN_RATE: positiveInt(5),
-  JOIN_BURST: positiveInt(20),
-  /** REST reads per second (and burst) per identity and room: the floor under Ajax poll intervals. */
-  READ_RATE: positiveInt(5),
-  READ_BURST: positiveInt(10),
-  /** Sessions one client address may create per minute. */
-  SESSION_RATE_PER_MIN: positiveInt(30),
-  MAX_ROOMS: positiveInt(10_000),
-  ROOM_IDLE_MS: positiveInt(60_000),
-  /** Commands a room fiber serves in one turn: its sends are committed in one transaction and broadcast as one packet. 1 turns batching off. */
-  ROOM_MAX_TURN: z.coerce.number().int().min(1).max(DEFAULT_ROOM_OPTIONS.mailboxCapacity).default(DEFAULT_ROOM_OPTIONS.maxTurn),
-  /** How long a dropped user stays listed as present, so a quick reconnect does not flap. */
-  PRESENCE_GRACE_MS: positiveInt(5_000),
-  /** Bytes queued to one connection before it is disconnected as a slow consumer. */
-  MAX_OUTBOUND_BYTES: positiveInt(1024 * 1024),
-  /** Milliseconds the server waits for rooms to drain on SIGTERM before exiting anyway. */
-  SHUTDOWN_TIMEOUT_MS: positiveInt(5_000),
-});
+function setting<T>(spec: SettingSpec<T>): SettingSpec<T> {
+  return spec;
+}
 
-export interface Config {
-  port: number;
-  host: string;
+/** A whole number from the environment, within bounds. */
+function int(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const SETTINGS = {
+  port: setting({ env: 'PORT', schema: int(0, 65535), default: 3000, meaning: 'HTTP port for the chat, the REST API and socket.io (0: any free port, logged at start)' }),
+  host: setting({ env: 'HOST', schema: z.string().min(1), default: '0.0.0.0', meaning: 'bind address' }),
+  dataDir: setting({ env: 'DATA_DIR', schema: z.string().min(1), default: './data', meaning: 'folder (created 0700) for the SQLite database and the generated session secret' }),
+  logLevel: setting({ env: 'LOG_LEVEL', schema: z.enum(LOG_LEVELS), default: 'info' as (typeof LOG_LEVELS)[number], meaning: `pino log level (${LOG_LEVELS.join(' | ')}); message text is never logged` }),
+  databaseUrl: setting<string | undefined>({
+    env: 'DATABASE_URL',
+    schema: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+    default: undefined,
+    docDefault: 'unset',
+    meaning: 'PostgreSQL connection URL (postgres://user:pass@host:port/db); unset: SQLite under DATA_DIR, one process',
+  }),
+  redisUrl: setting<string | undefined>({
+    env: 'REDIS_URL',
+    schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
+    default: undefined,
+    docDefault: 'unset',
+    meaning: 'Redis URL (redis://host:port) for cross-node hints, presence and typing; needs DATABASE_URL',
+  }),
+  sessionSecret: setting<string | undefined>({
+    env: 'SESSION_SECRET',
+    schema: z.string().min(32, 'must be at least 32 characters'),
+    default: undefined,
+    docDefault: 'generated',
+    meaning: 'HMAC key for session tokens (at least 32 characters); unset: generated into DATA_DIR/session-secret on first start',
+  }),
+  sessionTtlHours: setting({ env: 'SESSION_TTL_HOURS', schema: int(1, 24 * 365), default: 720, meaning: 'how long a session token is valid' }),
+  sqliteSynchronous: setting({
+    env: 'SQLITE_SYNCHRONOUS',
+    schema: z.enum(['NORMAL', 'FULL']),
+    default: 'NORMAL' as 'NORMAL' | 'FULL',
+    meaning: 'NORMAL: a commit survives a process crash or SIGKILL; FULL: also power loss (an fsync per batch)',
+  }),
+  sqliteCheckpointMs: setting({ env: 'SQLITE_CHECKPOINT_MS', schema: int(0, 3_600_000), default: 1000, meaning: 'WAL checkpoints on a worker thread this often, out of the commits (0: inside commits, SQLite\'s default)' }),
+  sendRate: setting({ env: 'SEND_RATE', schema: int(1), default: 20, meaning: 'sends per second, per connection and per identity (all its connections together)' }),
+  sendBurst: setting({ env: 'SEND_BURST', schema: int(1), default: 40, meaning: 'burst allowed above SEND_RATE' }),
+  joinRate: setting({ env: 'JOIN_RATE', schema: int(1), default: 5, meaning: 'joins and leaves per second, per connection and per identity' }),
+  joinBurst: setting({ env: 'JOIN_BURST', schema: int(1), default: 20, meaning: 'burst allowed above JOIN_RATE' }),
+  readRate: setting({ env: 'READ_RATE', schema: int(1), default: 5, meaning: 'REST reads per second per identity and room (the floor under Ajax poll intervals), and history pages per second per connection and identity' }),
+  readBurst: setting({ env: 'READ_BURST', schema: int(1), default: 10, meaning: 'burst allowed above READ_RATE' }),
+  typingRate: setting({ env: 'TYPING_RATE', schema: int(1), default: 5, meaning: 'typing signals per second, per connection and per identity' }),
+  pingRate: setting({ env: 'PING_RATE', schema: int(1), default: 5, meaning: 'pings per second, per connection and per identity' }),
+  sessionsPerMin: setting({ env: 'SESSION_RATE_PER_MIN', schema: int(1), default: 30, meaning: 'sessions one client address may create per minute' }),
+  maxRooms: setting({ env: 'MAX_ROOMS', schema: int(1), default: 10_000, meaning: 'live room fibers at most; past it, new rooms answer `unavailable`' }),
+  roomIdleMs: setting({ env: 'ROOM_IDLE_MS', schema: int(1), default: 60_000, meaning: 'a room with no subscribers and no traffic retires (its fiber ends) after this long' }),
+  roomMailbox: setting({ env: 'ROOM_MAILBOX', schema: int(1, 1_000_000), default: 2048, meaning: 'commands one room may queue; past it, new ones answer `unavailable` (back-pressure)' }),
+  roomMaxTurn: setting({ env: 'ROOM_MAX_TURN', schema: int(1, 1_000_000), default: 512, meaning: 'commands a room serves per turn: its sends are one transaction and one broadcast packet (1 turns batching off; at most ROOM_MAILBOX)' }),
+  presenceGraceMs: setting({ env: 'PRESENCE_GRACE_MS', schema: int(0), default: 5000, meaning: 'how long a dropped user stays listed as present, so a quick reconnect does not flap' }),
+  maxOutboundBytes: setting({ env: 'MAX_OUTBOUND_BYTES', schema: int(1024), default: 1024 * 1024, meaning: 'bytes queued to one connection before it is disconnected as a slow consumer (it resumes without loss)' }),
+  shutdownTimeoutMs: setting({ env: 'SHUTDOWN_TIMEOUT_MS', schema: int(1), default: 5000, meaning: 'on SIGTERM/SIGINT, exit after this long even if rooms have not finished draining' }),
+};
+
+type Settings = typeof SETTINGS;
+export type SettingValues = { [K in keyof Settings]: Settings[K]['default'] };
+
+/** The server's configuration: every setting's value, plus paths derived from them. */
+export interface Config extends SettingValues {
+  /** `dataDir` resolved against the working directory. */
   dataDir: string;
   dbFile: string;
   clientDir: string;
-  logLevel: z.infer<typeof LogLevel>;
-  sessionSecret: string | undefined;
   sessionTtlMs: number;
-  sqliteSynchronous: 'NORMAL' | 'FULL';
-  sqliteCheckpointMs: number;
-  limits: {
-    sendRate: number;
-    sendBurst: number;
-    joinRate: number;
-    joinBurst: number;
-    readRate: number;
-    readBurst: number;
-    sessionsPerMin: number;
-  };
-  maxRooms: number;
-  roomIdleMs: number;
-  roomMaxTurn: number;
-  presenceGraceMs: number;
-  maxOutboundBytes: number;
-  shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -73,38 +105,71 @@ export class ConfigError extends Error {
 
 /** Parses the environment, or throws a ConfigError naming every bad setting. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
-  const r = Env.safeParse(env);
-  if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, spec] of Object.entries(SETTINGS) as Array<[string, SettingSpec<unknown>]>) {
+    const raw = env[spec.env];
+    if (raw === undefined || raw === '') {
+      values[key] = spec.default;
+      continue;
+    }
+    const r = spec.schema.safeParse(raw);
+    if (r.success) values[key] = r.data;
+    else problems.push(`  ${spec.env}: ${r.error.issues[0]?.message ?? 'invalid'}`);
   }
-  const e = r.data;
-  const dataDir = resolve(cwd, e.DATA_DIR);
+  const v = values as SettingValues;
+  if (problems.length === 0 && v.roomMaxTurn > v.roomMailbox) problems.push('  ROOM_MAX_TURN: must be at most ROOM_MAILBOX');
+  if (problems.length === 0 && v.redisUrl !== undefined && v.databaseUrl === undefined) {
+    problems.push('  REDIS_URL: needs DATABASE_URL (nodes of a cluster share one PostgreSQL)');
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  const dataDir = resolve(cwd, v.dataDir);
   return {
-    port: e.PORT,
-    host: e.HOST,
+    ...v,
     dataDir,
     dbFile: resolve(dataDir, 'fiberchat.db'),
     clientDir: resolve(import.meta.dirname, '..', 'dist', 'client'),
-    logLevel: e.LOG_LEVEL,
-    sessionSecret: e.SESSION_SECRET,
-    sessionTtlMs: e.SESSION_TTL_HOURS * 3_600_000,
-    sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
-    sqliteCheckpointMs: e.SQLITE_CHECKPOINT_MS,
-    limits: {
-      sendRate: e.SEND_RATE,
-      sendBurst: e.SEND_BURST,
-      joinRate: e.JOIN_RATE,
-      joinBurst: e.JOIN_BURST,
-      readRate: e.READ_RATE,
-      readBurst: e.READ_BURST,
-      sessionsPerMin: e.SESSION_RATE_PER_MIN,
-    },
-    maxRooms: e.MAX_ROOMS,
-    roomIdleMs: e.ROOM_IDLE_MS,
-    roomMaxTurn: e.ROOM_MAX_TURN,
-    presenceGraceMs: e.PRESENCE_GRACE_MS,
-    maxOutboundBytes: e.MAX_OUTBOUND_BYTES,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    sessionTtlMs: v.sessionTtlHours * 3_600_000,
   };
 }
+
+/** Every setting at its default (tests, and tools that need the server's defaults). */
+export function defaultConfig(): Config {
+  return loadConfig({});
+}
+
+/** The room fiber's tunables, from the configuration. */
+export function roomOptions(c: Config) {
+  return { mailboxCapacity: c.roomMailbox, maxTurn: c.roomMaxTurn, idleMs: c.roomIdleMs, presenceGraceMs: c.presenceGraceMs, maxRooms: c.maxRooms };
+}
+
+// ----- generated documentation ------------------------------------------------
+
+function docDefault(spec: SettingSpec<unknown>): string {
+  return spec.docDefault ?? String(spec.default);
+}
+
+/** `.env.example`, as generated from the table. */
+export function renderEnvExample(): string {
+  const lines = [
+    '# Every setting Fiberchat reads, with its default. Generated from server/config.ts',
+    '# by `npm run docs:config`; edit the table there, not this file. The server reads',
+    "# the process environment (export these, or use your process manager's env file).",
+    '',
+  ];
+  for (const spec of Object.values(SETTINGS) as Array<SettingSpec<unknown>>) {
+    lines.push(`# ${spec.meaning}`);
+    lines.push(spec.default === undefined ? `# ${spec.env}=` : `${spec.env}=${String(spec.default)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The README's settings table, as generated from the table. */
+export function renderSettingsTable(): string {
+  const rows = (Object.values(SETTINGS) as Array<SettingSpec<unknown>>).map(
+    (s) => `| \`${s.env}\` | ${docDefault(s)} | ${s.meaning.replaceAll('|', '\\|')} |`,
+  );
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+export const README_MARKERS = { start: '<!-- settings:start (generated by npm run docs:config) -->', end: '<!-- settings:end -->' };

@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   });
   const app = createApp({ config, store, logger });
   const port = await app.listen();
-  logger.info({ url: `http://localhost:${port}`, dataDir: config.dataDir }, 'listening');
+  // Tests and scripts that start the server on PORT=0 read the bound port from this line.
+  logger.info({ url: `http://localhost:${port}`, port, dataDir: config.dataDir }, 'listening');
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type TransportName = 'websocket' | 'polling' | 'ajax';
+export type TransportName = 'websocket' | 'long-polling' | 'ajax';
 
 /**
  * Prometheus metrics on /metrics. Default process metrics include event-loop
@@ -49,7 +49,13 @@ export function createMetrics(gauges: { rooms: () => number; queued: () => numbe
       help: 'Connections disconnected because they stopped reading',
       registers: [registry],
     }),
-    roomFailures: new Counter({ name: 'fiberchat_room_failures_total', help: 'Room fibers that crashed', registers: [registry] }),
+    roomFailures: new Counter({ name: 'fiberchat_room_failures_total', help: 'Room fibers that crashed (each is made anew on next use)', registers: [registry] }),
+    failures: new Counter({
+      name: 'fiberchat_failures_total',
+      help: 'Caught failures by kind: load, read, commit, catch_up (store calls inside rooms), handler (a bug in a command handler)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
   };
 }
 

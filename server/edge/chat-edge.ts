@@ -1,153 +1,152 @@
 import {
-  HistoryRequest,
-  JoinRequest,
+  COMMANDS,
   LIMITS,
-  LeaveRequest,
-  ReadQuery,
-  RoomName,
-  PingRequest,
-  SendRequest,
-  TypingRequest,
+  PROTOCOL_VERSION,
   fail,
   parsePayload,
   type Ack,
-  type HistoryOk,
-  type JoinOk,
-  type PingOk,
-  type ReadOk,
-  type SendOk,
+  type Budget,
+  type CommandName,
+  type OkInputOf,
+  type ParsedRequestOf,
 } from '../../shared/protocol.ts';
+import type { Sessions } from '../auth.ts';
 import type { RateLimiter } from '../rate-limit.ts';
 import type { RoomRegistry } from '../rooms/registry.ts';
-import type { Identity, Reply, RoomCommand, Subscriber } from '../rooms/types.ts';
+import type { EmptyOk, Identity, Reply, RoomCommand, Subscriber } from '../rooms/types.ts';
 
-/** Rooms one connection may be in at once. */
-export const MAX_ROOMS_PER_CONNECTION = 100;
-
-export interface EdgeDeps {
-  rooms: RoomRegistry;
-  /** Per connection and per identity (one user's tabs and bots share the identity's bucket). */
-  sendLimiter: RateLimiter;
-  joinLimiter: RateLimiter;
-  /** REST reads per identity and room: the server's floor for Ajax poll intervals. */
-  readLimiter: RateLimiter;
-}
-
-/** Receives a room's answer synchronously, in the room's turn (see `ChatEdge.ask`). */
+/** Receives an answer synchronously, at the moment it is given (see `ChatEdge.ask`). */
 export type Respond<T> = (ack: Ack<T>) => void;
 
-/** A connection's view of the edge: who it is, and which rooms it is in. */
+/** A socket connection's view of the edge: who it is, and which rooms it is in. */
 export interface Connection {
   readonly sub: Subscriber;
   readonly joined: Set<string>;
 }
 
+/** Who is calling, as the carrier established it. */
+export interface Caller {
+  /** From a verified session token only; absent for a caller without one. */
+  identity: Identity | undefined;
+  /** Set for socket.io calls; absent for REST. */
+  conn?: Connection | undefined;
+  /** The client's network address (rate limits on session creation). */
+  address: string;
+}
+
+/** A caller the edge has authenticated. */
+export type UserCaller = Caller & { identity: Identity };
+
+/** Serves one command, once the edge has validated, authorised and rate-limited it. */
+export type Handler<K extends CommandName> = (
+  caller: UserCaller,
+  req: ParsedRequestOf<K>,
+  respond: Respond<OkInputOf<K>>,
+) => Promise<Ack<OkInputOf<K>>>;
+
+export interface EdgeDeps {
+  rooms: RoomRegistry;
+  sessions: Sessions;
+  /** One limiter per budget; its keys are the connection, the identity, and (for reads) the room. */
+  limiters: Record<Budget, RateLimiter>;
+}
+
 /**
- * The one place every network payload passes, whatever transport it came on:
- * validated against the shared schema, checked for access and rate, then
- * turned into a room command. Every call resolves to an ack; none throws.
+ * The one place every network payload passes, whatever carrier it came on:
+ * the command table says how to validate it, who may call it and which
+ * budget it draws on; the command's handler turns it into a room command.
+ * Every call resolves to an ack; none throws.
  */
 export class ChatEdge {
-  constructor(private readonly deps: EdgeDeps) {}
+  /** One handler per command of the table; the type makes a missing one a build error. */
+  private readonly handlers: { [K in CommandName]: Handler<K> };
 
-  /** Decides whether `who` may use `room`. Every room is public for now; one helper keeps it that way. */
+  constructor(private readonly deps: EdgeDeps) {
+    this.handlers = {
+      session: async (caller, req) => ({ ok: true, ...this.deps.sessions.issue(req.name), protocol: PROTOCOL_VERSION }),
+      join: (caller, req, respond) => this.join(caller, req, respond),
+      leave: (caller, req, respond) => this.leave(caller, req, respond),
+      send: (caller, req, respond) =>
+        this.ask(req.room, (reply) => ({ kind: 'send', author: caller.identity, text: req.text, clientId: req.clientId, reply }), respond),
+      history: (_caller, req, respond) =>
+        this.ask(req.room, (reply) => ({ kind: 'history', before: req.before, limit: req.limit ?? LIMITS.historyDefaultPage, reply }), respond),
+      page: (caller, req, respond) =>
+        this.ask(
+          req.room,
+          (reply) => ({
+            kind: 'page',
+            after: req.after,
+            before: req.before,
+            epoch: req.epoch,
+            limit: req.limit ?? LIMITS.historyDefaultPage,
+            // A read with `after` is an Ajax client's poll, which renews its presence.
+            poller: req.after !== undefined ? caller.identity : undefined,
+            reply,
+          }),
+          respond,
+        ),
+      typing: (caller, req, respond) => {
+        const conn = caller.conn;
+        if (conn && !conn.joined.has(req.room)) return Promise.resolve(fail('not_found', `join room ${req.room} before typing in it`));
+        return this.ask(req.room, (reply) => ({ kind: 'typing', who: caller.identity, sub: conn?.sub, reply }), respond);
+      },
+      ping: async () => ({ ok: true, ts: Date.now() }),
+    };
+  }
+
+  /** Decides whether `who` may use `room`. Every room is public for now; this one helper keeps it that way. */
   canAccess(_who: Identity, _room: string): boolean {
     return true;
   }
 
-  async join(conn: Connection, payload: unknown, respond?: Respond<JoinOk>): Promise<Ack<JoinOk>> {
-    const req = parsePayload(JoinRequest, payload);
-    if (!req.ok) return req;
-    const { room, since, epoch } = req.value;
-    const denied = this.check(conn.sub.identity, room);
-    if (denied) return denied;
-    if (!conn.joined.has(room) && conn.joined.size >= MAX_ROOMS_PER_CONNECTION) {
-      return fail('forbidden', `a connection may be in at most ${MAX_ROOMS_PER_CONNECTION} rooms`);
-    }
-    const wait = this.deps.joinLimiter.takeAll(limitKeys(conn.sub.id, conn.sub.identity));
-    if (wait > 0) return fail('rate_limited', 'joining too fast', wait);
-    return this.ask<JoinOk>(room, (reply) => ({ kind: 'join', sub: conn.sub, since, epoch, reply }), (ack) => {
-      if (ack.ok) conn.joined.add(room);
-      respond?.(ack);
-    });
-  }
-
-  async leave(conn: Connection, payload: unknown, respond?: Respond<object>): Promise<Ack<object>> {
-    const req = parsePayload(LeaveRequest, payload);
-    if (!req.ok) return req;
-    const { room } = req.value;
-    if (!conn.joined.has(room)) return fail('not_found', `not in room ${room}`);
-    conn.joined.delete(room);
-    return this.ask<object>(room, (reply) => ({ kind: 'leave', sub: conn.sub, reply }), respond);
-  }
-
-  /** `connId` is absent for REST sends, which are limited per identity only. */
-  async send(who: Identity, payload: unknown, connId?: string, respond?: Respond<SendOk>): Promise<Ack<SendOk>> {
-    const req = parsePayload(SendRequest, payload);
-    if (!req.ok) return req;
-    const { room, text, clientId } = req.value;
-    const denied = this.check(who, room);
-    if (denied) return denied;
-    const wait = this.deps.sendLimiter.takeAll(limitKeys(connId, who));
-    if (wait > 0) return fail('rate_limited', 'sending too fast', wait);
-    return this.ask<SendOk>(room, (reply) => ({ kind: 'send', author: who, text, clientId, reply }), respond);
-  }
-
-  /** A round trip for liveness checks and transport probes; touches no room. */
-  async ping(payload: unknown): Promise<Ack<PingOk>> {
-    const req = parsePayload(PingRequest, payload);
-    if (!req.ok) return req;
-    return { ok: true, ts: Date.now() };
-  }
-
-  /** "I am typing": the room decides how long it lasts and whom to tell. */
-  async typing(conn: Connection, payload: unknown, respond?: Respond<object>): Promise<Ack<object>> {
-    const req = parsePayload(TypingRequest, payload);
-    if (!req.ok) return req;
-    const { room } = req.value;
-    if (!conn.joined.has(room)) return fail('not_found', `join room ${room} before typing in it`);
-    return this.ask<object>(room, (reply) => ({ kind: 'typing', sub: conn.sub, reply }), respond);
-  }
-
-  async history(who: Identity, payload: unknown, respond?: Respond<HistoryOk>): Promise<Ack<HistoryOk>> {
-    const req = parsePayload(HistoryRequest, payload);
-    if (!req.ok) return req;
-    const { room, before, limit = LIMITS.historyDefaultPage } = req.value;
-    const denied = this.check(who, room);
-    if (denied) return denied;
-    return this.ask<HistoryOk>(room, (reply) => ({ kind: 'history', before, limit, reply }), respond);
-  }
-
   /**
-   * REST read: `?after=N` for what follows, `?before=N` for an older page,
-   * neither for the latest page. A read with `after` is an Ajax client's
-   * poll, which also renews its presence in the room.
+   * Serves command `name` for `caller`: authenticate, validate against the
+   * table's schema, check room access, take from the budget, then hand to
+   * the command's handler. `respond` gets the answer at the moment it is
+   * given (a room answers inside its turn); the promise resolves with it too.
    */
-  async read(who: Identity, roomParam: unknown, query: unknown): Promise<Ack<ReadOk>> {
-    const room = parsePayload(RoomName, roomParam);
-    if (!room.ok) return room;
-    const q = parsePayload(ReadQuery, query);
-    if (!q.ok) return q;
-    const denied = this.check(who, room.value);
-    if (denied) return denied;
-    const wait = this.deps.readLimiter.take(`u:${who.userId}:${room.value}`);
-    if (wait > 0) return fail('rate_limited', 'polling too fast', wait);
-    const { after, before, limit = LIMITS.historyDefaultPage } = q.value;
-    const poller = after !== undefined ? who : undefined;
-    return this.ask<ReadOk>(room.value, (reply) => ({ kind: 'read', after, before, limit, poller, reply }));
+  async call<K extends CommandName>(name: K, caller: Caller, payload: unknown, respond?: Respond<OkInputOf<K>>): Promise<Ack<OkInputOf<K>>> {
+    const spec = COMMANDS[name];
+    const identity = caller.identity;
+    if (spec.access !== 'public' && !identity) return fail('unauthorized', 'a valid session token is required');
+    const req = parsePayload(spec.request, payload);
+    if (!req.ok) return req;
+    const value = req.value as ParsedRequestOf<K>;
+    if (spec.access === 'room' && identity && !this.canAccess(identity, (value as { room: string }).room)) {
+      return fail('forbidden', 'no access to this room');
+    }
+    const wait = this.deps.limiters[spec.budget].takeAll(limitKeys(spec.budget, caller, value));
+    if (wait > 0) return fail('rate_limited', tooFast[spec.budget], wait);
+    const handler = this.handlers[name] as Handler<K>;
+    return handler(caller as UserCaller, value, respond ?? (() => {}));
   }
 
-  /** Called once when a connection goes: it leaves every room it was in. */
+  /** Called once when a socket connection goes: it leaves every room it was in. */
   async disconnected(conn: Connection): Promise<void> {
     const rooms = [...conn.joined];
     conn.joined.clear();
-    this.deps.joinLimiter.forget(`c:${conn.sub.id}`);
-    this.deps.sendLimiter.forget(`c:${conn.sub.id}`);
+    for (const limiter of Object.values(this.deps.limiters)) limiter.forget(`c:${conn.sub.id}`);
     await this.deps.rooms.leaveAll(conn.sub, rooms);
   }
 
-  private check(who: Identity, room: string): Ack<never> | undefined {
-    return this.canAccess(who, room) ? undefined : fail('forbidden', `no access to room ${room}`);
+  private join(caller: UserCaller, req: ParsedRequestOf<'join'>, respond: Respond<OkInputOf<'join'>>) {
+    const conn = caller.conn;
+    if (!conn) return Promise.resolve(fail('not_found', 'join is a socket command; Ajax clients poll GET /api/rooms/:room/messages'));
+    const { room } = req;
+    if (!conn.joined.has(room) && conn.joined.size >= LIMITS.roomsPerConnection) {
+      return Promise.resolve(fail('forbidden', `a connection may be in at most ${LIMITS.roomsPerConnection} rooms`));
+    }
+    return this.ask<OkInputOf<'join'>>(room, (reply) => ({ kind: 'join', sub: conn.sub, since: req.since, epoch: req.epoch, reply }), (ack) => {
+      if (ack.ok) conn.joined.add(room);
+      respond(ack.ok ? { ...ack, protocol: PROTOCOL_VERSION } : ack);
+    });
+  }
+
+  private leave(caller: UserCaller, req: ParsedRequestOf<'leave'>, respond: Respond<EmptyOk>) {
+    const conn = caller.conn;
+    if (!conn?.joined.has(req.room)) return Promise.resolve(fail('not_found', `not in room ${req.room}`));
+    conn.joined.delete(req.room);
+    return this.ask<EmptyOk>(req.room, (reply) => ({ kind: 'leave', sub: conn.sub, reply }), respond);
   }
 
   /**
@@ -157,12 +156,12 @@ export class ChatEdge {
    * join's answer before the first live message, a send's ack before the
    * broadcast carrying it), which a promise continuation would not guarantee.
    */
-  private ask<T>(room: string, build: (reply: Reply<T>) => RoomCommand, respond?: Respond<T>): Promise<Ack<T>> {
+  private ask<T>(room: string, build: (reply: Reply<T>) => RoomCommand, respond: Respond<T>): Promise<Ack<T>> {
     return new Promise((resolve) =>
       this.deps.rooms.dispatch(
         room,
         build((ack) => {
-          respond?.(ack);
+          respond(ack);
           resolve(ack);
         }),
       ),
@@ -170,6 +169,27 @@ export class ChatEdge {
   }
 }
 
-function limitKeys(connId: string | undefined, who: Identity): string[] {
-  return connId === undefined ? [`u:${who.userId}`] : [`c:${connId}`, `u:${who.userId}`];
+const tooFast: Record<Budget, string> = {
+  session: 'too many sessions from this address',
+  join: 'joining too fast',
+  send: 'sending too fast',
+  read: 'reading too fast',
+  typing: 'typing signals too fast',
+  ping: 'pinging too fast',
+};
+
+/**
+ * Which buckets a call draws from. Sessions are limited per client address;
+ * everything else per connection (on a socket) and per identity across all
+ * its connections. REST reads are limited per identity and room: that is the
+ * floor under an Ajax client's poll interval, which may poll several rooms.
+ */
+function limitKeys(budget: Budget, caller: Caller, req: unknown): string[] {
+  if (budget === 'session') return [`a:${caller.address}`];
+  const user = `u:${caller.identity?.userId ?? ''}`;
+  if (!caller.conn) {
+    const room = (req as { room?: unknown }).room;
+    return [budget === 'read' && typeof room === 'string' ? `${user}:${room}` : user];
+  }
+  return [`c:${caller.conn.sub.id}`, user];
 }

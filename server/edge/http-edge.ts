@@ -1,12 +1,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HTTP_STATUS, PostMessageBody, RoomName, SessionRequest, fail, parsePayload, type Ack, type ErrorBody } from '../../shared/protocol.ts';
+import {
+  COMMANDS,
+  HTTP_STATUS,
+  REST_COMMANDS,
+  fail,
+  parsePayload,
+  pathParams,
+  type Ack,
+  type ErrorBody,
+  type RestCommand,
+  type RestRoute,
+} from '../../shared/protocol.ts';
 import type { Sessions } from '../auth.ts';
-import type { RateLimiter } from '../rate-limit.ts';
 import type { Identity } from '../rooms/types.ts';
 import type { ChatEdge } from './chat-edge.ts';
 
 /** Sends an ack as HTTP: the payload on success, `{ error }` with its status code on failure. */
-function answer<T extends object>(res: FastifyReply, ack: Ack<T>): FastifyReply {
+function answer(res: FastifyReply, ack: Ack<object>): FastifyReply {
   if (!ack.ok) return sendError(res, ack.error);
   const { ok: _ok, ...body } = ack;
   return res.code(200).send(body);
@@ -25,32 +35,48 @@ function bearer(req: FastifyRequest, sessions: Sessions): Identity | undefined {
 }
 
 /**
- * The REST API: sessions, and the room reads and writes that Ajax-polling
- * clients and bots use. Same edge, same room commands, same acks as the
- * socket events; errors map to HTTP status codes.
+ * Assembles a command's request from an HTTP request: the path parameters,
+ * plus the query string (GET, through the route's query schema, which
+ * ignores unknown parameters) or the JSON body (POST). A body may not name a
+ * path parameter: the path says which room, nothing else does.
  */
-export function registerHttpEdge(app: FastifyInstance, edge: ChatEdge, sessions: Sessions, sessionLimiter: RateLimiter): void {
-  app.post('/api/session', async (req, res) => {
-    const wait = sessionLimiter.take(req.ip);
-    if (wait > 0) return sendError(res, fail('rate_limited', 'too many sessions from this address', wait).error);
-    const body = parsePayload(SessionRequest, req.body);
-    if (!body.ok) return sendError(res, body.error);
-    return res.code(200).send(sessions.issue(body.value.name));
-  });
+function requestOf(route: RestRoute, req: FastifyRequest): { ok: true; value: object } | { ok: false; error: ErrorBody } {
+  const params = req.params as Record<string, string>;
+  if (route.method === 'GET') {
+    const query = route.query ? parsePayload(route.query, req.query) : { ok: true as const, value: {} };
+    if (!query.ok) return query;
+    return { ok: true, value: { ...query.value, ...params } };
+  }
+  const body: unknown = req.body ?? {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail('bad_request', 'the body must be a JSON object');
+  for (const name of pathParams(route)) {
+    if (Object.hasOwn(body, name)) return fail('bad_request', `${name} is given by the path, not the body`);
+  }
+  return { ok: true, value: { ...body, ...params } };
+}
 
-  app.get<{ Params: { room: string } }>('/api/rooms/:room/messages', async (req, res) => {
-    const who = bearer(req, sessions);
-    if (!who) return sendError(res, fail('unauthorized', 'a valid session token is required').error);
-    return answer(res, await edge.read(who, req.params.room, req.query));
-  });
+/**
+ * The REST API, derived from the command table: every command with a REST
+ * carrier gets its route, ending in the same edge call as its socket event
+ * (same validation, budgets and room commands); errors map to status codes.
+ */
+export function registerHttpEdge(app: FastifyInstance, edge: ChatEdge, sessions: Sessions): void {
+  for (const name of REST_COMMANDS) registerRoute(app, edge, sessions, name);
+}
 
-  app.post<{ Params: { room: string } }>('/api/rooms/:room/messages', async (req, res) => {
-    const who = bearer(req, sessions);
-    if (!who) return sendError(res, fail('unauthorized', 'a valid session token is required').error);
-    const room = parsePayload(RoomName, req.params.room);
-    if (!room.ok) return sendError(res, room.error);
-    const body = parsePayload(PostMessageBody, req.body);
-    if (!body.ok) return sendError(res, body.error);
-    return answer(res, await edge.send(who, { room: room.value, ...body.value }));
+function registerRoute(app: FastifyInstance, edge: ChatEdge, sessions: Sessions, name: RestCommand): void {
+  const route = COMMANDS[name].rest;
+  app.route({
+    method: route.method,
+    url: route.path,
+    handler: async (req, res) => {
+      const identity = bearer(req, sessions);
+      if (!identity && COMMANDS[name].access !== 'public') {
+        return sendError(res, fail('unauthorized', 'a valid session token is required').error);
+      }
+      const payload = requestOf(route, req);
+      if (!payload.ok) return sendError(res, payload.error);
+      return answer(res, await edge.call(name, { identity, address: req.ip }, payload.value));
+    },
   });
 }

@@ -1,10 +1,5 @@
+import { dropQueued, queuedBytes, terminateLater } from './engine-internals.ts';
 import type { ChatServer } from './socket-edge.ts';
-
-/** The parts of an engine.io connection that hold outbound bytes. */
-interface EngineConn {
-  writeBuffer: Array<{ data?: unknown }>;
-  transport: { name: string; socket?: { bufferedAmount?: number; terminate?: () => void } };
-}
 
 /** Time a slow consumer gets to read its `bye` before its socket is destroyed. */
 const TERMINATE_AFTER_MS = 2_000;
@@ -16,20 +11,6 @@ const TERMINATE_AFTER_MS = 2_000;
  * one window of the room's (rate-limited) traffic beyond the byte bound.
  */
 const CHECK_EVERY_MS = 50;
-
-/**
- * Bytes waiting to go to one connection: engine.io's packet queue (long-polling
- * between polls, or a WebSocket that cannot flush) plus the WebSocket's
- * unflushed bytes.
- */
-export function queuedBytes(conn: EngineConn): number {
-  let n = 0;
-  for (const p of conn.writeBuffer) {
-    if (typeof p.data === 'string') n += p.data.length;
-    else if (p.data instanceof Uint8Array || p.data instanceof ArrayBuffer) n += p.data.byteLength;
-  }
-  return n + (conn.transport.socket?.bufferedAmount ?? 0);
-}
 
 /**
  * Slow consumers are a denial-of-service vector: a client that stops reading
@@ -72,19 +53,17 @@ export class SlowConsumerGuard {
     for (const id of ids) {
       const socket = this.io.sockets.sockets.get(id);
       if (!socket) continue;
-      const conn = socket.conn as unknown as EngineConn;
-      const bytes = queuedBytes(conn);
+      const bytes = queuedBytes(socket.conn);
       if (bytes <= this.maxBytes) continue;
       this.onEvict(id, bytes);
       // The backlog is useless now (the client resumes from its last seq) and
       // a long-polling transport would otherwise hold it until the next poll.
-      conn.writeBuffer.splice(0);
+      dropQueued(socket.conn);
       socket.emit('bye', { reason: 'slow_consumer', retryAfterMs: 1000 });
       socket.disconnect(true);
       // A WebSocket close handshake waits behind the queued bytes; a client
       // that is not reading never completes it, so destroy the socket soon.
-      const ws = conn.transport.socket;
-      if (ws?.terminate) setTimeout(() => ws.terminate?.(), TERMINATE_AFTER_MS).unref();
+      terminateLater(socket.conn, TERMINATE_AFTER_MS);
     }
   }
 }

@@ -1,19 +1,23 @@
 import type { Server, Socket } from 'socket.io';
-import { fail, type Ack, type ClientToServerEvents, type ServerToClientEvents } from '../../shared/protocol.ts';
+import {
+  fail,
+  isSocketCommand,
+  type Ack,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+} from '../../shared/protocol.ts';
 import type { Sessions } from '../auth.ts';
 import type { Identity, Subscriber } from '../rooms/types.ts';
-import type { ChatEdge, Connection } from './chat-edge.ts';
+import type { Caller, ChatEdge, Connection } from './chat-edge.ts';
 
 export interface SocketData {
   identity: Identity;
   /** Set once the handshake is accepted. */
-  conn: Connection;
+  conn: SocketConnection;
 }
 
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-
-type Handler = (conn: Connection, payload: unknown, respond: (ack: Ack<object>) => void) => Promise<Ack<object>>;
+export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 export interface SocketEdgeHooks {
   connected?(socket: ChatSocket): void;
@@ -24,10 +28,11 @@ export interface SocketEdgeHooks {
 
 /**
  * Wires socket.io to the chat edge. Identity comes from the handshake token
- * only. Each event's payload arrives as `unknown` and goes to the edge, whose
- * answer goes back through the ack callback; an event without a callback is
- * still served (bots may fire and forget), an unknown event is answered
- * `not_found`.
+ * only. Every socket command of the table is served the same way: the event
+ * name is the command, its payload arrives as `unknown` and goes to the
+ * edge, whose answer goes back through the ack callback. An event without a
+ * callback is still served (bots may fire and forget); an unknown event is
+ * answered `not_found`.
  */
 export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessions, hooks: SocketEdgeHooks = {}): void {
   io.use((socket, next) => {
@@ -41,16 +46,6 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
     next();
   });
 
-  // Keyed by the event map, so a renamed event fails the build here too.
-  const handlers: { [E in keyof ClientToServerEvents]: Handler } = {
-    join: (conn, p, r) => edge.join(conn, p, r),
-    leave: (conn, p, r) => edge.leave(conn, p, r),
-    send: (conn, p, r) => edge.send(conn.sub.identity, p, conn.sub.id, r),
-    history: (conn, p, r) => edge.history(conn.sub.identity, p, r),
-    typing: (conn, p, r) => edge.typing(conn, p, r),
-    ping: (_conn, p) => edge.ping(p),
-  };
-
   // One connection costs an object and a Set beyond socket.io's own state: the
   // listeners below are shared by every socket (socket.io calls them with
   // `this` = the socket) instead of being closures made per connection.
@@ -59,27 +54,26 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
     const ack = typeof args.at(-1) === 'function' ? (args.pop() as (res: Ack<object>) => void) : undefined;
     // A connection outlives its token only until its next request. (Checked
     // per event: a timer for a 30-day token would overflow setTimeout.)
-    if (sessions.expired(conn.sub.identity)) {
+    if (sessions.expired(conn.identity)) {
       ack?.(fail('unauthorized', 'session expired, sign in again'));
       this.emit('bye', { reason: 'session_expired' });
       this.disconnect(true);
       return;
     }
-    const handler = Object.hasOwn(handlers, event) ? handlers[event as keyof ClientToServerEvents] : undefined;
-    if (!handler) {
+    if (!isSocketCommand(event)) {
       ack?.(fail('not_found', `unknown event "${event}"`));
       return;
     }
     // A room's answer is written the moment the room gives it (so it is
     // queued before the room's next broadcast); an answer from the edge
-    // itself (a bad payload, a rate limit) when the handler returns.
+    // itself (a bad payload, a rate limit) when the call returns.
     let answered = false;
     const respond = (res: Ack<object>) => {
       if (answered) return;
       answered = true;
       ack?.(res);
     };
-    handler(conn, args[0], respond).then(respond, (error: unknown) => {
+    edge.call(event, conn.caller, args[0], respond).then(respond, (error: unknown) => {
       hooks.handlerFailed?.(event, error);
       respond(fail('unavailable', 'internal error, retry', 1000));
     });
@@ -101,8 +95,11 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
   });
 }
 
-/** The edge's view of one socket.io connection; its methods live on the prototype, not in per-connection closures. */
-class SocketConnection implements Connection, Subscriber {
+/**
+ * The edge's view of one socket.io connection: its subscriber, its rooms and
+ * the caller it is. Methods live on the prototype, not in per-connection closures.
+ */
+export class SocketConnection implements Connection, Subscriber {
   readonly joined = new Set<string>();
   readonly id: string;
 
@@ -115,6 +112,11 @@ class SocketConnection implements Connection, Subscriber {
 
   get sub(): Subscriber {
     return this;
+  }
+
+  /** The caller this connection is, for every command it sends. */
+  get caller(): Caller {
+    return { identity: this.identity, conn: this, address: this.socket.handshake.address };
   }
 
   subscribe(channel: string): void {

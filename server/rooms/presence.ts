@@ -1,3 +1,4 @@
+import type { User } from '../../shared/protocol.ts';
 import type { Identity } from './types.ts';
 
 interface Member {
@@ -74,7 +75,23 @@ export class Presence {
     return this.members.size === 0;
   }
 
-  names(): string[] {
-    return [...this.members.values()].map((m) => m.name).sort((a, b) => a.localeCompare(b));
+  /** True while this connection holds a live membership or an unexpired lease. */
+  has(userId: string, connId: string): boolean {
+    return this.members.get(userId)?.connections.has(connId) ?? false;
   }
+
+  /** Display names in the order of `users()`, one per user. */
+  names(): string[] {
+    return this.users().map((u) => u.name);
+  }
+
+  /** The users present, sorted by name then id (two users of one name stay two). */
+  users(): User[] {
+    return [...this.members].map(([userId, m]) => ({ userId, name: m.name })).sort(byNameThenId);
+  }
+}
+
+/** Display order of user lists: by name as a person reads it, then by id so equal names keep a stable order. */
+export function byNameThenId(a: User, b: User): number {
+  return a.name.localeCompare(b.name) || (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0);
 }

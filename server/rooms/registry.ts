@@ -1,8 +1,8 @@
 import { fail } from '../../shared/protocol.ts';
 import type { Fiber } from '../fiber/index.ts';
 import type { Store } from '../store/store.ts';
-import { DEFAULT_ROOM_OPTIONS, Room, type RoomOptions } from './room.ts';
-import type { Broadcaster, RoomCommand, Subscriber } from './types.ts';
+import { BUSY_RETRY_MS, Room, type RoomOptions } from './room.ts';
+import type { Broadcaster, FailureKind, RoomCommand, Subscriber } from './types.ts';
 
 export interface RegistryOptions extends RoomOptions {
   /** Most rooms alive at once; past it new rooms answer `unavailable`. */
@@ -10,7 +10,10 @@ export interface RegistryOptions extends RoomOptions {
 }
 
 export interface RegistryEvents {
+  /** A room fiber crashed (it is made anew on next use). */
   roomFailed?(room: string, error: unknown): void;
+  /** A store call failed inside a room; its clients were answered `unavailable`. */
+  failed?(room: string, kind: FailureKind, error: unknown): void;
   committed?(room: string, count: number): void;
 }
 
@@ -29,10 +32,10 @@ export class RoomRegistry {
     parent: Fiber<unknown>,
     private readonly store: Store,
     private readonly broadcaster: Broadcaster,
-    opts: Partial<RegistryOptions> = {},
+    opts: RegistryOptions,
     private readonly events: RegistryEvents = {},
   ) {
-    this.opts = { ...DEFAULT_ROOM_OPTIONS, maxRooms: 10_000, ...opts };
+    this.opts = opts;
     this.supervisor = parent.spawn('rooms', (f) => f.untilCancelled(), {
       onChildError: (error, child) => this.events.roomFailed?.(child.name, error),
     });
@@ -59,7 +62,7 @@ export class RoomRegistry {
     if (room?.offer(cmd)) return;
     if ('reply' in cmd && cmd.reply) {
       const why = room ? `room ${name} is busy, retry` : 'server is at its room limit, retry';
-      cmd.reply(fail('unavailable', why, this.opts.busyRetryMs));
+      cmd.reply(fail('unavailable', why, BUSY_RETRY_MS));
     }
   }
 
@@ -92,6 +95,7 @@ export class RoomRegistry {
           if (this.rooms.get(r.name) === r) this.rooms.delete(r.name);
         },
         committed: (r, n) => this.events.committed?.(r.name, n),
+        failed: (r, kind, err) => this.events.failed?.(r.name, kind, err),
       },
       this.opts,
     );

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Ack, JoinOk, MessagesEvent, SendOk } from '../../shared/protocol.ts';
+import { defaultConfig, roomOptions } from '../config.ts';
 import { Fiber } from '../fiber/index.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import { RoomRegistry } from './registry.ts';
@@ -32,7 +33,7 @@ function setup(opts: { idleMs?: number; mailboxCapacity?: number } = {}) {
   const root = Fiber.root('test', (e) => errors.push(e));
   const store = new MemoryStore();
   const bc = new FakeBroadcaster();
-  const rooms = new RoomRegistry(root, store, bc, opts);
+  const rooms = new RoomRegistry(root, store, bc, { ...roomOptions(defaultConfig()), ...opts });
   const ask = <T>(room: string, build: (reply: (a: Ack<T>) => void) => RoomCommand) =>
     new Promise<Ack<T>>((resolve) => rooms.dispatch(room, build(resolve)));
   const send = (room: string, text: string, clientId: string, who = alice) =>
@@ -60,9 +61,9 @@ describe('room fiber', () => {
   it('commits a turn of sends in one transaction and broadcasts it as one batch', async () => {
     const { send, store, bc, root, join } = setup();
     await join('r', sub('s1', bob));
-    const before = store.appendCalls;
+    const before = store.commitCalls;
     await Promise.all(Array.from({ length: 50 }, (_, i) => send('r', `m${i}`, `batch-${i}-xxxx`)));
-    expect(store.appendCalls - before).toBe(1);
+    expect(store.commitCalls - before).toBe(1);
     const batches = bc.batches();
     expect(batches).toHaveLength(1);
     expect(batches[0]?.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
@@ -86,7 +87,7 @@ describe('room fiber', () => {
   it('acks only after the commit: a failing store yields unavailable, no broadcast, no seq consumed', async () => {
     const { send, store, bc, root, join } = setup();
     await join('r', sub('s1', bob));
-    store.failAppends = new Error('disk full');
+    store.failCommits = new Error('disk full');
     const ack = await send('r', 'lost?', 'will-fail-1');
     expect(ack.ok).toBe(false);
     if (!ack.ok) {
@@ -94,7 +95,7 @@ describe('room fiber', () => {
       expect(ack.error.retryAfterMs).toBeGreaterThan(0);
     }
     expect(bc.batches()).toHaveLength(0);
-    store.failAppends = undefined;
+    store.failCommits = undefined;
     // The client's retry with the same clientId succeeds, at seq 1: nothing lost, no gap.
     expect(okOf(await send('r', 'lost?', 'will-fail-1')).seq).toBe(1);
     await root.cancel();
@@ -183,6 +184,55 @@ describe('room fiber', () => {
     await root.cancel();
   });
 
+  it('when another writer committed meanwhile, reads the missing range back and delivers every seq once, in order', async () => {
+    const { send, join, store, bc, root } = setup();
+    okOf(await send('r', 'ours 1', 'ours-1-xxxx'));
+    await join('r', sub('s1', bob));
+    // Another node commits two messages to the same room through the shared store.
+    const other = await store.commit(
+      'r',
+      ['theirs 1', 'theirs 2'].map((text, i) => ({ id: `t${i}`, clientId: `theirs-${i}-xxxx`, author: 'carol', authorId: 'u-carol', text, ts: 1 })),
+      'ignored',
+    );
+    expect(other.results.map((r) => r.message.seq)).toEqual([2, 3]);
+    // The room's cached lastSeq (1) is stale; its next commit gets seq 4 from the store.
+    expect(okOf(await send('r', 'ours 2', 'ours-2-xxxx')).seq).toBe(4);
+    // The ack is durable at once; the broadcast follows the read of the missing range.
+    const delivered = () => bc.batches().flatMap((b) => b.messages.map((m) => [m.seq, m.text]));
+    await expect.poll(delivered).toEqual([
+      [1, 'ours 1'],
+      [2, 'theirs 1'],
+      [3, 'theirs 2'],
+      [4, 'ours 2'],
+    ]);
+    // A join afterwards sees the room's true end.
+    expect(okOf(await join('r', sub('s2', alice))).lastSeq).toBe(4);
+    await root.cancel();
+  });
+
+  it('reports every store failure by kind and answers unavailable', async () => {
+    const failures: Array<[string, string]> = [];
+    const root = Fiber.root('test', () => {});
+    const store = new MemoryStore();
+    const rooms = new RoomRegistry(root, store, new FakeBroadcaster(), roomOptions(defaultConfig()), {
+      failed: (room, kind) => failures.push([room, kind]),
+    });
+    const ask = <T>(build: (reply: (a: Ack<T>) => void) => RoomCommand) => new Promise<Ack<T>>((resolve) => rooms.dispatch('r', build(resolve)));
+    await ask<SendOk>((reply) => ({ kind: 'send', author: alice, text: 'a', clientId: 'fail-1-xxxx', reply }));
+    store.failCommits = new Error('disk full');
+    const sent = await ask<SendOk>((reply) => ({ kind: 'send', author: alice, text: 'b', clientId: 'fail-2-xxxx', reply }));
+    store.failCommits = undefined;
+    store.failReads = new Error('io error');
+    const read = await ask<unknown>((reply) => ({ kind: 'history', before: 10, limit: 5, reply }));
+    store.failReads = undefined;
+    expect([sent, read].map((a) => (a.ok ? 'ok' : a.error.code))).toEqual(['unavailable', 'unavailable']);
+    expect(failures).toEqual([
+      ['r', 'commit'],
+      ['r', 'read'],
+    ]);
+    await root.cancel();
+  });
+
   it('shutdown drains every queued send into the store before it resolves', async () => {
     const { rooms, store, send, root } = setup();
     const pending = Array.from({ length: 100 }, (_, i) => send(`room-${i % 5}`, `m${i}`, `drain-${i}-xxxx`));
@@ -200,9 +250,9 @@ describe('room fiber', () => {
 
   it('a room whose log fails to load answers unavailable and recovers on next use', async () => {
     const { store, send, errors, root } = setup();
-    const open = store.openRoom.bind(store);
+    const open = store.roomLog.bind(store);
     let failures = 2; // the fiber's load, and the retry its drain makes
-    store.openRoom = async (room) => {
+    store.roomLog = async (room) => {
       if (failures > 0) {
         failures--;
         throw new Error('cannot open');

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { LIMITS, fail, type JoinOk, type Message } from '../../shared/protocol.ts';
-import type { Fiber} from '../fiber/index.ts';
+import { LIMITS, TIMING, fail, type Message, type OkInputOf } from '../../shared/protocol.ts';
+import type { Fiber } from '../fiber/index.ts';
 import { Mailbox } from '../fiber/index.ts';
-import type { Store } from '../store/store.ts';
+import type { Draft, Store } from '../store/store.ts';
 import { Presence } from './presence.ts';
-import type { Broadcaster, Identity, Reply, RoomCommand, Subscriber } from './types.ts';
+import type { Broadcaster, EmptyOk, FailureKind, Identity, Reply, RoomCommand, Subscriber } from './types.ts';
 import { TypingSet } from './typing.ts';
 
+/** A room's tunables; their defaults and bounds are settings in server/config.ts. */
 export interface RoomOptions {
   /** Commands a room may queue before answering `unavailable` (back-pressure). */
   mailboxCapacity: number;
@@ -16,23 +17,10 @@ export interface RoomOptions {
   idleMs: number;
   /** How long a dropped connection's user stays listed, so a reconnect does not flap presence. */
   presenceGraceMs: number;
-  /** How long one Ajax poll keeps its user present (a few poll intervals). */
-  pollLeaseMs: number;
-  /** How long one typing signal lasts unless renewed (clients renew every ~2 s). */
-  typingTtlMs: number;
-  /** Retry hint sent with `unavailable` when the mailbox is full. */
-  busyRetryMs: number;
 }
 
-export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
-  mailboxCapacity: 2048,
-  maxTurn: 512,
-  idleMs: 60_000,
-  presenceGraceMs: 5_000,
-  pollLeaseMs: 30_000,
-  typingTtlMs: 6_000,
-  busyRetryMs: 250,
-};
+/** Retry hint sent with `unavailable`: a full mailbox or a store hiccup clears within a few turns. */
+export const BUSY_RETRY_MS = 250;
 
 /** What the room tells its owner (the registry) about its life. */
 export interface RoomHooks {
@@ -40,21 +28,31 @@ export interface RoomHooks {
   retired(room: Room): void;
   /** One turn committed `count` messages (metrics). */
   committed?(room: Room, count: number): void;
+  /** A store call failed; the clients concerned were answered `unavailable`. Logged and counted by the owner. */
+  failed?(room: Room, kind: FailureKind, error: unknown): void;
   now?(): number;
 }
 
 type PendingSend = Extract<RoomCommand, { kind: 'send' }>;
+type Resume = { messages: Message[]; recovered: boolean };
 
 /**
- * One chat room's fiber. Everything about the room (seq, members, the
- * subscription set) is touched only by this fiber, so commands need no locks
- * and the room has a total order for free.
+ * One chat room's fiber. Everything about the room (its delivered seq,
+ * members, the subscription set) is touched only by this fiber, so commands
+ * need no locks and the room has a total order for free.
  *
  * A turn drains everything queued. Consecutive sends are committed in one
- * store transaction; only after the commit are their senders acked and the
- * batch broadcast, as one `messages` packet encoded once for all subscribers.
- * A join is served between turns of sends, so its history page plus the
- * subscription are one atomic step: no gap and no overlap with the live stream.
+ * store transaction, which assigns their seqs; only after the commit are
+ * their senders acked and the batch broadcast, as one `messages` packet
+ * encoded once for all subscribers. A join is served between runs of sends,
+ * so its history page plus the subscription are one atomic step: no gap and
+ * no overlap with the live stream.
+ *
+ * `lastSeq` is the highest seq this room has delivered to its subscribers.
+ * The store is the source of order: when a commit's seqs do not follow
+ * `lastSeq`, another writer committed meanwhile, and the room reads the
+ * missing range back and delivers it first, so subscribers always see every
+ * seq once and in order.
  */
 export class Room {
   readonly name: string;
@@ -66,7 +64,8 @@ export class Room {
   private readonly hooks: RoomHooks;
   private readonly subs = new Map<string, Subscriber>();
   private readonly presence = new Presence();
-  private readonly typing: TypingSet;
+  private readonly typing = new TypingSet(TIMING.typingTtlMs);
+  /** The log's epoch; for a room that has stored nothing yet, the one its first commit will write. */
   private epoch = '';
   private lastSeq = 0;
   private lastActivity = 0;
@@ -82,12 +81,11 @@ export class Room {
     this.broadcaster = broadcaster;
     this.hooks = hooks;
     this.opts = opts;
-    this.typing = new TypingSet(opts.typingTtlMs);
     this.mailbox = new Mailbox<RoomCommand>({
       capacity: opts.mailboxCapacity,
       policy: 'reject',
       // A burst of typing signals from one connection occupies one slot.
-      coalesceKey: (cmd) => (cmd.kind === 'typing' ? `typing:${cmd.sub.id}` : undefined),
+      coalesceKey: (cmd) => (cmd.kind === 'typing' ? `typing:${cmd.sub?.id ?? pollerId(cmd.who)}` : undefined),
     });
     this.fiber = parent.spawn(`room:${name}`, (f) => this.run(f));
     // Registered before the body starts, so it runs even if the fiber is
@@ -117,6 +115,7 @@ export class Room {
       await this.mailbox.put(cmd);
       return true;
     } catch {
+      // The room closed meanwhile: it has let go of every subscriber already.
       return false;
     }
   }
@@ -130,9 +129,14 @@ export class Room {
     return this.hooks.now?.() ?? Date.now();
   }
 
+  private failed(kind: FailureKind, error: unknown): void {
+    this.hooks.failed?.(this, kind, error);
+  }
+
   private async run(fiber: Fiber<void>): Promise<void> {
     // First sync: commands arriving while the log loads wait in the mailbox;
-    // nobody is served from a half-loaded room.
+    // nobody is served from a half-loaded room. A failed load fails the
+    // fiber: the supervisor reports it and the room is made anew on next use.
     await this.load();
     for (;;) {
       const first = await this.mailbox.take(fiber.signal);
@@ -150,9 +154,11 @@ export class Room {
 
   private async load(): Promise<void> {
     if (this.loaded) return;
-    const log = await this.store.openRoom(this.name);
-    this.epoch = log.epoch;
-    this.lastSeq = log.lastSeq;
+    const log = await this.store.roomLog(this.name);
+    // A room that has stored nothing has no row: its epoch is chosen now and
+    // written with its first message, so joins before that see the same one.
+    this.epoch = log?.epoch ?? randomUUID();
+    this.lastSeq = log?.lastSeq ?? 0;
     this.loaded = true;
     this.lastActivity = this.now();
     this.schedule();
@@ -171,8 +177,9 @@ export class Room {
     if (rest.length === 0) return;
     try {
       await this.load();
-    } catch {
-      for (const cmd of rest) reject(cmd, 'unavailable', 'room is unavailable, retry', this.opts.busyRetryMs);
+    } catch (err) {
+      this.failed('load', err);
+      for (const cmd of rest) reject(cmd, 'room is unavailable, retry');
       return;
     }
     await this.serve(rest);
@@ -235,56 +242,87 @@ export class Room {
         case 'leave':
           return this.leave(cmd.sub, cmd.disconnected === true, cmd.reply);
         case 'typing':
-          return this.startTyping(cmd.sub, cmd.reply);
+          return this.startTyping(cmd.who, cmd.sub, cmd.reply);
         case 'history':
           cmd.reply({ ok: true, messages: await this.store.readBefore(this.name, cmd.before, cmd.limit) });
           return;
-        case 'read': {
-          const messages =
-            cmd.before !== undefined
-              ? await this.store.readBefore(this.name, cmd.before, cmd.limit)
-              : cmd.after !== undefined
-                ? await this.store.readAfter(this.name, cmd.after, cmd.limit)
-                : await this.store.readBefore(this.name, this.lastSeq + 1, cmd.limit);
-          if (cmd.poller && this.presence.add(`poll:${cmd.poller.userId}`, cmd.poller, this.now(), this.opts.pollLeaseMs)) {
-            this.broadcastPresence();
-          }
-          const members = this.presence.names();
-          const typing = this.typing.names();
-          cmd.reply({ ok: true, room: this.name, epoch: this.epoch, lastSeq: this.lastSeq, messages, members, typing });
-          return;
-        }
+        case 'page':
+          return await this.page(cmd);
         case 'tick':
           return this.expire(); // mixed into a busy turn
       }
-    } catch {
-      reject(cmd, 'unavailable', 'storage is unavailable, retry', this.opts.busyRetryMs);
+    } catch (err) {
+      this.failed('read', err);
+      reject(cmd, 'storage is unavailable, retry');
     }
   }
 
-  private async join(sub: Subscriber, since: number | undefined, epoch: string | undefined, reply: Reply<JoinOk>) {
-    let messages: Message[];
-    let recovered = true;
-    const behind = since === undefined ? 0 : this.lastSeq - since;
-    if (since !== undefined && (epoch === undefined || epoch === this.epoch) && behind >= 0 && behind <= LIMITS.replayMax) {
-      messages = behind === 0 ? [] : await this.store.readAfter(this.name, since, behind);
-    } else {
-      // First join, or a resume we cannot replay exactly (another epoch, a
-      // seq from the future, or too far behind): the latest page, flagged.
-      recovered = since === undefined;
-      messages = await this.store.readBefore(this.name, this.lastSeq + 1, LIMITS.joinPage);
+  /**
+   * The one rule for resuming, shared by `join { since, epoch }` and REST
+   * reads `?after=&epoch=`: exactly what follows `since` when it can be
+   * replayed, else the latest page with `recovered: false`, which tells the
+   * client to replace its copy instead of merging. A resume cannot be
+   * replayed from another epoch (the log was reset), from a seq beyond the
+   * log's end, or from further behind than the replay limit. `since` 0
+   * holds nothing to mismatch, so any epoch replays from it.
+   */
+  private async resume(since: number | undefined, epoch: string | undefined, limit: number, latest: number): Promise<Resume> {
+    if (since === undefined) return { messages: await this.latest(latest), recovered: true };
+    const behind = this.lastSeq - since;
+    const sameLog = epoch === undefined || epoch === this.epoch || since === 0;
+    if (sameLog && behind >= 0 && behind <= LIMITS.replayMax) {
+      return { messages: behind === 0 ? [] : await this.store.readAfter(this.name, since, Math.min(behind, limit)), recovered: true };
     }
+    return { messages: await this.latest(latest), recovered: false };
+  }
+
+  private latest(limit: number): Promise<Message[]> {
+    return this.lastSeq === 0 ? Promise.resolve([]) : this.store.readBefore(this.name, this.lastSeq + 1, limit);
+  }
+
+  private async join(sub: Subscriber, since: number | undefined, epoch: string | undefined, reply: Reply<OkInputOf<'join'>>) {
+    const { messages, recovered } = await this.resume(since, epoch, LIMITS.replayMax, LIMITS.joinPage);
     const isNew = !this.subs.has(sub.id);
     if (isNew) {
       this.subs.set(sub.id, sub);
       sub.subscribe(this.channel);
     }
     const presenceChanged = isNew && this.presence.add(sub.id, sub.identity, this.now());
-    reply({ ok: true, room: this.name, epoch: this.epoch, lastSeq: this.lastSeq, messages, members: this.presence.names(), recovered });
+    reply({
+      ok: true,
+      room: this.name,
+      epoch: this.epoch,
+      lastSeq: this.lastSeq,
+      messages,
+      members: this.presence.names(),
+      users: this.presence.users(),
+      recovered,
+    });
     if (presenceChanged) this.broadcastPresence();
   }
 
-  private leave(sub: Subscriber, disconnected: boolean, reply: Reply<object> | undefined): void {
+  private async page(cmd: Extract<RoomCommand, { kind: 'page' }>): Promise<void> {
+    let resumed: Resume;
+    if (cmd.before !== undefined) resumed = { messages: await this.store.readBefore(this.name, cmd.before, cmd.limit), recovered: true };
+    else resumed = await this.resume(cmd.after, cmd.epoch, cmd.limit, cmd.limit);
+    if (cmd.poller && this.presence.add(pollerId(cmd.poller), cmd.poller, this.now(), TIMING.pollLeaseMs)) {
+      this.broadcastPresence();
+    }
+    cmd.reply({
+      ok: true,
+      room: this.name,
+      epoch: this.epoch,
+      lastSeq: this.lastSeq,
+      messages: resumed.messages,
+      members: this.presence.names(),
+      users: this.presence.users(),
+      typing: this.typing.names(),
+      typingUsers: this.typing.users(),
+      recovered: resumed.recovered,
+    });
+  }
+
+  private leave(sub: Subscriber, disconnected: boolean, reply: Reply<EmptyOk> | undefined): void {
     if (!this.subs.delete(sub.id)) {
       reply?.(fail('not_found', `not in room ${this.name}`));
       return;
@@ -297,101 +335,98 @@ export class Room {
     reply?.({ ok: true });
   }
 
-  private startTyping(sub: Subscriber, reply: Reply<object> | undefined): void {
-    if (!this.subs.has(sub.id)) {
+  /** A socket must have joined; an Ajax client must hold a poll lease (it polled recently). */
+  private startTyping(who: Identity, sub: Subscriber | undefined, reply: Reply<EmptyOk> | undefined): void {
+    const inRoom = sub ? this.subs.has(sub.id) : this.presence.has(who.userId, pollerId(who));
+    if (!inRoom) {
       reply?.(fail('not_found', `join room ${this.name} before typing in it`));
       return;
     }
-    if (this.typing.start(sub.identity, this.now())) this.broadcastTyping();
+    if (this.typing.start(who, this.now())) this.broadcastTyping();
     reply?.({ ok: true });
   }
 
   /**
-   * Commits a run of sends as one transaction. Retries (same author and
-   * clientId) are answered with the stored original and not stored again.
+   * Commits a run of sends as one transaction. The store assigns the seqs and
+   * answers retries (same author and clientId) with the stored original.
+   * Acks go out only after the commit, then the broadcast.
    */
   private async commit(sends: PendingSend[]): Promise<void> {
-    let existing: Map<string, Message>;
+    const ts = this.now();
+    const drafts: Draft[] = sends.map((s) => ({
+      id: randomUUID(),
+      clientId: s.clientId,
+      author: s.author.name,
+      authorId: s.author.userId,
+      text: s.text,
+      ts,
+    }));
+    let committed;
     try {
-      existing = await this.findExisting(sends);
-    } catch {
-      for (const s of sends) reject(s, 'unavailable', 'storage is unavailable, retry', this.opts.busyRetryMs);
+      committed = await this.store.commit(this.name, drafts, this.epoch);
+    } catch (err) {
+      // Nothing was committed: refuse every send of the run, so each client
+      // retries with its clientId. An ok ack never precedes the commit.
+      this.failed('commit', err);
+      for (const s of sends) reject(s, 'message not stored, retry');
       return;
     }
-    const batch: Message[] = [];
-    const acks: Array<() => void> = [];
-    const ts = this.now();
-    for (const s of sends) {
-      const key = clientKey(s.author, s.clientId);
-      const original = existing.get(key);
-      if (original) {
-        acks.push(() => s.reply({ ok: true, seq: original.seq, id: original.id, ts: original.ts, duplicate: true }));
-        continue;
-      }
-      const m: Message = {
-        room: this.name,
-        seq: this.lastSeq + batch.length + 1,
-        id: randomUUID(),
-        clientId: s.clientId,
-        author: s.author.name,
-        authorId: s.author.userId,
-        text: s.text,
-        ts,
-      };
-      existing.set(key, m); // the same clientId twice in one turn is stored once
-      batch.push(m);
-      acks.push(() => s.reply({ ok: true, seq: m.seq, id: m.id, ts: m.ts }));
-    }
-    if (batch.length > 0) {
-      try {
-        await this.store.append(this.name, batch);
-      } catch {
-        // Nothing was committed: refuse every send of the run, so each client
-        // retries with its clientId. An ok ack never precedes the commit.
-        for (const s of sends) reject(s, 'unavailable', 'message not stored, retry', this.opts.busyRetryMs);
-        return;
-      }
-      this.lastSeq += batch.length;
-      this.hooks.committed?.(this, batch.length);
-    }
-    for (const ack of acks) ack();
-    if (batch.length === 0) return;
-    this.broadcaster.emit(this.channel, 'messages', { room: this.name, messages: batch });
+    const { log, results } = committed;
+    // The log was created by another writer first (another node): its epoch wins.
+    this.epoch = log.epoch;
+    const fresh: Message[] = [];
+    results.forEach((r, i) => {
+      const m = r.message;
+      if (!r.duplicate) fresh.push(m);
+      (sends[i] as PendingSend).reply(
+        r.duplicate ? { ok: true, seq: m.seq, id: m.id, ts: m.ts, duplicate: true } : { ok: true, seq: m.seq, id: m.id, ts: m.ts },
+      );
+    });
+    if (fresh.length > 0) this.hooks.committed?.(this, fresh.length);
+    await this.deliver(fresh, log.lastSeq);
     // A sent message ends its author's typing.
     let typingChanged = false;
-    for (const m of batch) typingChanged = this.typing.stop(m.authorId) || typingChanged;
+    for (const m of fresh) typingChanged = this.typing.stop(m.authorId) || typingChanged;
     if (typingChanged) this.broadcastTyping();
   }
 
-  private async findExisting(sends: PendingSend[]): Promise<Map<string, Message>> {
-    const byAuthor = new Map<string, string[]>();
-    for (const s of sends) {
-      const ids = byAuthor.get(s.author.userId) ?? [];
-      ids.push(s.clientId);
-      byAuthor.set(s.author.userId, ids);
-    }
-    const found = new Map<string, Message>();
-    for (const [authorId, clientIds] of byAuthor) {
-      for (const m of await this.store.findByClientIds(this.name, authorId, clientIds)) {
-        found.set(`${m.authorId}\u0000${m.clientId}`, m);
+  /**
+   * Broadcasts everything up to `upTo` that subscribers have not had, in seq
+   * order, as one packet. `known` are this turn's own messages; anything else
+   * in the range was committed by another writer and is read back first.
+   */
+  private async deliver(known: Message[], upTo: number): Promise<void> {
+    if (upTo <= this.lastSeq) return;
+    let batch = known;
+    const contiguous = known.length === upTo - this.lastSeq && known[0]?.seq === this.lastSeq + 1;
+    if (!contiguous) {
+      try {
+        batch = await this.store.readAfter(this.name, this.lastSeq, upTo - this.lastSeq);
+      } catch (err) {
+        // Subscribers get this turn's messages with a gap before them; each
+        // client sees the gap and re-joins with `since`, which fills it.
+        this.failed('catch_up', err);
+        batch = known;
       }
     }
-    return found;
+    this.lastSeq = upTo;
+    if (batch.length > 0) this.broadcaster.emit(this.channel, 'messages', { room: this.name, messages: batch });
   }
 
   private broadcastPresence(): void {
-    this.broadcaster.emit(this.channel, 'presence', { room: this.name, members: this.presence.names() });
+    this.broadcaster.emit(this.channel, 'presence', { room: this.name, members: this.presence.names(), users: this.presence.users() });
   }
 
   private broadcastTyping(): void {
-    this.broadcaster.emit(this.channel, 'typing', { room: this.name, typing: this.typing.names() });
+    this.broadcaster.emit(this.channel, 'typing', { room: this.name, typing: this.typing.names(), users: this.typing.users() });
   }
 }
 
-function clientKey(author: Identity, clientId: string): string {
-  return `${author.userId}\u0000${clientId}`;
+/** The presence key of an Ajax client: one lease per user and room, renewed by each poll. */
+function pollerId(who: Identity): string {
+  return `poll:${who.userId}`;
 }
 
-function reject(cmd: RoomCommand, code: 'unavailable', message: string, retryAfterMs: number): void {
-  if ('reply' in cmd && cmd.reply) cmd.reply(fail(code, message, retryAfterMs));
+function reject(cmd: RoomCommand, message: string): void {
+  if ('reply' in cmd && cmd.reply) cmd.reply(fail('unavailable', message, BUSY_RETRY_MS));
 }

@@ -1,4 +1,4 @@
-import type { Ack, JoinOk, HistoryOk, ReadOk, SendOk, MessagesEvent, PresenceEvent, TypingEvent } from '../../shared/protocol.ts';
+import type { Ack, EventName, EventOf, OkInputOf } from '../../shared/protocol.ts';
 
 /** Who is acting, as established by the auth middleware and nothing else. */
 export interface Identity {
@@ -20,22 +20,37 @@ export interface Subscriber {
 
 /** Sends one event to every subscriber of a channel, encoding it once. */
 export interface Broadcaster {
-  emit(channel: string, event: 'messages', payload: MessagesEvent): void;
-  emit(channel: string, event: 'presence', payload: PresenceEvent): void;
-  emit(channel: string, event: 'typing', payload: TypingEvent): void;
+  emit<E extends Exclude<EventName, 'bye'>>(channel: string, event: E, payload: EventOf<E>): void;
 }
 
 export type Reply<T> = (ack: Ack<T>) => void;
+/** The answer of commands that carry nothing but `ok: true`. */
+export type EmptyOk = OkInputOf<'leave'>;
+
+/** Where a caught failure happened; counted by kind on /metrics. */
+export type FailureKind = 'load' | 'read' | 'commit' | 'catch_up';
 
 /** The commands a room fiber serves, one at a time, in mailbox order. */
 export type RoomCommand =
-  | { kind: 'join'; sub: Subscriber; since?: number | undefined; epoch?: string | undefined; reply: Reply<JoinOk> }
+  | { kind: 'join'; sub: Subscriber; since?: number | undefined; epoch?: string | undefined; reply: Reply<OkInputOf<'join'>> }
   /** `disconnected`: the connection dropped (presence keeps the user for a grace period). */
-  | { kind: 'leave'; sub: Subscriber; disconnected?: boolean; reply?: Reply<object> }
-  | { kind: 'typing'; sub: Subscriber; reply?: Reply<object> }
-  | { kind: 'send'; author: Identity; text: string; clientId: string; reply: Reply<SendOk> }
-  | { kind: 'history'; before: number; limit: number; reply: Reply<HistoryOk> }
-  /** `poller`: an Ajax client polling for news; the poll renews its presence lease. */
-  | { kind: 'read'; after?: number | undefined; before?: number | undefined; limit: number; poller?: Identity; reply: Reply<ReadOk> }
+  | { kind: 'leave'; sub: Subscriber; disconnected?: boolean; reply?: Reply<EmptyOk> }
+  /** From a socket (`sub`) or from an Ajax poller (`who` only, admitted by its poll lease). */
+  | { kind: 'typing'; who: Identity; sub?: Subscriber | undefined; reply?: Reply<EmptyOk> }
+  | { kind: 'send'; author: Identity; text: string; clientId: string; reply: Reply<OkInputOf<'send'>> }
+  | { kind: 'history'; before: number; limit: number; reply: Reply<OkInputOf<'history'>> }
+  /**
+   * A REST read. With `after`, a poll or resume (the join rules with `since`
+   * and `epoch`); `poller`: the Ajax client whose poll renews its presence.
+   */
+  | {
+      kind: 'page';
+      after?: number | undefined;
+      before?: number | undefined;
+      epoch?: string | undefined;
+      limit: number;
+      poller?: Identity | undefined;
+      reply: Reply<OkInputOf<'page'>>;
+    }
   /** Enqueued by the room's deadline timer: expire typing, presence, or retire. */
   | { kind: 'tick' };

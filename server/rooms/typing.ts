@@ -1,3 +1,5 @@
+import type { User } from '../../shared/protocol.ts';
+import { byNameThenId } from './presence.ts';
 import type { Identity } from './types.ts';
 
 /**
@@ -38,7 +40,12 @@ export class TypingSet {
     return next;
   }
 
+  /** Display names in the order of `users()`, one per user. */
   names(): string[] {
-    return [...this.typing.values()].map((t) => t.name).sort((a, b) => a.localeCompare(b));
+    return this.users().map((u) => u.name);
+  }
+
+  users(): User[] {
+    return [...this.typing].map(([userId, t]) => ({ userId, name: t.name })).sort(byNameThenId);
   }
 }

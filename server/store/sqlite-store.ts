@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Message } from '../../shared/protocol.ts';
-import { SeqConflict, type RoomLog, type Store } from './store.ts';
+import type { CommitResult, Committed, Draft, RoomLog, Store } from './store.ts';
 
 export type SqliteSynchronous = 'NORMAL' | 'FULL';
 
@@ -68,15 +67,19 @@ function toMessage(r: Row): Message {
  * Calls are synchronous under the hood; they stay short because the room
  * fiber commits a whole turn's messages in one transaction and every read is
  * an index range scan. Event-loop delay under load is reported by the bench.
+ *
+ * The data folder is created 0700 and the database 0600 (SQLite gives its
+ * WAL and shared-memory files the database's mode): messages and the session
+ * secret are nobody else's business on a shared machine.
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmts;
-  private readonly appendTx: (room: string, messages: readonly Message[]) => void;
+  private readonly commitTx: (room: string, drafts: readonly Draft[], epochIfNew: string) => CommitResult;
   private readonly checkpointer: Worker | undefined;
 
   constructor(opts: SqliteStoreOptions) {
-    mkdirSync(dirname(opts.file), { recursive: true });
+    createPrivately(opts.file);
     this.db = new Database(opts.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
@@ -103,29 +106,42 @@ export class SqliteStore implements Store {
         'SELECT * FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
       ),
       byClient: db.prepare<[string, string, string], Row>(
-        'SELECT * FROM messages WHERE room = ? AND author_id = ? AND client_id IN (SELECT value FROM json_each(?))',
+        'SELECT * FROM messages WHERE room = ? AND client_id = ? AND author_id = ?',
       ),
     };
-    this.appendTx = db.transaction((room: string, messages: readonly Message[]) => {
-      const last = this.stmts.lastSeq.get(room)?.s ?? 0;
-      messages.forEach((m, i) => {
-        if (m.seq !== last + 1 + i) throw new SeqConflict(`room ${room}: seq ${m.seq} does not continue the log at ${last}`);
-        this.stmts.insert.run(m.room, m.seq, m.id, m.clientId ?? null, m.author, m.authorId, m.text, m.ts);
+    this.commitTx = db.transaction((room: string, drafts: readonly Draft[], epochIfNew: string): CommitResult => {
+      let epoch = this.stmts.getRoom.get(room)?.epoch;
+      if (epoch === undefined) {
+        if (drafts.length === 0) return { log: { epoch: epochIfNew, lastSeq: 0 }, results: [] };
+        epoch = epochIfNew;
+        this.stmts.insertRoom.run(room, epoch, Date.now());
+      }
+      let last = this.stmts.lastSeq.get(room)?.s ?? 0;
+      const inBatch = new Map<string, Committed>();
+      const results = drafts.map((d): Committed => {
+        const key = `${d.authorId}\u0000${d.clientId}`;
+        const earlier = inBatch.get(key);
+        if (earlier) return { message: { ...earlier.message }, duplicate: true };
+        const stored = this.stmts.byClient.get(room, d.clientId, d.authorId);
+        if (stored) return { message: toMessage(stored), duplicate: true };
+        last += 1;
+        this.stmts.insert.run(room, last, d.id, d.clientId, d.author, d.authorId, d.text, d.ts);
+        const c = { message: { room, seq: last, ...d }, duplicate: false };
+        inBatch.set(key, c);
+        return c;
       });
+      return { log: { epoch, lastSeq: last }, results };
     });
   }
 
-  async openRoom(room: string): Promise<RoomLog> {
-    let epoch = this.stmts.getRoom.get(room)?.epoch;
-    if (epoch === undefined) {
-      epoch = randomUUID();
-      this.stmts.insertRoom.run(room, epoch, Date.now());
-    }
+  async roomLog(room: string): Promise<RoomLog | undefined> {
+    const epoch = this.stmts.getRoom.get(room)?.epoch;
+    if (epoch === undefined) return undefined;
     return { epoch, lastSeq: this.stmts.lastSeq.get(room)?.s ?? 0 };
   }
 
-  async append(room: string, messages: readonly Message[]): Promise<void> {
-    if (messages.length > 0) this.appendTx(room, messages);
+  async commit(room: string, drafts: readonly Draft[], epochIfNew: string): Promise<CommitResult> {
+    return this.commitTx(room, drafts, epochIfNew);
   }
 
   async readAfter(room: string, after: number, limit: number): Promise<Message[]> {
@@ -134,11 +150,6 @@ export class SqliteStore implements Store {
 
   async readBefore(room: string, before: number, limit: number): Promise<Message[]> {
     return this.stmts.before.all(room, before, limit).map(toMessage).reverse();
-  }
-
-  async findByClientIds(room: string, authorId: string, clientIds: readonly string[]): Promise<Message[]> {
-    if (clientIds.length === 0) return [];
-    return this.stmts.byClient.all(room, authorId, JSON.stringify(clientIds)).map(toMessage);
   }
 
   async close(): Promise<void> {
@@ -162,5 +173,18 @@ export class SqliteStore implements Store {
         this.db.pragma(`user_version = ${v + 1}`);
       })();
     }
+  }
+}
+
+/** Creates the database's folder (0700) and file (0600) when missing, before SQLite opens it. */
+function createPrivately(file: string): void {
+  const dir = dirname(file);
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700); // mkdir's mode is filtered by the umask
+  }
+  if (!existsSync(file)) {
+    closeSync(openSync(file, 'a', 0o600));
+    chmodSync(file, 0o600);
   }
 }

@@ -29,7 +29,14 @@ export interface TestServer {
  * or a SQLite file in a temporary folder.
  */
 export async function startServer(
-  opts: { env?: Record<string, string>; store?: 'memory' | 'sqlite' | Store; dataDir?: string; now?: () => number } = {},
+  opts: {
+    env?: Record<string, string>;
+    store?: 'memory' | 'sqlite' | Store;
+    dataDir?: string;
+    now?: () => number;
+    /** Receives every log line as parsed JSON (default: silent). */
+    onLog?: (line: Record<string, unknown>) => void;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fiberchat-it-'));
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, ...opts.env });
@@ -39,7 +46,11 @@ export async function startServer(
       : opts.store === 'memory' || opts.store === undefined
         ? new MemoryStore()
         : opts.store;
-  const app = createApp({ config, store, logger: pino({ level: 'silent' }), now: opts.now });
+  const onLog = opts.onLog;
+  const logger = onLog
+    ? pino({ level: 'info' }, { write: (line: string) => onLog(JSON.parse(line) as Record<string, unknown>) })
+    : pino({ level: 'silent' });
+  const app = createApp({ config, store, logger, now: opts.now });
   const port = await app.listen();
   const url = `http://127.0.0.1:${port}`;
   const sockets: ChatSocket[] = [];

@@ -58,7 +58,7 @@ export function ChatScreen({ room }: { room: string }) {
       <div className="chat-body">
         <main className="conversation" aria-label={`Conversation in ${room}`}>
           <MessageList room={room} />
-          <TypingIndicator names={state?.typing ?? []} />
+          <TypingIndicator names={(state?.typing ?? []).map((u) => u.name)} />
           <Composer room={room} />
         </main>
         <aside
@@ -70,7 +70,7 @@ export function ChatScreen({ room }: { room: string }) {
           }}
         >
           <RoomSwitcher current={room} />
-          <MemberList members={members} me={snap.session?.name ?? null} />
+          <MemberList members={members} me={snap.session?.userId ?? null} />
         </aside>
       </div>
     </div>

@@ -7,13 +7,29 @@
  * Each poll asks only for what follows the last seq seen.
  *
  * Each poll also carries who is present (the poll itself keeps this client
- * present) and who is typing; this client's own typing signals are not sent,
- * since they are only worth it on a live connection.
+ * present) and who is typing.
+ *
+ * This module is a poller and an HTTP client, nothing more: every request is
+ * a command of the shared table sent over its REST route, and the rules of
+ * resuming (which epoch, how far behind) are the server's, applied by the
+ * same room code that answers a socket `join`.
  */
-import { z } from 'zod';
-import { ErrorBody, LIMITS, fail, type Ack, type Message, type ReadOk } from '../../../shared/protocol.ts';
-import { parseReadOk, parseSendOk } from './inbound.ts';
-import type { CloseInfo, Transport, TransportListener } from './transport.ts';
+import {
+  COMMANDS,
+  ErrorEnvelope,
+  LIMITS,
+  fail,
+  pathParams,
+  type Ack,
+  type CommandName,
+  type Message,
+  type OkOf,
+  type PageOk,
+  type RequestOf,
+  type RestCommand,
+} from '../../../shared/protocol.ts';
+import { parseOk } from './inbound.ts';
+import type { ClientCommand, CloseInfo, Transport, TransportListener } from './transport.ts';
 
 export interface AjaxTiming {
   /** Poll interval while a conversation is active (a message arrived or was sent). */
@@ -46,8 +62,6 @@ export interface AjaxTransportOptions {
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
 }
-
-const ErrorEnvelope = z.object({ error: ErrorBody });
 
 /** Largest page the REST reads may ask for. */
 const PAGE = LIMITS.historyMaxPage;
@@ -87,7 +101,8 @@ export class AjaxTransport implements Transport {
   }
 
   open(): void {
-    void this.fetchJson('GET', '/healthz').then((r) => {
+    // The first request proves the path and the token (a refused token ends the transport as unauthorized).
+    void this.call('ping', {}).then((r) => {
       if (this.finished) return;
       if (!r.ok) return this.finish({ cause: 'refused' });
       this.opened = true;
@@ -107,95 +122,112 @@ export class AjaxTransport implements Transport {
     return this.floorUntil > this.now() ? Math.max(this.intervalMs, this.floorMs) : this.intervalMs;
   }
 
-  join: Transport['join'] = async (req) => {
-    const latest = () => this.read(req.room, `before=${Number.MAX_SAFE_INTEGER}&limit=${LIMITS.joinPage}`);
-    let page: ReadOk | Failure;
-    let recovered = false;
-    let messages: Message[] = [];
-    if (req.since !== undefined && req.epoch !== undefined) {
-      const replay = await this.replay(req.room, req.since, req.epoch);
-      if (replay === null) {
-        page = await latest();
-      } else if ('ok' in replay) {
-        return replay;
-      } else {
-        page = replay.page;
-        messages = replay.messages;
-        recovered = true;
+  /**
+   * Sends one command. `join` and `leave` are this transport's poll cursors
+   * (a join's first answer is a REST read with the resume point, the same
+   * rules as a socket join); `history` is a REST page; every other command
+   * goes over its own REST route.
+   */
+  request<K extends ClientCommand>(name: K, req: RequestOf<K>): Promise<Ack<OkOf<K>>> {
+    type Answer = Promise<Ack<OkOf<K>>>;
+    switch (name) {
+      case 'join':
+        return this.join(req as RequestOf<'join'>) as Answer;
+      case 'leave':
+        this.cursors.delete((req as RequestOf<'leave'>).room);
+        return Promise.resolve({ ok: true }) as Answer;
+      case 'history': {
+        const { room, before, limit } = req as RequestOf<'history'>;
+        return this.call('page', { room, before, limit: limit ?? LIMITS.historyDefaultPage }).then((page) =>
+          page.ok ? { ok: true, messages: page.messages } : page,
+        ) as Answer;
       }
-    } else {
-      page = await latest();
+      case 'send':
+        return this.call('send', req as RequestOf<'send'>).then((res) => {
+          // The user is talking: poll fast, and fetch the new message (and anything before it) now.
+          if (res.ok) {
+            this.active();
+            this.pollSoon();
+          }
+          return res;
+        }) as Answer;
+      default:
+        return this.call(name as RestCommand, req as RequestOf<RestCommand>) as Answer;
     }
-    if ('ok' in page) return page;
-    if (!recovered) messages = page.messages;
+  }
+
+  /**
+   * Starts polling a room. The first read carries the resume point
+   * (`after` + `epoch`) and the server decides, as for a socket join, whether
+   * it can replay; a replay longer than one page is read to its end.
+   */
+  private async join(req: RequestOf<'join'>): Promise<Ack<OkOf<'join'>>> {
+    const resuming = req.since !== undefined;
+    const first = await this.call('page', {
+      room: req.room,
+      ...(resuming ? { after: req.since, limit: PAGE } : { limit: LIMITS.joinPage }),
+      ...(req.epoch === undefined ? {} : { epoch: req.epoch }),
+    });
+    if (!first.ok) return first;
+    let page: PageOk = first;
+    const recovered = page.recovered ?? true;
+    const messages: Message[] = [...page.messages];
+    while (resuming && recovered) {
+      const last = messages.at(-1)?.seq ?? req.since ?? 0;
+      if (last >= page.lastSeq) break;
+      const next: Ack<PageOk> = await this.call('page', { room: req.room, after: last, epoch: page.epoch, limit: PAGE });
+      if (!next.ok) return next;
+      if (next.recovered === false) return this.join({ room: req.room }); // the log was reset meanwhile
+      if (next.messages.length === 0) break;
+      messages.push(...next.messages);
+      page = next;
+    }
     this.cursors.set(req.room, { after: page.lastSeq, epoch: page.epoch });
     this.active();
     this.seen.set(req.room, { members: page.members.join('\n'), typing: page.typing.join('\n') });
-    if (page.typing.length > 0) this.opts.listener.typing({ room: req.room, typing: page.typing });
-    return { ok: true, room: req.room, epoch: page.epoch, lastSeq: page.lastSeq, messages, members: page.members, recovered };
-  };
-
-  send: Transport['send'] = async (req) => {
-    const r = await this.fetchJson('POST', `/api/rooms/${encodeURIComponent(req.room)}/messages`, {
-      text: req.text,
-      clientId: req.clientId,
-    });
-    if (!r.ok) return r.error;
-    const ok = parseSendOk(r.body);
-    if (!ok) return fail('unavailable', 'The server sent an unexpected answer.');
-    // The user is talking: poll fast, and fetch the new message (and anything before it) now.
-    this.active();
-    this.pollSoon();
-    return { ok: true, ...ok };
-  };
-
-  leave: Transport['leave'] = async (req) => {
-    this.cursors.delete(req.room);
-    return { ok: true };
-  };
-
-  history: Transport['history'] = async (req) => {
-    const page = await this.read(req.room, `before=${req.before}&limit=${req.limit ?? LIMITS.historyDefaultPage}`);
-    if ('ok' in page) return page;
-    return { ok: true, messages: page.messages };
-  };
-
-  typing(): void {
-    // Typing is ephemeral and only worth sending on a live connection.
+    if (page.typing.length > 0) this.opts.listener.typing({ room: req.room, typing: page.typing, users: page.typingUsers });
+    return {
+      ok: true,
+      room: req.room,
+      epoch: page.epoch,
+      lastSeq: page.lastSeq,
+      messages,
+      members: page.members,
+      users: page.users,
+      recovered,
+    };
   }
 
-  async ping(): Promise<boolean> {
-    return (await this.fetchJson('GET', '/healthz')).ok;
+  /**
+   * One command over its REST route, derived from the table: path parameters
+   * from the request, the other fields as the query string (GET) or the JSON
+   * body (POST); the answer parsed by the command's `ok` schema.
+   */
+  private async call<K extends RestCommand>(name: K, req: RequestOf<K>): Promise<Ack<OkOf<K>>> {
+    const route = COMMANDS[name].rest;
+    const fields: Record<string, unknown> = { ...(req as object) };
+    let path: string = route.path;
+    for (const param of pathParams(route)) {
+      path = path.replace(`:${param}`, encodeURIComponent(String(fields[param])));
+      delete fields[param];
+    }
+    let r: HttpResult;
+    if (route.method === 'GET') {
+      const query = new URLSearchParams();
+      for (const [k, v] of Object.entries(fields)) if (v !== undefined) query.set(k, String(v));
+      const qs = query.toString();
+      r = await this.fetchJson('GET', qs === '' ? path : `${path}?${qs}`);
+    } else {
+      r = await this.fetchJson('POST', path, fields);
+    }
+    if (!r.ok) return r.error;
+    const ok = parseOk(name as CommandName, r.body) as OkOf<K> | null;
+    return ok ? { ok: true, ...ok } : fail('unavailable', 'The server sent an unexpected answer.');
   }
 
   silenceLimitMs(): number {
     // A poll is due at least every idleMaxMs (or the server's floor) and may take requestTimeoutMs.
     return Math.max(this.timing.idleMaxMs, this.floorMs) + this.timing.requestTimeoutMs + 5000;
-  }
-
-  /** Reads everything after `since`; null when the gap cannot be replayed (other epoch, or too far behind). */
-  private async replay(
-    room: string,
-    since: number,
-    epoch: string,
-  ): Promise<{ page: ReadOk; messages: Message[] } | Failure | null> {
-    const messages: Message[] = [];
-    let after = since;
-    for (;;) {
-      const page = await this.read(room, `after=${after}&limit=${PAGE}`);
-      if ('ok' in page) return page;
-      if (page.epoch !== epoch || page.lastSeq - since > LIMITS.replayMax) return null;
-      messages.push(...page.messages);
-      const last = page.messages[page.messages.length - 1];
-      if (last === undefined || last.seq >= page.lastSeq) return { page, messages };
-      after = last.seq;
-    }
-  }
-
-  private async read(room: string, query: string): Promise<ReadOk | Failure> {
-    const r = await this.fetchJson('GET', `/api/rooms/${encodeURIComponent(room)}/messages?${query}`);
-    if (!r.ok) return r.error;
-    return parseReadOk(r.body) ?? fail('unavailable', 'The server sent an unexpected answer.');
   }
 
   /** A conversation is going on: poll at the fast rate. */
@@ -222,14 +254,14 @@ export class AjaxTransport implements Transport {
     this.timer = null;
   }
 
-  /** One round: ask each joined room for what follows its cursor. */
   /** Passes on presence and typing from a poll when they changed since the last one. */
-  private reportPresence(room: string, page: ReadOk): void {
-    const now = { members: page.members.join('\n'), typing: page.typing.join('\n') };
+  private reportPresence(room: string, page: PageOk): void {
+    const key = (users: PageOk['users'], names: string[]) => (users ?? names).map((u) => (typeof u === 'string' ? u : u.userId)).join('\n');
+    const now = { members: key(page.users, page.members), typing: key(page.typingUsers, page.typing) };
     const before = this.seen.get(room);
     this.seen.set(room, now);
-    if (before?.members !== now.members) this.opts.listener.presence({ room, members: page.members });
-    if (before?.typing !== now.typing) this.opts.listener.typing({ room, typing: page.typing });
+    if (before?.members !== now.members) this.opts.listener.presence({ room, members: page.members, users: page.users });
+    if (before?.typing !== now.typing) this.opts.listener.typing({ room, typing: page.typing, users: page.typingUsers });
   }
 
   private async poll(): Promise<void> {
@@ -240,13 +272,15 @@ export class AjaxTransport implements Transport {
     let got = false;
     try {
       for (const [room, cursor] of [...this.cursors]) {
-        const page = await this.read(room, `after=${cursor.after}&limit=${PAGE}`);
+        const page = await this.call('page', { room, after: cursor.after, epoch: cursor.epoch, limit: PAGE });
         if (this.finished) return;
         // Failures that end the transport were handled in fetchJson; a refusal for one room skips it.
-        if ('ok' in page) continue;
+        if (!page.ok) continue;
         if (!this.cursors.has(room)) continue;
-        if (page.epoch !== cursor.epoch) {
-          // The room's log was reset: stop polling it until the core re-joins and reloads it.
+        if (page.recovered === false) {
+          // The server cannot continue from the cursor (the log was reset, or
+          // this client fell too far behind): stop polling the room until the
+          // core re-joins and reloads it.
           this.cursors.delete(room);
           this.opts.listener.roomReset(room);
           continue;

@@ -129,7 +129,7 @@ describe('automatic transport choice', () => {
   });
 
   it('?transport= forces one transport: no fallback, no probes, nothing remembered', () => {
-    const r = rig({ preference: 'polling' });
+    const r = rig({ preference: 'long-polling' });
     r.client.start();
     expect(r.transports.last.kind).toBe('long-polling');
     r.transports.last.drop({ cause: 'refused' });

@@ -295,9 +295,13 @@ describe('ChatClient rooms', () => {
   it('presence and typing update the room; typing excludes me and expires', async () => {
     const r = rig();
     const t = await online(r);
-    t.listener.presence({ room: 'lobby', members: ['alice', 'bob'] });
-    t.listener.typing({ room: 'lobby', typing: ['alice', 'bob'] });
-    expect(room(r)).toMatchObject({ members: ['alice', 'bob'], typing: ['bob'] });
+    const alice = { userId: ME.userId, name: 'alice' };
+    const bob = { userId: 'u-bob', name: 'bob' };
+    // Another user named alice is not me: only my userId is left out of typing.
+    const otherAlice = { userId: 'u-alice-2', name: 'alice' };
+    t.listener.presence({ room: 'lobby', members: ['alice', 'bob'], users: [alice, bob] });
+    t.listener.typing({ room: 'lobby', typing: ['alice', 'alice', 'bob'], users: [alice, otherAlice, bob] });
+    expect(room(r)).toMatchObject({ members: [alice, bob], typing: [otherAlice, bob] });
     r.clock.advance(10_000);
     expect(room(r)?.typing).toEqual([]);
   });

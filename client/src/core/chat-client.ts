@@ -18,6 +18,7 @@ import {
 import { connectionView, type ConnectionState } from './connection-view.ts';
 import { ChatStore, type ChatSnapshot } from './chat-store.ts';
 import type { Live } from './link.ts';
+import { usersOf } from './room-log.ts';
 import { OutboxSender, type SendResult } from './outbox-sender.ts';
 import { OutboxStorage } from './outbox-storage.ts';
 import { RoomSync } from './room-sync.ts';
@@ -27,6 +28,7 @@ import { Timers, type TimerApi } from './timers.ts';
 import { loadChoice, saveChoice, type TransportInfo } from './transport-choice.ts';
 import {
   forcedKind,
+  roundTrip,
   type Transport,
   type TransportFactory,
   type TransportListener,
@@ -239,6 +241,7 @@ export class ChatClient {
     const isOnline = state.phase.name === 'online';
     if (wasOnline && (!isOnline || this.transport !== mainBefore)) this.rooms.disconnected();
     if (isOnline && (!wasOnline || this.transport !== mainBefore)) {
+      if (this.store.getSnapshot().lastBye !== null) this.store.set({ lastBye: null });
       this.lastHeard = this.now();
       this.startClock();
       this.rooms.connected();
@@ -313,8 +316,7 @@ export class ChatClient {
   private ping(t: Transport | null, result: (ok: boolean) => ConnectionEvent): void {
     if (!t) return;
     const role = t === this.transport ? 'main' : 'probe';
-    const room = this.store.getSnapshot().activeRoom ?? 'lobby';
-    void t.ping(room).then((ok) => {
+    void roundTrip(t).then((ok) => {
       if ((role === 'main' ? this.transport : this.probe) === t) this.dispatch(result(ok));
     });
   }
@@ -378,10 +380,15 @@ export class ChatClient {
         this.dispatch({ type: 'closed', cause: info.cause ?? 'lost', retryAfterMs: info.retryAfterMs });
       },
       messages: (ev) => main() && this.rooms.receiveMessages(ev.room, ev.messages),
-      presence: (ev) => main() && this.rooms.receivePresence(ev.room, ev.members),
-      typing: (ev) => main() && this.rooms.receiveTyping(ev.room, ev.typing),
-      bye: () => {
-        // The server closes next; the transport reports that with the requested pause.
+      presence: (ev) => main() && this.rooms.receivePresence(ev.room, usersOf(ev)),
+      typing: (ev) => main() && this.rooms.receiveTyping(ev.room, usersOf({ members: ev.typing, users: ev.users })),
+      bye: (ev) => {
+        if (!main()) return;
+        // The server closes next, and the transport reports that with the
+        // requested pause. An expired session will not be let back in: sign
+        // out now rather than after a refused reconnect.
+        if (ev.reason === 'session_expired') this.dispatch({ type: 'unauthorized' });
+        else this.store.set({ lastBye: ev.reason });
       },
       heard: () => {
         if (main()) this.lastHeard = this.now();

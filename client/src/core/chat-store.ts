@@ -3,6 +3,7 @@
  * getSnapshot pair React's `useSyncExternalStore` expects. Every change makes
  * a new snapshot object, so an unchanged snapshot is referentially stable.
  */
+import type { DisconnectReason } from '../../../shared/protocol.ts';
 import type { ConnectionState } from './connection-view.ts';
 import type { OutboxEntry } from './outbox.ts';
 import type { RoomState } from './room-log.ts';
@@ -15,6 +16,8 @@ export interface ChatSnapshot {
   suggestedName: string;
   login: { pending: boolean; error: string | null };
   connection: ConnectionState;
+  /** Why the server last closed the connection on purpose (`bye`), until the next connection is up. */
+  lastBye: DisconnectReason | null;
   /** Which transport the connection may use and why it is not the best one. */
   transport: TransportInfo;
   activeRoom: string | null;
@@ -28,6 +31,7 @@ export const INITIAL_SNAPSHOT: ChatSnapshot = {
   suggestedName: '',
   login: { pending: false, error: null },
   connection: { status: 'idle' },
+  lastBye: null,
   transport: { forced: null, skipped: [], remembered: false, probing: null },
   activeRoom: null,
   rooms: {},

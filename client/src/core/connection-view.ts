@@ -2,6 +2,7 @@
  * The connection as the status line sees it: a projection of the connection
  * machine's state that hides probes, trust checks and the ladder.
  */
+import type { DisconnectReason } from '../../../shared/protocol.ts';
 import type { MachineState } from './connection-machine.ts';
 import type { TransportKind } from './transport.ts';
 
@@ -41,8 +42,16 @@ export function connectionView(s: MachineState): ConnectionState {
   }
 }
 
-/** The words the status line shows for a state. */
-export function describeConnection(state: ConnectionState, labels: Record<TransportKind, string>): string {
+/** Why the server said goodbye, in words, while reconnecting after it. */
+const BYE_TEXT: Record<DisconnectReason, string> = {
+  server_shutdown: 'the server is restarting',
+  slow_consumer: 'catching up',
+  session_expired: 'session expired',
+};
+
+/** The words the status line shows for a state (and the server's last `bye`, while reconnecting). */
+export function describeConnection(state: ConnectionState, labels: Record<TransportKind, string>, bye: DisconnectReason | null = null): string {
+  if (bye !== null && state.status === 'reconnecting') return `Reconnecting… (${BYE_TEXT[bye]})`;
   switch (state.status) {
     case 'idle':
       return 'Not connected';

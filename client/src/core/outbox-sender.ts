@@ -130,7 +130,7 @@ export class OutboxSender {
         timers.set('outbox', Math.max(0, (head?.notBefore ?? 0) - now()), () => void this.pump());
         return;
       }
-      const res = await live.transport.send({ room: next.room, text: next.text, clientId: next.clientId });
+      const res = await live.transport.request('send', { room: next.room, text: next.text, clientId: next.clientId });
       // Settled meanwhile by the broadcast copy, or discarded by the user.
       if (!this.outbox.some((e) => e.clientId === next.clientId)) continue;
       if (res.ok) {

@@ -56,9 +56,15 @@ describe('contiguousEnd', () => {
 describe('applyJoin', () => {
   it('first join takes the latest page and its lastSeq', () => {
     const room = applyJoin(emptyRoom('lobby'), joinOk({ lastSeq: 60, messages: range(11, 60), recovered: false }));
-    expect(room).toMatchObject({ epoch: 'e1', lastSeq: 60, status: 'joined', loaded: true, members: ['alice'] });
+    expect(room).toMatchObject({ epoch: 'e1', lastSeq: 60, status: 'joined', loaded: true, members: [{ userId: 'name:alice', name: 'alice' }] });
     expect(seqs(room.messages)).toEqual(range(11, 60).map((m) => m.seq));
     expect(room.generation).toBe(0);
+  });
+
+  it('a first join answered recovered (protocol 1.5) also starts the run at the page, so live messages follow without a gap', () => {
+    const room = applyJoin(emptyRoom('lobby'), joinOk({ lastSeq: 60, messages: range(11, 60), recovered: true }));
+    expect(room.lastSeq).toBe(60);
+    expect(applyLive(room, range(61, 61)).gap).toBe(false);
   });
 
   it('an empty room is loaded with lastSeq 0', () => {

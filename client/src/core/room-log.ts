@@ -3,7 +3,7 @@
  * messages de-duplicated and ordered by `seq`, the last contiguous `seq` and
  * the room's `epoch` remembered for gap-free resume.
  */
-import type { HistoryOk, JoinOk, Message } from '../../../shared/protocol.ts';
+import type { HistoryOk, JoinOk, Message, User } from '../../../shared/protocol.ts';
 
 export type RoomStatus = 'idle' | 'joining' | 'joined' | 'error';
 
@@ -15,8 +15,10 @@ export interface RoomState {
   lastSeq: number;
   /** Ascending by seq, no duplicates. */
   messages: readonly Message[];
-  members: readonly string[];
-  typing: readonly string[];
+  /** Who is present, one entry per user (two users of one name are two entries). */
+  members: readonly User[];
+  /** Who is typing, not counting this user. */
+  typing: readonly User[];
   status: RoomStatus;
   /** Whether a join has answered at least once, so "empty" means empty. */
   loaded: boolean;
@@ -108,7 +110,10 @@ export function contiguousEnd(messages: readonly Message[], from: number): numbe
 /** Applies a join answer: merge when the server could replay, replace with the latest page otherwise. */
 export function applyJoin(room: RoomState, ack: JoinOk): RoomState {
   const sameEpoch = room.epoch === null || room.epoch === ack.epoch;
-  const replace = !ack.recovered || !sameEpoch;
+  // A first join (nothing held yet) takes the page as the start of the room's
+  // copy, like a page that could not be recovered: its first seq, not 0, is
+  // where the contiguous run begins.
+  const replace = !ack.recovered || !sameEpoch || room.epoch === null;
   // Pushes that raced ahead of the answer (seq past its lastSeq) are newer than the page: keep them.
   const newer = sameEpoch ? room.messages.filter((m) => m.seq > ack.lastSeq) : [];
   const messages = replace ? mergeMessages(sortedCopy(ack.messages), newer) : mergeMessages(room.messages, ack.messages);
@@ -118,7 +123,7 @@ export function applyJoin(room: RoomState, ack: JoinOk): RoomState {
     epoch: ack.epoch,
     messages,
     lastSeq: contiguousEnd(messages, base),
-    members: ack.members,
+    members: usersOf(ack),
     status: 'joined',
     loaded: true,
     olderState: replace ? 'idle' : room.olderState,
@@ -158,4 +163,12 @@ export function applyHistory(room: RoomState, ack: HistoryOk): RoomState {
 export function hasOlder(room: RoomState): boolean {
   const first = room.messages[0];
   return room.olderState !== 'done' && first !== undefined && first.seq > 1;
+}
+
+/**
+ * The users of a presence list. Servers since protocol 1.5 send `users`
+ * (userId and name); from an older one, each name stands for one user.
+ */
+export function usersOf(ev: { members: readonly string[]; users?: readonly User[] | undefined }): readonly User[] {
+  return ev.users ?? ev.members.map((name) => ({ userId: `name:${name}`, name }));
 }

@@ -3,7 +3,7 @@
  * resume point, merge pushed messages, fill gaps, page in older history,
  * and track presence and typing.
  */
-import type { Message } from '../../../shared/protocol.ts';
+import { TIMING, type Message, type User } from '../../../shared/protocol.ts';
 import type { ChatStore } from './chat-store.ts';
 import type { Link } from './link.ts';
 import type { OutboxSender } from './outbox-sender.ts';
@@ -13,8 +13,6 @@ import { TypingThrottle } from './typing-throttle.ts';
 
 /** Page size for scrollback: large enough that a reader rarely waits. */
 export const HISTORY_PAGE = 100;
-/** A typing indicator disappears if the server does not refresh it within this time. */
-export const TYPING_TTL_MS = 6000;
 /** Pause before retrying a join the server refused for a transient reason. */
 export const JOIN_RETRY_MS = 2000;
 
@@ -44,7 +42,7 @@ export class RoomSync {
     store.set({ activeRoom: name, rooms: snap.rooms[name] ? snap.rooms : { ...snap.rooms, [name]: emptyRoom(name) } });
     const live = this.deps.link();
     if (prev !== null && live) {
-      void live.transport.leave({ room: prev });
+      void live.transport.request('leave', { room: prev });
       store.updateRoom(prev, (r) => ({ ...r, status: 'idle', typing: [] }));
     }
     if (live) void this.join(name);
@@ -82,7 +80,7 @@ export class RoomSync {
     timers.clear(`join:${name}`);
     store.updateRoom(name, (r) => ({ ...r, status: 'joining' }));
     const resume = room.epoch !== null ? { since: room.lastSeq, epoch: room.epoch } : {};
-    const res = await live.transport.join({ room: name, ...resume });
+    const res = await live.transport.request('join', { room: name, ...resume });
     if (link()?.transport !== live.transport || store.getSnapshot().activeRoom !== name) return;
     if (res.ok) {
       outbox.settle(res.messages);
@@ -105,15 +103,17 @@ export class RoomSync {
     if (gap && next.status === 'joined' && this.deps.store.getSnapshot().activeRoom === name) void this.join(name);
   }
 
-  receivePresence(name: string, members: readonly string[]): void {
+  receivePresence(name: string, members: readonly User[]): void {
     this.deps.store.updateRoom(name, (r) => ({ ...r, members }));
   }
 
-  receiveTyping(name: string, typing: readonly string[]): void {
+  /** Who is typing; this user is left out by id (another user may share the name). */
+  receiveTyping(name: string, typing: readonly User[]): void {
     const { store, timers } = this.deps;
-    const own = store.getSnapshot().session?.name;
-    store.updateRoom(name, (r) => ({ ...r, typing: typing.filter((n) => n !== own) }));
-    timers.set(`typing:${name}`, TYPING_TTL_MS, () => store.updateRoom(name, (r) => ({ ...r, typing: [] })));
+    const own = store.getSnapshot().session?.userId;
+    store.updateRoom(name, (r) => ({ ...r, typing: typing.filter((u) => u.userId !== own) }));
+    // A typing indicator disappears if the server does not refresh it within its TTL.
+    timers.set(`typing:${name}`, TIMING.typingTtlMs, () => store.updateRoom(name, (r) => ({ ...r, typing: [] })));
   }
 
   /** Loads the page before the oldest message held (scrollback). */
@@ -123,7 +123,7 @@ export class RoomSync {
     const first = room?.messages[0];
     if (!live || !room || !first || !hasOlder(room) || room.olderState === 'loading') return;
     this.deps.store.updateRoom(name, (r) => ({ ...r, olderState: 'loading' }));
-    const res = await live.transport.history({ room: name, before: first.seq, limit: HISTORY_PAGE });
+    const res = await live.transport.request('history', { room: name, before: first.seq, limit: HISTORY_PAGE });
     this.deps.store.updateRoom(name, (r) => {
       // The list was replaced meanwhile: this page no longer joins onto it.
       if (r.generation !== room.generation || !res.ok) return { ...r, olderState: 'idle' };
@@ -134,7 +134,7 @@ export class RoomSync {
   /** Call on each keystroke; signals at most once per interval. */
   notifyTyping(name: string): void {
     const live = this.deps.link();
-    if (live && this.typingThrottle.shouldSend(name, this.deps.now())) live.transport.typing({ room: name });
+    if (live && this.typingThrottle.shouldSend(name, this.deps.now())) void live.transport.request('typing', { room: name });
   }
 
   /** After sending, the next keystroke may signal again at once. */

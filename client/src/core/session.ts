@@ -2,23 +2,14 @@
  * The user's session: a token from `POST /api/session`, kept in storage so a
  * reload goes straight back to the chat.
  */
-import { z } from 'zod';
-import { ErrorBody, type SessionOk } from '../../../shared/protocol.ts';
+import { COMMANDS, ErrorEnvelope, type OkOf } from '../../../shared/protocol.ts';
 import { STORAGE_KEYS, type KeyValueStorage } from './storage.ts';
 
-export interface Session {
-  token: string;
-  name: string;
-  userId: string;
-  expiresAt: number;
-}
+/** The session as the server answered `session` (the stored copy leaves out the server's protocol version). */
+export type Session = Omit<OkOf<'session'>, 'protocol'>;
 
-const SessionSchema = z.object({
-  token: z.string().min(1),
-  name: z.string(),
-  userId: z.string(),
-  expiresAt: z.number(),
-});
+/** A stored session is the server's answer, kept as is. */
+const SessionSchema = COMMANDS.session.ok.omit({ protocol: true });
 
 export type SessionResult = { ok: true; session: Session } | { ok: false; message: string };
 
@@ -33,7 +24,7 @@ export function loadSession(storage: KeyValueStorage, now: number): Session | nu
   if (raw === null) return null;
   try {
     const r = SessionSchema.safeParse(JSON.parse(raw));
-    if (r.success && r.data.expiresAt > now) return r.data;
+    if (r.success && r.data.token !== '' && r.data.expiresAt > now) return r.data;
   } catch {
     // Corrupt entry: fall through and forget it.
   }
@@ -42,7 +33,7 @@ export function loadSession(storage: KeyValueStorage, now: number): Session | nu
 }
 
 export function saveSession(storage: KeyValueStorage, session: Session): void {
-  storage.setItem(STORAGE_KEYS.session, JSON.stringify(session));
+  storage.setItem(STORAGE_KEYS.session, JSON.stringify({ token: session.token, name: session.name, userId: session.userId, expiresAt: session.expiresAt }));
   storage.setItem(STORAGE_KEYS.lastName, session.name);
 }
 
@@ -77,10 +68,10 @@ export function httpSessionApi(baseUrl: string, fetchImpl: typeof fetch = fetch)
       }
       if (res.ok) {
         const r = SessionSchema.safeParse(body);
-        if (r.success) return { ok: true, session: r.data satisfies SessionOk };
+        if (r.success) return { ok: true, session: r.data };
         return { ok: false, message: 'The server sent an unexpected answer.' };
       }
-      const err = z.object({ error: ErrorBody }).safeParse(body);
+      const err = ErrorEnvelope.safeParse(body);
       if (err.success) return { ok: false, message: err.data.error.message };
       return { ok: false, message: `The server could not start a session (HTTP ${res.status}).` };
     },

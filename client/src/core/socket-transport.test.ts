@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { io } from 'socket.io-client';
+import { roundTrip } from './transport.ts';
 import { SocketTransport } from './socket-transport.ts';
 import { msg } from './testing-fakes.ts';
 import type { CloseInfo, TransportKind, TransportListener } from './transport.ts';
@@ -186,11 +187,11 @@ describe('SocketTransport liveness', () => {
   it('ping is a room-free round trip; any answer proves it', async () => {
     const { transport, last } = setup('websocket');
     last().fire('connect');
-    const answered = transport.ping('lobby');
-    const refused = transport.ping('lobby');
-    const silent = transport.ping('lobby');
+    const answered = roundTrip(transport);
+    const refused = roundTrip(transport);
+    const silent = roundTrip(transport);
     last().acks[0]?.cb(null, { ok: true, ts: 1 });
-    last().acks[1]?.cb(null, { ok: false, error: { code: 'unavailable', message: 'x' } });
+    last().acks[1]?.cb(null, { ok: false, error: { code: 'rate_limited', message: 'x' } });
     last().acks[2]?.cb(new Error('operation has timed out'));
     expect(last().acks[0]).toMatchObject({ event: 'ping', payload: {} });
     expect(await answered).toBe(true);
@@ -201,7 +202,7 @@ describe('SocketTransport liveness', () => {
   it('an unanswered request closes the transport as unresponsive before the caller hears', async () => {
     const { transport, last, rec } = setup('long-polling');
     last().fire('connect');
-    const res = transport.send({ room: 'lobby', text: 'x', clientId: 'abcdefgh' });
+    const res = transport.request('send', { room: 'lobby', text: 'x', clientId: 'abcdefgh' });
     last().acks[0]?.cb(new Error('operation has timed out'));
     expect(rec.closed).toEqual([{ cause: 'unresponsive' }]);
     expect(await res).toMatchObject({ ok: false, error: { code: 'unavailable' } });
@@ -210,8 +211,8 @@ describe('SocketTransport liveness', () => {
   it('closing settles every request still waiting', async () => {
     const { transport, last } = setup('websocket');
     last().fire('connect');
-    const res = transport.join({ room: 'lobby' });
-    const ping = transport.ping('lobby');
+    const res = transport.request('join', { room: 'lobby' });
+    const ping = roundTrip(transport);
     transport.close();
     expect(await res).toMatchObject({ ok: false, error: { code: 'unavailable' } });
     expect(await ping).toBe(false);
@@ -231,7 +232,7 @@ describe('SocketTransport events and requests', () => {
 
   it('answers unavailable when not connected', async () => {
     const { transport } = setup('websocket');
-    expect(await transport.send({ room: 'lobby', text: 'x', clientId: 'abcdefgh' })).toMatchObject({
+    expect(await transport.request('send', { room: 'lobby', text: 'x', clientId: 'abcdefgh' })).toMatchObject({
       ok: false,
       error: { code: 'unavailable' },
     });
@@ -240,8 +241,8 @@ describe('SocketTransport events and requests', () => {
   it('parses acks, and turns a malformed ack into unavailable', async () => {
     const { transport, last } = setup('websocket');
     last().fire('connect');
-    const ok = transport.send({ room: 'lobby', text: 'x', clientId: 'abcdefgh' });
-    const garbled = transport.join({ room: 'lobby' });
+    const ok = transport.request('send', { room: 'lobby', text: 'x', clientId: 'abcdefgh' });
+    const garbled = transport.request('join', { room: 'lobby' });
     const [a, b] = last().acks;
     a?.cb(null, { ok: true, seq: 3, id: 'm3', ts: 1 });
     b?.cb(null, { ok: true, epoch: 7 });
@@ -253,7 +254,7 @@ describe('SocketTransport events and requests', () => {
   it('passes a server refusal through unchanged', async () => {
     const { transport, last } = setup('websocket');
     last().fire('connect');
-    const res = transport.send({ room: 'lobby', text: 'x', clientId: 'abcdefgh' });
+    const res = transport.request('send', { room: 'lobby', text: 'x', clientId: 'abcdefgh' });
     last().acks[0]?.cb(null, { ok: false, error: { code: 'rate_limited', message: 'slow down', retryAfterMs: 250 } });
     expect(await res).toEqual({ ok: false, error: { code: 'rate_limited', message: 'slow down', retryAfterMs: 250 } });
   });

@@ -10,19 +10,14 @@ import {
   fail,
   type Ack,
   type ClientToServerEvents,
+  type EventName,
+  type EventOf,
+  type OkOf,
+  type RequestOf,
   type ServerToClientEvents,
 } from '../../../shared/protocol.ts';
-import {
-  parseByeEvent,
-  parseEmptyAck,
-  parseHistoryAck,
-  parseJoinAck,
-  parseMessagesEvent,
-  parsePresenceEvent,
-  parseSendAck,
-  parseTypingEvent,
-} from './inbound.ts';
-import type { CloseInfo, Transport, TransportKind, TransportListener } from './transport.ts';
+import { parseAck, parseEvent, warnDropped } from './inbound.ts';
+import type { ClientCommand, CloseInfo, Transport, TransportKind, TransportListener } from './transport.ts';
 
 type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -62,6 +57,7 @@ export class SocketTransport implements Transport {
   open(): void {
     const { kind, url, token, upgrade = false } = this.opts;
     const connect = this.opts.connect ?? io;
+    // engine.io names long-polling `polling`.
     const transports = kind === 'websocket' ? ['websocket'] : upgrade ? ['polling', 'websocket'] : ['polling'];
     const socket: ChatSocket = connect(url, {
       path: '/socket.io',
@@ -106,24 +102,18 @@ export class SocketTransport implements Transport {
         ...(this.byeRetryAfterMs === undefined ? {} : { retryAfterMs: this.byeRetryAfterMs }),
       });
     });
-    socket.on('messages', (payload) => {
-      const ev = parseMessagesEvent(payload);
-      if (ev) this.opts.listener.messages(ev);
-      else warnDropped('messages');
-    });
-    socket.on('presence', (payload) => {
-      const ev = parsePresenceEvent(payload);
-      if (ev) this.opts.listener.presence(ev);
-      else warnDropped('presence');
-    });
-    socket.on('typing', (payload) => {
-      const ev = parseTypingEvent(payload);
-      if (ev) this.opts.listener.typing(ev);
-      else warnDropped('typing');
-    });
-    socket.on('bye', (payload) => {
-      const ev = parseByeEvent(payload);
-      if (!ev) return warnDropped('bye');
+    // Every pushed event is validated by its shared schema; one that does not match is dropped with a warning.
+    const on = <E extends EventName>(name: E, deliver: (ev: EventOf<E>) => void) => {
+      (socket as unknown as { on(ev: string, fn: (p: unknown) => void): void }).on(name, (payload) => {
+        const ev = parseEvent(name, payload);
+        if (ev) deliver(ev);
+        else warnDropped(name);
+      });
+    };
+    on('messages', (ev) => this.opts.listener.messages(ev));
+    on('presence', (ev) => this.opts.listener.presence(ev));
+    on('typing', (ev) => this.opts.listener.typing(ev));
+    on('bye', (ev) => {
       this.serverSaidBye = true;
       this.byeRetryAfterMs = ev.retryAfterMs;
       this.opts.listener.bye(ev);
@@ -135,34 +125,33 @@ export class SocketTransport implements Transport {
     this.dispose();
   }
 
-  join: Transport['join'] = (req) =>
-    this.request((s, done) => s.timeout(this.requestTimeoutMs).emit('join', req, done), parseJoinAck);
-  send: Transport['send'] = (req) =>
-    this.request((s, done) => s.timeout(this.requestTimeoutMs).emit('send', req, done), parseSendAck);
-  leave: Transport['leave'] = (req) =>
-    this.request((s, done) => s.timeout(this.requestTimeoutMs).emit('leave', req, done), parseEmptyAck);
-  history: Transport['history'] = (req) =>
-    this.request((s, done) => s.timeout(this.requestTimeoutMs).emit('history', req, done), parseHistoryAck);
-
-  typing(req: { room: string }): void {
-    if (this.socket?.connected) this.socket.emit('typing', req);
-  }
-
   /**
-   * A round trip to the server (`ping`, which touches no room). Any answer,
-   * even a refusal, proves the path carries replies.
+   * Emits a command with an ack timeout and parses the answer with the
+   * table's schema. A request the server never answers means the connection
+   * is dead though still "open" (a proxy holding replies): the transport
+   * closes, so the core reconnects and the caller's work is retried rather
+   * than counted as the server's refusal. Never rejects.
    */
-  ping(_room: string): Promise<boolean> {
+  request<K extends ClientCommand>(name: K, req: RequestOf<K>): Promise<Ack<OkOf<K>>> {
     const socket = this.socket;
-    if (!socket?.connected || this.finished) return Promise.resolve(false);
+    if (!socket?.connected || this.finished) return Promise.resolve(fail('unavailable', 'Not connected.'));
+    // The typed event map cannot index by a generic name; the table types `req` and the answer.
+    const emitter = socket.timeout(this.requestTimeoutMs) as unknown as {
+      emit(ev: string, payload: unknown, done: (err: Error | null, res: unknown) => void): void;
+    };
     return new Promise((resolve) => {
-      const settle = (ok: boolean) => {
+      const abandon = () => {
         this.pending.delete(abandon);
-        resolve(ok);
+        resolve(fail('unavailable', 'The connection closed before the server answered.'));
       };
-      const abandon = () => settle(false);
       this.pending.add(abandon);
-      socket.timeout(this.requestTimeoutMs).emit('ping', {}, (err) => settle(!err));
+      emitter.emit(name, req, (err, res) => {
+        if (!this.pending.delete(abandon)) return;
+        if (!err) return resolve(parseAck(name, res));
+        // Close first, so the caller sees the connection gone when its answer arrives.
+        this.finish({ cause: 'unresponsive' });
+        resolve(fail('unavailable', 'The server did not answer in time.'));
+      });
     });
   }
 
@@ -190,41 +179,8 @@ export class SocketTransport implements Transport {
   private get requestTimeoutMs(): number {
     return this.opts.requestTimeoutMs ?? 10_000;
   }
-
-  /**
-   * Emits with an ack timeout. A request the server never answers means the
-   * connection is dead though still "open" (a proxy holding replies): the
-   * transport closes, so the core reconnects and the caller's work is retried
-   * rather than counted as the server's refusal. Never rejects.
-   */
-  private request<T extends object>(
-    emit: (socket: ChatSocket, done: (err: Error | null, res: unknown) => void) => void,
-    parse: (raw: unknown) => Ack<T>,
-  ): Promise<Ack<T>> {
-    const socket = this.socket;
-    if (!socket?.connected || this.finished) return Promise.resolve(fail('unavailable', 'Not connected.'));
-    return new Promise((resolve) => {
-      const abandon = () => {
-        this.pending.delete(abandon);
-        resolve(fail('unavailable', 'The connection closed before the server answered.'));
-      };
-      this.pending.add(abandon);
-      emit(socket, (err, res) => {
-        if (!this.pending.delete(abandon)) return;
-        if (!err) return resolve(parse(res));
-        // Close first, so the caller sees the connection gone when its answer arrives.
-        this.finish({ cause: 'unresponsive' });
-        resolve(fail('unavailable', 'The server did not answer in time.'));
-      });
-    });
-  }
 }
 
 function kindOf(socket: ChatSocket): TransportKind {
   return socket.io.engine.transport.name === 'websocket' ? 'websocket' : 'long-polling';
-}
-
-/** Logs the event name only, never its body (it may carry message text). */
-function warnDropped(event: string): void {
-  console.warn(`fiberchat: dropped a malformed "${event}" event`);
 }

@@ -5,17 +5,20 @@
 import type {
   Ack,
   HistoryOk,
-  HistoryRequest,
   JoinOk,
-  JoinRequest,
-  LeaveRequest,
   Message,
+  OkOf,
+  RequestOf,
   SendOk,
-  SendRequest,
 } from '../../../shared/protocol.ts';
 import type { SessionApi } from './session.ts';
 import type { TimerApi } from './timers.ts';
-import type { CloseInfo, Transport, TransportKind, TransportListener } from './transport.ts';
+import type { ClientCommand, CloseInfo, Transport, TransportKind, TransportListener } from './transport.ts';
+
+type JoinRequest = RequestOf<'join'>;
+type SendRequest = RequestOf<'send'>;
+type HistoryRequest = RequestOf<'history'>;
+type LeaveRequest = RequestOf<'leave'>;
 
 interface Pending<Req, Res> {
   req: Req;
@@ -49,26 +52,29 @@ export class FakeTransport implements Transport {
   close(): void {
     this.closed = true;
   }
-  join(req: JoinRequest): Promise<Ack<JoinOk>> {
-    return new Promise((reply) => this.joins.push({ req, reply }));
-  }
-  send(req: SendRequest): Promise<Ack<SendOk>> {
-    return new Promise((reply) => this.sends.push({ req, reply }));
-  }
-  history(req: HistoryRequest): Promise<Ack<HistoryOk>> {
-    return new Promise((reply) => this.histories.push({ req, reply }));
-  }
-  leave(req: LeaveRequest): Promise<Ack<object>> {
-    this.leaves.push(req);
-    return Promise.resolve({ ok: true });
-  }
-  typing(req: { room: string }): void {
-    this.typings.push(req.room);
-  }
-  ping(): Promise<boolean> {
-    if (this.pingMode === 'ok') return Promise.resolve(true);
-    if (this.pingMode === 'fail') return Promise.resolve(false);
-    return new Promise((resolve) => this.pings.push(resolve));
+  /** Routes each command to the list a test answers from (pings answer by `pingMode`). */
+  request<K extends ClientCommand>(name: K, req: RequestOf<K>): Promise<Ack<OkOf<K>>> {
+    type Answer = Promise<Ack<OkOf<K>>>;
+    switch (name) {
+      case 'join':
+        return new Promise((reply) => this.joins.push({ req: req as JoinRequest, reply })) as Answer;
+      case 'send':
+        return new Promise((reply) => this.sends.push({ req: req as SendRequest, reply })) as Answer;
+      case 'history':
+        return new Promise((reply) => this.histories.push({ req: req as HistoryRequest, reply })) as Answer;
+      case 'leave':
+        this.leaves.push(req as LeaveRequest);
+        return Promise.resolve({ ok: true }) as Answer;
+      case 'typing':
+        this.typings.push((req as RequestOf<'typing'>).room);
+        return Promise.resolve({ ok: true }) as Answer;
+      case 'ping': {
+        const answer = (ok: boolean): Ack<OkOf<'ping'>> => (ok ? { ok: true, ts: 1 } : { ok: false, error: { code: 'unavailable', message: 'no answer' } });
+        if (this.pingMode !== 'manual') return Promise.resolve(answer(this.pingMode === 'ok')) as Answer;
+        return new Promise((resolve) => this.pings.push((ok) => resolve(answer(ok)))) as Answer;
+      }
+    }
+    throw new Error(`FakeTransport: unexpected command ${String(name)}`);
   }
   silenceLimitMs(): number {
     return this.silenceMs;

@@ -4,27 +4,20 @@
  * interchangeable and the UI never learns which one carries the traffic
  * beyond the label it shows.
  */
-import type {
-  Ack,
-  ByeEvent,
-  HistoryOk,
-  HistoryRequest,
-  JoinOk,
-  JoinRequest,
-  LeaveRequest,
-  MessagesEvent,
-  PresenceEvent,
-  SendOk,
-  SendRequest,
-  TypingEvent,
-  TypingRequest,
-} from '../../../shared/protocol.ts';
+import type { Ack, ByeEvent, MessagesEvent, OkOf, PresenceEvent, RequestOf, SocketCommand, TypingEvent } from '../../../shared/protocol.ts';
 
 /** The live carrier of a connection, as shown to the user. */
 export type TransportKind = 'websocket' | 'long-polling' | 'ajax';
 
 /** Which carrier the user asked for (`?transport=`); `auto` picks the best that works. */
-export type TransportPreference = 'auto' | 'websocket' | 'polling' | 'ajax';
+export type TransportPreference = 'auto' | TransportKind;
+
+/**
+ * The commands a transport carries for the chat core: the socket commands of
+ * the shared table. Ajax polling serves the same set over REST (`join` and
+ * `leave` become its poll cursors, `history` a REST page).
+ */
+export type ClientCommand = SocketCommand;
 
 /**
  * Why a transport stopped. `refused` and `timeout` mean it never opened;
@@ -68,18 +61,20 @@ export interface Transport {
   open(): void;
   /** Closes for good; no listener call follows. */
   close(): void;
-  join(req: JoinRequest): Promise<Ack<JoinOk>>;
-  send(req: SendRequest): Promise<Ack<SendOk>>;
-  leave(req: LeaveRequest): Promise<Ack<object>>;
-  history(req: HistoryRequest): Promise<Ack<HistoryOk>>;
-  typing(req: TypingRequest): void;
-  /**
-   * One round trip to the server through this connection, answered `true`
-   * when the server replied. `room` names a room the request may touch.
-   */
-  ping(room: string): Promise<boolean>;
+  /** Sends one command of the shared table and resolves with its answer, parsed by the table's schema. */
+  request<K extends ClientCommand>(name: K, req: RequestOf<K>): Promise<Ack<OkOf<K>>>;
   /** How long silence from the server is normal; past it the connection is presumed dead. */
   silenceLimitMs(): number;
+}
+
+/**
+ * A round trip to the server through `t` (`ping`, which touches no room).
+ * Any answer, even a refusal, proves the path carries replies; only a
+ * transport failure (`unavailable`) does not.
+ */
+export async function roundTrip(t: Transport): Promise<boolean> {
+  const res = await t.request('ping', {});
+  return res.ok || res.error.code !== 'unavailable';
 }
 
 /** Makes a fresh transport of the given kind for each connection attempt (and each background probe). */
@@ -94,27 +89,18 @@ export const TRANSPORT_LABELS: Record<TransportKind, string> = {
 
 /** The carrier a forced preference pins, or null for `auto`. */
 export function forcedKind(preference: TransportPreference): TransportKind | null {
-  switch (preference) {
-    case 'websocket':
-      return 'websocket';
-    case 'polling':
-      return 'long-polling';
-    case 'ajax':
-      return 'ajax';
-    case 'auto':
-      return null;
-  }
+  return preference === 'auto' ? null : preference;
 }
 
-/** Reads `?transport=` leniently: anything unknown means `auto`. */
+/** Reads `?transport=` leniently: `polling` is an alias of `long-polling`; anything unknown means `auto`. */
 export function parseTransportPreference(value: string | null | undefined): TransportPreference {
   switch (value) {
     case 'websocket':
-    case 'polling':
+    case 'long-polling':
     case 'ajax':
       return value;
-    case 'long-polling':
-      return 'polling';
+    case 'polling':
+      return 'long-polling';
     default:
       return 'auto';
   }

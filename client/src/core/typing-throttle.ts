@@ -1,8 +1,10 @@
+import { TIMING } from '../../../shared/protocol.ts';
+
 /**
  * Limits "user is typing" signals to one per interval per room: enough for
  * others to see the indicator, without an event per keystroke.
  */
-export const TYPING_INTERVAL_MS = 2000;
+export const TYPING_INTERVAL_MS = TIMING.typingRenewMs;
 
 export class TypingThrottle {
   private readonly last = new Map<string, number>();

@@ -1,0 +1,78 @@
+/**
+ * Every place Fiberchat reaches into engine.io's internals, and nowhere else.
+ * Checked against engine.io 6.6.12 (socket.io 4.8.4, ws 8.23.0);
+ * engine-internals.test.ts fails if one of these shapes changes, so an
+ * upgrade cannot silently turn a guard into a no-op.
+ *
+ * - `Socket#writeBuffer`: engine.io's queue of packets not yet handed to the
+ *   transport (long-polling between polls, or a WebSocket that is flushing).
+ * - `transport.socket.bufferedAmount`: bytes the `ws` socket has accepted but
+ *   not yet written to the kernel.
+ * - `transport.socket.terminate()`: destroys a WebSocket without the close
+ *   handshake, which a client that stopped reading would never complete.
+ * - `Socket#request`: the handshake's IncomingMessage, kept for the
+ *   connection's whole life although nothing reads it after the handshake.
+ */
+
+/** An engine.io connection as Fiberchat sees it (`socket.conn` of a socket.io socket). */
+export interface EngineConn {
+  writeBuffer: Array<{ data?: unknown }>;
+  transport: { name: string; socket?: { bufferedAmount?: number; terminate?: () => void } };
+  request: { headers: object; rawHeaders: string[] } | null;
+}
+
+/**
+ * The carrier of a connection, named as everywhere in Fiberchat (metrics,
+ * logs, the client): engine.io calls long-polling `polling`, and this is the
+ * one place that translates.
+ */
+export type SocketCarrier = 'websocket' | 'long-polling';
+
+export function transportOf(conn: unknown): SocketCarrier {
+  return (conn as EngineConn).transport.name === 'websocket' ? 'websocket' : 'long-polling';
+}
+
+/**
+ * Bytes waiting to go to one connection: engine.io's packet queue plus the
+ * WebSocket's unflushed bytes.
+ */
+export function queuedBytes(conn: unknown): number {
+  const c = conn as EngineConn;
+  let n = 0;
+  for (const p of c.writeBuffer) {
+    if (typeof p.data === 'string') n += p.data.length;
+    else if (p.data instanceof Uint8Array || p.data instanceof ArrayBuffer) n += p.data.byteLength;
+  }
+  return n + (c.transport.socket?.bufferedAmount ?? 0);
+}
+
+/** Discards what is queued for a connection that is being cut (it resumes from its last seq). */
+export function dropQueued(conn: unknown): void {
+  (conn as EngineConn).writeBuffer.splice(0);
+}
+
+/** Destroys a WebSocket connection's TCP socket after `afterMs`, if it is still there. */
+export function terminateLater(conn: unknown, afterMs: number): void {
+  const ws = (conn as EngineConn).transport.socket;
+  if (ws?.terminate) setTimeout(() => ws.terminate?.(), afterMs).unref();
+}
+
+/**
+ * Lets go of the handshake request a new connection would otherwise keep for
+ * its whole life (headers, raw headers, parser leftovers: about 1 KB each).
+ * Identity comes from the CONNECT packet's auth, so nothing reads it later;
+ * socket.io then builds `socket.handshake` with empty headers and query.
+ * Call from engine.io's `connection` event, before socket.io's handshake.
+ */
+export function releaseHandshakeRequest(conn: unknown): void {
+  const c = conn as EngineConn;
+  const req = c.request;
+  c.request = null;
+  // On a direct WebSocket connection engine.io's upgrade path also leaves the
+  // request reachable from listeners on the TCP socket for the connection's
+  // life; the upgrade is complete, so empty what it holds.
+  if (req && c.transport.name === 'websocket') {
+    req.headers = {};
+    req.rawHeaders = [];
+  }
+}

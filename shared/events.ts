@@ -1,0 +1,47 @@
+/**
+ * Server → client events, each a schema. The client validates every pushed
+ * event with these (and drops, with a warning naming only the event, one
+ * that does not match); the server's emits are typed by them.
+ */
+import { z } from 'zod';
+import { Message, User } from './schemas.ts';
+
+export const DISCONNECT_REASONS = ['server_shutdown', 'slow_consumer', 'session_expired'] as const;
+export const DisconnectReason = z.enum(DISCONNECT_REASONS);
+export type DisconnectReason = z.infer<typeof DisconnectReason>;
+
+export const MessagesEvent = z.object({ room: z.string(), messages: z.array(Message) });
+export const PresenceEvent = z.object({
+  room: z.string(),
+  /** Display names, one per user present. */
+  members: z.array(z.string()),
+  /** The same users, told apart by userId. Since 1.5. */
+  users: z.array(User).optional(),
+});
+export const TypingEvent = z.object({
+  room: z.string(),
+  /** Display names of who is typing now; an empty list clears. */
+  typing: z.array(z.string()),
+  /** The same users, told apart by userId. Since 1.5. */
+  users: z.array(User).optional(),
+});
+/** Sent before the server closes a connection on purpose. */
+export const ByeEvent = z.object({ reason: DisconnectReason, retryAfterMs: z.number().int().min(0).optional() });
+
+export const EVENTS = {
+  messages: MessagesEvent,
+  presence: PresenceEvent,
+  typing: TypingEvent,
+  bye: ByeEvent,
+};
+
+export type Events = typeof EVENTS;
+export type EventName = keyof Events;
+export type EventOf<E extends EventName> = z.output<Events[E]>;
+export type MessagesEvent = EventOf<'messages'>;
+export type PresenceEvent = EventOf<'presence'>;
+export type TypingEvent = EventOf<'typing'>;
+export type ByeEvent = EventOf<'bye'>;
+
+/** The socket.io event map for server → client, derived from the event table. */
+export type ServerToClientEvents = { [E in EventName]: (ev: EventOf<E>) => void };

@@ -1,0 +1,40 @@
+/**
+ * Numbers both sides of the wire rely on. Each is part of the contract
+ * (docs/PROTOCOL.md); the server's tunable settings live in server/config.ts.
+ */
+export const LIMITS = {
+  /** Longest message text, in code points, after NFC and trimming. */
+  textMaxChars: 4000,
+  /** Longest display name, in code points, after NFC and trimming. */
+  nameMaxChars: 32,
+  /** Messages a join returns when the client has nothing yet (`since` absent). */
+  joinPage: 50,
+  /** Largest page a `history` request or REST read may ask for. */
+  historyMaxPage: 200,
+  /** Default page size for `history` and REST reads. */
+  historyDefaultPage: 50,
+  /**
+   * Largest gap a resume (`join` with `since`, a REST read with `after`)
+   * replays. A client further behind gets `recovered: false` and the latest
+   * page, and reloads instead of replaying an unbounded backlog in one answer.
+   */
+  replayMax: 1000,
+  /** Largest socket.io packet and HTTP body the server accepts, in bytes. */
+  maxPacketBytes: 64 * 1024,
+  /** Rooms one connection may be in at once. */
+  roomsPerConnection: 100,
+} as const;
+
+/** Time constants the client and the server must agree on. */
+export const TIMING = {
+  /** A typing signal lasts this long on the server unless renewed. */
+  typingTtlMs: 6_000,
+  /** Clients renew a typing signal at most this often while the user types. */
+  typingRenewMs: 2_000,
+  /** The server pings every connection this often (socket.io's `pingInterval`)… */
+  heartbeatIntervalMs: 10_000,
+  /** …and drops one that has not answered this long after a ping (`pingTimeout`). */
+  heartbeatTimeoutMs: 10_000,
+  /** One Ajax poll keeps its user present this long (a few poll intervals). */
+  pollLeaseMs: 30_000,
+} as const;
