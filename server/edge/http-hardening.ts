@@ -28,12 +28,14 @@ import type { ErrorBody, ErrorCode } from '../../shared/protocol.ts';
  *
  * - `connect-src 'self'`: socket.io's XHR polling, the REST API and the
  *   WebSocket. CSP Level 3 makes `'self'` match ws:/wss: to the page's own
- *   host and port; the end-to-end suite checks the WebSocket transport
- *   connects under this policy in Chromium with no violation reported.
+ *   host and port (checked in Chromium 150: the same port connects, another
+ *   port is refused), so the WebSocket origin needs no spelling out; the
+ *   end-to-end suite runs all three transports under this policy.
  * - `require-trusted-types-for 'script'` with no policy allowed: string
  *   assignments to HTML and script sinks (innerHTML, eval…) throw, so a
  *   message text can never become markup even if a future component mishandles
- *   it. The client uses none (React renders text through text nodes).
+ *   it. The client uses none (React renders text through text nodes), and
+ *   zod is told not to probe for `new Function` (client/src/zod-config.ts).
  * - No `upgrade-insecure-requests`: the server is also run over plain HTTP
  *   (localhost, a LAN address), where it would break every request.
  */
