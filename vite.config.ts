@@ -12,7 +12,9 @@ export default defineConfig({
   build: {
     outDir: '../dist/client',
     emptyOutDir: true,
-    sourcemap: true,
+    // Source maps carry the whole client source; built only on request
+    // (SOURCEMAP=1 npm run build), and never served by the server.
+    sourcemap: process.env.SOURCEMAP === '1',
   },
   server: {
     port: Number(process.env.PORT ?? 3000),

@@ -10,6 +10,7 @@ import { roomOptions, type Config } from './config.ts';
 import { ChatEdge } from './edge/chat-edge.ts';
 import { releaseHandshakeRequest, transportOf } from './edge/engine-internals.ts';
 import { registerHttpEdge, sendError } from './edge/http-edge.ts';
+import { httpHardeningOptions, registerHttpHardening } from './edge/http-hardening.ts';
 import { SlowConsumerGuard } from './edge/slow-consumers.ts';
 import { attachSocketEdge, type ChatServer } from './edge/socket-edge.ts';
 import { Fiber } from './fiber/index.ts';
@@ -55,6 +56,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: LIMITS.maxPacketBytes,
     trustProxy: false,
+    ...httpHardeningOptions(),
   });
 
   const io: ChatServer = new Server(http.server, {
@@ -67,6 +69,8 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     serveClient: false,
     cors: { origin: false },
   });
+  // After socket.io, so its long-polling responses get the security headers too.
+  registerHttpHardening(http);
 
   io.engine.on('connection', releaseHandshakeRequest);
 
@@ -139,12 +143,6 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
   http.addHook('onRequest', async (req, res) => {
     if (!accepting && req.url.startsWith('/api/')) return sendError(res, fail('unavailable', 'server is restarting', 1000).error);
   });
-  http.setErrorHandler((err: { statusCode?: number; message: string }, _req, res) => {
-    const status = err.statusCode ?? 500;
-    if (status >= 500) logger.error({ err }, 'request failed');
-    const code = status === 413 ? 'too_large' : status === 404 ? 'not_found' : status < 500 ? 'bad_request' : 'unavailable';
-    return sendError(res, fail(code, status < 500 ? err.message : 'internal error, retry').error);
-  });
 
   registerHttpEdge(http, edge, sessions);
 
@@ -164,7 +162,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     if (hasClient && req.method === 'GET' && !req.url.startsWith('/api/') && !req.url.startsWith('/socket.io')) {
       return res.type('text/html').sendFile('index.html');
     }
-    return sendError(res, fail('not_found', `no route ${req.method} ${req.url.split('?')[0]}`).error);
+    return sendError(res, fail('not_found', 'Not found').error);
   });
 
   let closing: Promise<void> | undefined;

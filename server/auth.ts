@@ -34,8 +34,12 @@ export class Sessions {
     const dot = token.indexOf('.');
     if (dot <= 0) return undefined;
     const body = token.slice(0, dot);
-    const given = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = Buffer.from(this.sign(body), 'base64url');
+    // Compare the signature as text, not as decoded bytes: base64url decoding
+    // also accepts padding, the "+/" alphabet, skipped characters and other
+    // final bits, so several strings would verify as one token. Only the
+    // canonical encoding (the one `sign` writes) is accepted.
+    const given = Buffer.from(token.slice(dot + 1), 'utf8');
+    const expected = Buffer.from(this.sign(body), 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     let claims: z.infer<typeof Claims>;
     try {
