@@ -44,3 +44,17 @@ test('an invalid room address explains itself', async ({ page }) => {
   await page.goto('/r/Not%20A%20Room!');
   await expect(page.getByRole('heading', { name: 'No such room' })).toBeVisible();
 });
+
+for (const transport of ['websocket', 'long-polling', 'ajax'] as const) {
+  test(`the room list says how many are in the open room (the rooms command, over ${transport})`, async ({ page, browser, server }) => {
+    const other = await browser.newContext({ baseURL: server.url });
+    try {
+      const room = `counted-${transport}`;
+      await openChat(await other.newPage(), 'kate', `/r/${room}?transport=${transport}`);
+      await openChat(page, 'liam', `/r/${room}?transport=${transport}`);
+      await expect(page.getByRole('link', { name: room })).toContainText('2 online');
+    } finally {
+      await other.close();
+    }
+  });
+}

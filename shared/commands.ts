@@ -167,6 +167,10 @@ export const PageOk = z.object({
 
 export const PingOk = z.object({ ts: z.number() });
 
+export const RoomsRequest = z.strictObject({}).nullish();
+export const RoomSummary = z.object({ room: z.string(), lastSeq: z.number(), members: z.number() });
+export const RoomsOk = z.object({ rooms: z.array(RoomSummary) });
+
 // ----- the table --------------------------------------------------------------
 
 export const COMMANDS = {
@@ -246,6 +250,15 @@ export const COMMANDS = {
     access: 'user',
     summary: 'A round trip that touches no room (liveness checks, transport probes).',
     since: '1.3',
+  }),
+  rooms: command({
+    request: RoomsRequest,
+    ok: RoomsOk,
+    socket: true,
+    budget: 'read',
+    access: 'user',
+    summary: 'The rooms this connection is in, each with its last seq and how many people are present.',
+    since: '1.5',
   }),
 };
 

@@ -79,8 +79,9 @@ export class ChatEdge {
             before: req.before,
             epoch: req.epoch,
             limit: req.limit ?? LIMITS.historyDefaultPage,
-            // A read with `after` is an Ajax client's poll, which renews its presence.
-            poller: req.after !== undefined ? caller.identity : undefined,
+            // A poll (`after`) or the latest page (how an Ajax client joins) renews the
+            // reader's presence; scrollback (`before`) does not.
+            poller: req.before === undefined ? caller.identity : undefined,
             reply,
           }),
           respond,
@@ -91,6 +92,12 @@ export class ChatEdge {
         return this.ask(req.room, (reply) => ({ kind: 'typing', who: caller.identity, sub: conn?.sub, reply }), respond);
       },
       ping: async () => ({ ok: true, ts: Date.now() }),
+      rooms: async (caller) => {
+        const names = [...(caller.conn?.joined ?? [])].sort();
+        type Summary = OkInputOf<'rooms'>['rooms'][number];
+        const answers = await Promise.all(names.map((room) => this.ask<Summary>(room, (reply) => ({ kind: 'info', reply }), () => {})));
+        return { ok: true, rooms: answers.flatMap((a) => (a.ok ? [{ room: a.room, lastSeq: a.lastSeq, members: a.members }] : [])) };
+      },
     };
   }
 

@@ -248,6 +248,9 @@ export class Room {
           return;
         case 'page':
           return await this.page(cmd);
+        case 'info':
+          cmd.reply({ ok: true, room: this.name, lastSeq: this.lastSeq, members: this.presence.users().length });
+          return;
         case 'tick':
           return this.expire(); // mixed into a busy turn
       }

@@ -52,5 +52,7 @@ export type RoomCommand =
       poller?: Identity | undefined;
       reply: Reply<OkInputOf<'page'>>;
     }
+  /** A summary of the room (the `rooms` command). */
+  | { kind: 'info'; reply: Reply<OkInputOf<'rooms'>['rooms'][number]> }
   /** Enqueued by the room's deadline timer: expire typing, presence, or retire. */
   | { kind: 'tick' };

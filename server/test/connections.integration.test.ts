@@ -126,3 +126,22 @@ describe('slow consumers', () => {
     await closed;
   }, 60_000);
 });
+
+describe('rooms', () => {
+  it("lists the connection's rooms with their last seq and how many are present", async () => {
+    const s = await server();
+    const alice = await s.client('alice');
+    const bob = await s.client('bob');
+    expect(ok(await alice.emitWithAck('rooms', {})).rooms).toEqual([]);
+    ok(await alice.emitWithAck('join', { room: 'b-room' }));
+    ok(await alice.emitWithAck('join', { room: 'a-room' }));
+    ok(await bob.emitWithAck('join', { room: 'a-room' }));
+    ok(await bob.emitWithAck('send', { room: 'a-room', text: 'hi', clientId: cid() }));
+    expect(ok(await alice.emitWithAck('rooms', {})).rooms).toEqual([
+      { room: 'a-room', lastSeq: 1, members: 2 },
+      { room: 'b-room', lastSeq: 0, members: 1 },
+    ]);
+    const bad = await (alice as unknown as { emitWithAck(e: string, p: unknown): Promise<Ack<object>> }).emitWithAck('rooms', { all: true });
+    expect(bad.ok ? 'ok' : bad.error.code).toBe('bad_request');
+  });
+});

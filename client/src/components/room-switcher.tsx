@@ -1,11 +1,13 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { ROOM_PATTERN } from '../../../shared/protocol.ts';
-import { useChatSnapshot } from '../hooks/use-chat.ts';
+import { useChatClient, useChatSnapshot } from '../hooks/use-chat.ts';
 import { LOBBY, navigate, roomPath } from '../route.ts';
 
 /** Go to a room by name, or back to one visited before. */
 export function RoomSwitcher({ current }: { current: string }) {
-  const { rooms } = useChatSnapshot();
+  const { rooms, connection } = useChatSnapshot();
+  const state = rooms[current];
+  const online = useOnlineCounts(current, connection.status === 'online' && state?.status === 'joined', state?.members.length ?? 0);
   const [name, setName] = useState('');
   const [error, setError] = useState<string | null>(null);
   const known = [...new Set([LOBBY, ...Object.keys(rooms)])].sort((a, b) =>
@@ -43,6 +45,7 @@ export function RoomSwitcher({ current }: { current: string }) {
               >
                 <span aria-hidden="true">#</span>
                 {room}
+                {online[room] !== undefined && <span className="room-online"> · {online[room]} online</span>}
               </a>
             </li>
           ))}
@@ -75,4 +78,25 @@ export function RoomSwitcher({ current }: { current: string }) {
       </form>
     </section>
   );
+}
+
+/**
+ * How many people are in each room this connection is in (the `rooms`
+ * command), asked again when the open room, the connection or the open
+ * room's presence changes.
+ */
+function useOnlineCounts(current: string, connected: boolean, present: number): Record<string, number> {
+  const client = useChatClient();
+  const [counts, setCounts] = useState<Record<string, number>>({});
+  useEffect(() => {
+    if (!connected) return;
+    let live = true;
+    void client.listRooms().then((rooms) => {
+      if (live && rooms) setCounts(Object.fromEntries(rooms.map((r) => [r.room, r.members])));
+    });
+    return () => {
+      live = false;
+    };
+  }, [client, current, connected, present]);
+  return counts;
 }

@@ -73,7 +73,7 @@ export class AjaxTransport implements Transport {
   /** Next seq cursor per joined room. */
   private readonly cursors = new Map<string, { after: number; epoch: string }>();
   /** Last presence and typing passed on per room, so only changes are reported. */
-  private readonly seen = new Map<string, { members: string; typing: string }>();
+  private readonly seen = new Map<string, { members: string; typing: string; count: number }>();
   private readonly aborter = new AbortController();
   private readonly timing: AjaxTiming;
   private timer: unknown = null;
@@ -151,9 +151,21 @@ export class AjaxTransport implements Transport {
           }
           return res;
         }) as Answer;
-      default:
-        return this.call(name as RestCommand, req as RequestOf<RestCommand>) as Answer;
+      case 'typing':
+        return this.call('typing', req as RequestOf<'typing'>) as Answer;
+      case 'ping':
+        return this.call('ping', req as RequestOf<'ping'>) as Answer;
+      case 'rooms':
+        // This transport's "connection" is its set of poll cursors; each poll told it the room's end and who is there.
+        return Promise.resolve({
+          ok: true,
+          rooms: [...this.cursors]
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([room, c]) => ({ room, lastSeq: c.after, members: this.seen.get(room)?.count ?? 0 })),
+        }) as Answer;
     }
+    const unknown: never = name;
+    return Promise.resolve(fail('not_found', `unknown command ${String(unknown)}`));
   }
 
   /**
@@ -184,7 +196,7 @@ export class AjaxTransport implements Transport {
     }
     this.cursors.set(req.room, { after: page.lastSeq, epoch: page.epoch });
     this.active();
-    this.seen.set(req.room, { members: page.members.join('\n'), typing: page.typing.join('\n') });
+    this.seen.set(req.room, { members: page.members.join('\n'), typing: page.typing.join('\n'), count: page.members.length });
     if (page.typing.length > 0) this.opts.listener.typing({ room: req.room, typing: page.typing, users: page.typingUsers });
     return {
       ok: true,
@@ -257,7 +269,7 @@ export class AjaxTransport implements Transport {
   /** Passes on presence and typing from a poll when they changed since the last one. */
   private reportPresence(room: string, page: PageOk): void {
     const key = (users: PageOk['users'], names: string[]) => (users ?? names).map((u) => (typeof u === 'string' ? u : u.userId)).join('\n');
-    const now = { members: key(page.users, page.members), typing: key(page.typingUsers, page.typing) };
+    const now = { members: key(page.users, page.members), typing: key(page.typingUsers, page.typing), count: page.members.length };
     const before = this.seen.get(room);
     this.seen.set(room, now);
     if (before?.members !== now.members) this.opts.listener.presence({ room, members: page.members, users: page.users });

@@ -5,6 +5,7 @@
  * lives outside the React tree, so StrictMode's double mounting never opens a
  * second connection.
  */
+import type { OkOf } from '../../../shared/protocol.ts';
 import { newClientId } from './client-id.ts';
 import {
   DEFAULT_TIMING,
@@ -190,6 +191,14 @@ export class ChatClient {
 
   loadOlder(name: string): Promise<void> {
     return this.rooms.loadOlder(name);
+  }
+
+  /** The rooms this connection is in, with how many people each has present; null while offline. */
+  async listRooms(): Promise<OkOf<'rooms'>['rooms'] | null> {
+    const live = this.live();
+    if (!live) return null;
+    const res = await live.transport.request('rooms', {});
+    return res.ok ? res.rooms : null;
   }
 
   notifyTyping(name: string): void {

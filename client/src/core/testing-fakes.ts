@@ -73,8 +73,11 @@ export class FakeTransport implements Transport {
         if (this.pingMode !== 'manual') return Promise.resolve(answer(this.pingMode === 'ok')) as Answer;
         return new Promise((resolve) => this.pings.push((ok) => resolve(answer(ok)))) as Answer;
       }
+      case 'rooms':
+        return Promise.resolve({ ok: true, rooms: [] }) as Answer;
     }
-    throw new Error(`FakeTransport: unexpected command ${String(name)}`);
+    const unknown: never = name;
+    throw new Error(`FakeTransport: unexpected command ${String(unknown)}`);
   }
   silenceLimitMs(): number {
     return this.silenceMs;
