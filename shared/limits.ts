@@ -2,11 +2,13 @@
  * Numbers both sides of the wire rely on. Each is part of the contract
  * (docs/PROTOCOL.md); the server's tunable settings live in server/config.ts.
  */
+import { NAME_MAX_CHARS, TEXT_MAX_CHARS } from './text-rules.ts';
+
 export const LIMITS = {
   /** Longest message text, in code points, after NFC and trimming. */
-  textMaxChars: 4000,
+  textMaxChars: TEXT_MAX_CHARS,
   /** Longest display name, in code points, after NFC and trimming. */
-  nameMaxChars: 32,
+  nameMaxChars: NAME_MAX_CHARS,
   /** Messages a join returns when the client has nothing yet (`since` absent). */
   joinPage: 50,
   /** Largest page a `history` request or REST read may ask for. */

@@ -5,6 +5,9 @@
  */
 import { z } from 'zod';
 import { LIMITS } from './limits.ts';
+import { checkName, checkText } from './text-rules.ts';
+
+export { charLength, displayTag } from './text-rules.ts';
 
 // ---------------------------------------------------------------------------
 // Scalars
@@ -17,53 +20,35 @@ export const RoomName = z
   .regex(ROOM_PATTERN, 'room must be 1-64 of a-z, 0-9, "_" or "-", starting with a letter or digit');
 export type RoomName = z.infer<typeof RoomName>;
 
-// Control characters (C0, DEL, C1) are refused in names; in message text only
-// newline and tab are allowed among them.
-// eslint-disable-next-line no-control-regex
-const NAME_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f]/;
-// eslint-disable-next-line no-control-regex
-const TEXT_FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+/**
+ * A display name: NFC-normalised, spaces collapsed and trimmed, then held to
+ * the name rules of shared/text-rules.ts (no controls, no bidi controls, no
+ * invisible characters, at most 32 code points). The accepted value is the
+ * normalised one, which is what the session carries.
+ */
+export const DisplayName = z.string().transform((s, ctx) => {
+  const r = checkName(s);
+  if (r.ok) return r.value;
+  ctx.addIssue({ code: 'custom', message: r.message, input: s });
+  return z.NEVER;
+});
 
-/** Counts user-perceived characters the way a person would (code points). */
-export function charLength(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
-
-export const DisplayName = z
-  .string()
-  .transform((s) => s.trim())
-  .pipe(
-    z
-      .string()
-      .min(1, 'name must not be empty')
-      .refine((s) => charLength(s) <= LIMITS.nameMaxChars, `name must be at most ${LIMITS.nameMaxChars} characters`)
-      .refine((s) => !NAME_FORBIDDEN.test(s), 'name must not contain control characters'),
+/**
+ * A message text: NFC-normalised, line breaks as LF, trimmed, then held to the
+ * text rules of shared/text-rules.ts. What is accepted is exactly what is
+ * stored, acked and broadcast. Too long is reported as `too_big`, so the edge
+ * answers `too_large` rather than `bad_request`.
+ */
+export const MessageText = z.string().transform((s, ctx) => {
+  const r = checkText(s);
+  if (r.ok) return r.value;
+  ctx.addIssue(
+    r.reason === 'too_long'
+      ? { code: 'too_big', origin: 'string', maximum: LIMITS.textMaxChars, inclusive: true, input: s, message: r.message }
+      : { code: 'custom', message: r.message, input: s },
   );
-
-export const MessageText = z
-  .string()
-  .transform((s) => s.trim())
-  .pipe(
-    z
-      .string()
-      .min(1, 'text must not be empty')
-      .refine((s) => !TEXT_FORBIDDEN.test(s), 'text must not contain control characters')
-      .superRefine((s, ctx) => {
-        // Reported as `too_big` so the edge answers `too_large`, not `bad_request`.
-        if (charLength(s) > LIMITS.textMaxChars) {
-          ctx.addIssue({
-            code: 'too_big',
-            origin: 'string',
-            maximum: LIMITS.textMaxChars,
-            inclusive: true,
-            input: s,
-            message: `text must be at most ${LIMITS.textMaxChars} characters`,
-          });
-        }
-      }),
-  );
+  return z.NEVER;
+});
 
 /** Client-chosen idempotency key: the same key twice stores one message. */
 export const ClientId = z

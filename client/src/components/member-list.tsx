@@ -1,5 +1,5 @@
 import type { User } from '../../../shared/protocol.ts';
-import { displayTag } from '../core/people.ts';
+import { displayTag } from '../../../shared/protocol.ts';
 
 /**
  * Who is in the room now, one row per user. Two people with the same display

@@ -254,7 +254,8 @@ describe('ChatClient outbox', () => {
   it.each([
     ['', 'Type a message first.'],
     ['   \n ', 'Type a message first.'],
-    ['x'.repeat(4001), 'Messages can be at most 4000 characters.'],
+    ['x'.repeat(4001), 'Messages can be at most 4000 characters'],
+    ['x\ud800y', "Your message has characters that can't be sent"],
   ])('refuses %j before queueing', async (text, message) => {
     const r = rig();
     await online(r);

@@ -2,7 +2,7 @@
  * Sends the outbox: local echo at once, one request at a time in typed order,
  * retries with the same clientId, and persistence so a reload loses nothing.
  */
-import { LIMITS, MessageText, charLength, describeZodError, type Message } from '../../../shared/protocol.ts';
+import { MessageText, type Message } from '../../../shared/protocol.ts';
 import { retryDelay } from './backoff.ts';
 import type { ChatStore } from './chat-store.ts';
 import type { Link } from './link.ts';
@@ -64,13 +64,11 @@ export class OutboxSender {
 
   /** Queues a message; it shows at once as "sending". */
   send(room: string, text: string): SendResult {
-    const trimmed = text.trim();
-    if (trimmed === '') return { ok: false, message: 'Type a message first.' };
-    if (charLength(trimmed) > LIMITS.textMaxChars) {
-      return { ok: false, message: `Messages can be at most ${LIMITS.textMaxChars} characters.` };
-    }
-    const valid = MessageText.safeParse(trimmed);
-    if (!valid.success) return { ok: false, message: describeZodError(valid.error) };
+    // The shared rules normalise the text exactly as the server will: the
+    // local echo and the stored message are the same string.
+    if (text.trim() === '') return { ok: false, message: 'Type a message first.' };
+    const valid = MessageText.safeParse(text);
+    if (!valid.success) return { ok: false, message: valid.error.issues[0]?.message ?? 'This message cannot be sent.' };
     const entry = newEntry(this.deps.newClientId(), room, valid.data, this.deps.now());
     this.setOutbox([...this.outbox, entry]);
     void this.pump();
