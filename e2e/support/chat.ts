@@ -3,6 +3,7 @@
  * plus REST helpers to prepare data the way a bot would.
  */
 import { expect, type Locator, type Page } from '@playwright/test';
+import type { SessionOk } from '../../shared/protocol.ts';
 
 export function messageLog(page: Page): Locator {
   return page.getByRole('log', { name: 'Messages' });
@@ -37,11 +38,7 @@ export async function sendMessage(page: Page, text: string): Promise<void> {
   await expect(storedMessage(page, text)).toBeVisible();
 }
 
-export interface ApiSession {
-  token: string;
-  name: string;
-  userId: string;
-}
+export type ApiSession = SessionOk;
 
 export async function createSession(baseUrl: string, name: string): Promise<ApiSession> {
   const res = await fetch(`${baseUrl}/api/session`, {
