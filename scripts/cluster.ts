@@ -122,6 +122,8 @@ async function main(): Promise<void> {
       process.exit(code);
     })();
   };
+  // A closed terminal or pipe must not crash us before the services are stopped.
+  for (const out of [process.stdout, process.stderr]) out.on('error', () => undefined);
   // Registered before any service starts, so ours, not the services' defaults, handle signals.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => stop(sig, 0));
 
