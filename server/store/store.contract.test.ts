@@ -28,13 +28,16 @@ function sqliteFile() {
 }
 
 /**
- * One throwaway PostgreSQL for this file. Its binaries are required, not
- * optional: without them the suite fails with the Debian package to install.
+ * One throwaway PostgreSQL for this file, started by the first suite that
+ * needs it. Its binaries are required, not optional: without them those
+ * suites fail with the Debian package to install.
  */
 let postgres: PostgresService | undefined;
-beforeAll(async () => {
-  postgres = await startPostgres();
-}, 120_000);
+let starting: Promise<PostgresService> | undefined;
+async function ensurePostgres(): Promise<void> {
+  starting ??= startPostgres();
+  postgres = await starting;
+}
 afterAll(async () => {
   await postgres?.dispose();
 }, 60_000);
@@ -61,6 +64,8 @@ interface Impl {
   make(): Store;
   /** Two instances sharing one database, as two processes or nodes would. */
   pair?(): [Store, Store];
+  /** Runs once before the suite: starts what the implementation needs. */
+  setup?(): Promise<void>;
   /** Runs before each test, for implementations whose data outlives a store instance. */
   reset?(): Promise<void>;
 }
@@ -84,12 +89,16 @@ const impls: Array<[string, Impl]> = [
       make: () => new PgStore({ url: pgUrl() }),
       // Two pools on one database: two nodes.
       pair: () => [new PgStore({ url: pgUrl() }), new PgStore({ url: pgUrl() })],
+      setup: ensurePostgres,
       reset: resetPg,
     },
   ],
 ];
 
 describe.each(impls)('%s contract', (_name, impl) => {
+  beforeAll(async () => {
+    await impl.setup?.();
+  }, 120_000);
   beforeEach(async () => {
     await impl.reset?.();
   });
@@ -247,6 +256,7 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 describe('PgStore on PostgreSQL', () => {
+  beforeAll(ensurePostgres, 120_000);
   beforeEach(resetPg);
 
   it('orders truly concurrent commits from two nodes: no gap, no duplicate, last_seq equals the row count', async () => {
