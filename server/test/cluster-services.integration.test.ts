@@ -136,7 +136,7 @@ describe('throwaway services', () => {
       expect(isAlive(pid)).toBe(false);
     }, 60_000);
 
-    it('without stickiness sets no cookie and alternates, even for a client that sends one', async () => {
+    it('without stickiness sets no cookie and alternates, even for a client that sends one; reloads with other backends', async () => {
       const [a, b] = await twoNodes();
       const loose = await startHaproxy({ backends: backends([a, b]), stickiness: false });
       try {
@@ -147,6 +147,11 @@ describe('throwaway services', () => {
           answers.push(r.body);
         }
         expect(new Set(answers).size).toBe(2);
+        // Reloaded with one backend, on the same port: only that one answers.
+        const before = loose.pid;
+        await loose.reload(backends([b]));
+        expect(loose.pid).not.toBe(before);
+        for (let i = 0; i < 3; i++) expect((await get(loose.url)).body).toBe(b.name);
       } finally {
         const pid = loose.pid as number;
         await loose.dispose();
