@@ -1,9 +1,13 @@
 import pino from 'pino';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { SqliteStore } from './store/sqlite-store.ts';
+import { describeStore, openStore } from './store/open-store.ts';
+import { PgStore } from './store/pg-store.ts';
 
-/** Entry point: configuration from the environment, SQLite under DATA_DIR, graceful stop on SIGINT/SIGTERM. */
+/**
+ * Entry point: configuration from the environment, the store it names
+ * (SQLite under DATA_DIR, or PostgreSQL), graceful stop on SIGINT/SIGTERM.
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -15,16 +19,21 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino({ level: config.logLevel, base: { service: 'fiberchat' } });
-  const store = new SqliteStore({
-    file: config.dbFile,
-    synchronous: config.sqliteSynchronous,
-    checkpointEveryMs: config.sqliteCheckpointMs,
-  });
+  // NODE_ID names this process in the logs of a cluster (npm run cluster sets node-1, node-2, ...).
+  const nodeId = process.env.NODE_ID || undefined;
+  const logger = pino({ level: config.logLevel, base: { service: 'fiberchat', ...(nodeId && { node: nodeId }) } });
+  const store = openStore(config, (err) => logger.warn({ err: err.message }, 'a PostgreSQL connection dropped; the pool replaces it'));
+  if (store instanceof PgStore) {
+    // Fail at start, not at the first message, when PostgreSQL is unreachable or misconfigured.
+    await store.ready().catch((err: unknown) => {
+      logger.fatal({ store: describeStore(config), err: err instanceof Error ? err.message : String(err) }, 'cannot open the PostgreSQL store');
+      process.exit(1);
+    });
+  }
   const app = createApp({ config, store, logger });
   const port = await app.listen();
   // Tests and scripts that start the server on PORT=0 read the bound port from this line.
-  logger.info({ url: `http://localhost:${port}`, port, dataDir: config.dataDir }, 'listening');
+  logger.info({ url: `http://localhost:${port}`, port, dataDir: config.dataDir, store: describeStore(config) }, 'listening');
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
