@@ -4,18 +4,22 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import { LIMITS, TIMING, fail, type Budget } from '../shared/protocol.ts';
+import { LIMITS, TIMING, fail } from '../shared/protocol.ts';
 import { Sessions, loadSecret } from './auth.ts';
 import { roomOptions, type Config } from './config.ts';
 import { ChatEdge } from './edge/chat-edge.ts';
-import { releaseHandshakeRequest, transportOf } from './edge/engine-internals.ts';
+import { createBudgets } from './edge/budgets.ts';
+import { addressKey, canonicalAddress, clientAddressResolver } from './edge/client-address.ts';
+import { ConnectionCaps } from './edge/connection-caps.ts';
+import { captureClientAddress, releaseHandshakeRequest, transportOf } from './edge/engine-internals.ts';
+import { ExpiryWatch } from './edge/expiry-watch.ts';
+import { capTcpPerAddress } from './edge/tcp-cap.ts';
 import { registerHttpEdge, sendError } from './edge/http-edge.ts';
 import { httpHardeningOptions, registerHttpHardening } from './edge/http-hardening.ts';
 import { SlowConsumerGuard } from './edge/slow-consumers.ts';
-import { attachSocketEdge, type ChatServer } from './edge/socket-edge.ts';
+import { attachSocketEdge, type ChatServer, type ChatSocket } from './edge/socket-edge.ts';
 import { Fiber } from './fiber/index.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { RateLimiter } from './rate-limit.ts';
 import { RoomRegistry } from './rooms/registry.ts';
 import type { Store } from './store/store.ts';
 
@@ -41,6 +45,15 @@ export interface AppDeps {
   now?: () => number;
 }
 
+/** An unauthenticated socket.io connection is dropped after this (its CONNECT never came or was refused). */
+const UNAUTHENTICATED_TIMEOUT_MS = 5_000;
+/** TCP connections per address allowed per socket connection of the cap: long-polling uses two (the poll and the send). */
+const TCP_PER_SOCKET_CAP = 2;
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.');
+}
+
 /**
  * Wires HTTP, socket.io, the edge and the rooms around an injected store, so
  * tests run the same server on a MemoryStore or a temporary SQLite file.
@@ -55,7 +68,8 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     // Ajax polling makes request lines noise; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: LIMITS.maxPacketBytes,
-    trustProxy: false,
+    // Fastify's request.ip and the socket edge derive the client address from the same list.
+    trustProxy: config.trustProxy === false ? false : [...config.trustProxy],
     ...httpHardeningOptions(),
   });
 
@@ -68,11 +82,24 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     pingTimeout: TIMING.heartbeatTimeoutMs,
     serveClient: false,
     cors: { origin: false },
+    // A connection that has not authenticated within this is dropped (socket.io's default is 45 s).
+    connectTimeout: UNAUTHENTICATED_TIMEOUT_MS,
   });
   // After socket.io, so its long-polling responses get the security headers too.
   registerHttpHardening(http);
 
-  io.engine.on('connection', releaseHandshakeRequest);
+  const resolveAddress = clientAddressResolver(config.trustProxy);
+  io.engine.on('connection', (conn: unknown) => {
+    captureClientAddress(conn, (peer, xff) => addressKey(resolveAddress(peer, xff)));
+    releaseHandshakeRequest(conn);
+  });
+  // Behind a trusted proxy every TCP connection is the proxy's; it caps clients itself.
+  if (config.trustProxy === false) {
+    capTcpPerAddress(http.server, TCP_PER_SOCKET_CAP * config.maxConnectionsPerAddress, (address) => {
+      metrics.refusals.inc({ reason: 'tcp_cap' });
+      logger.debug({ address }, 'TCP connection over the per-address cap refused');
+    });
+  }
 
   // The registry reports into `metrics` only from room events, which start
   // after construction; the gauges read the registry only when scraped.
@@ -100,6 +127,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
         metrics.failures.inc({ kind });
         logger.error({ err, room, kind }, 'store call failed; clients were answered unavailable');
       },
+      startRefused: () => metrics.refusals.inc({ reason: 'room_budget' }),
       committed: (_room, n) => {
         metrics.messages.inc(n);
         metrics.batchSize.observe(n);
@@ -109,28 +137,40 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
 
   const sessions = new Sessions(loadSecret(config.sessionSecret, config.dataDir), config.sessionTtlMs, now);
   const metrics = createMetrics({ rooms: () => rooms.size, queued: () => rooms.queued() });
-  const limiters: Record<Budget, RateLimiter> = {
-    session: new RateLimiter(config.sessionsPerMin / 60, config.sessionsPerMin),
-    join: new RateLimiter(config.joinRate, config.joinBurst),
-    send: new RateLimiter(config.sendRate, config.sendBurst),
-    read: new RateLimiter(config.readRate, config.readBurst),
-    typing: new RateLimiter(config.typingRate, config.typingRate * 2),
-    ping: new RateLimiter(config.pingRate, config.pingRate * 2),
-  };
-  const edge = new ChatEdge({ rooms, sessions, limiters });
+  const edge = new ChatEdge({ rooms, sessions, ...createBudgets(config), refused: (reason) => metrics.refusals.inc({ reason }) });
+  const caps = new ConnectionCaps({ perAddress: config.maxConnectionsPerAddress, perIdentity: config.maxConnectionsPerIdentity });
+  // A connection whose token expires is told so and closed at that moment, even if it only listens.
+  const expiry = new ExpiryWatch<ChatSocket>(
+    (socket) => {
+      socket.emit('bye', { reason: 'session_expired' });
+      socket.disconnect(true);
+    },
+    (socket) => socket.connected,
+    now,
+  );
 
   const onUpgrade = () => {
     metrics.connections.dec({ transport: 'long-polling' });
     metrics.connections.inc({ transport: 'websocket' });
   };
-  attachSocketEdge(io, edge, sessions, {
+  attachSocketEdge(io, edge, sessions, { caps, maxInFlight: config.maxInFlight, cutIfOver: (socket) => slow.cutIfOver(socket) }, {
     connected: (socket) => {
+      const expiresAt = socket.data.identity.expiresAt;
+      if (expiresAt !== undefined) expiry.add(socket, expiresAt);
       const t = transportOf(socket.conn);
       metrics.connections.inc({ transport: t });
       // Only a long-polling connection can upgrade; a WebSocket one carries no listener for it.
       if (t === 'long-polling') socket.conn.once('upgrade', onUpgrade);
     },
-    disconnected: (socket) => metrics.connections.dec({ transport: transportOf(socket.conn) }),
+    disconnected: (socket) => {
+      expiry.forget();
+      metrics.connections.dec({ transport: transportOf(socket.conn) });
+    },
+    overInFlight: () => metrics.refusals.inc({ reason: 'in_flight' }),
+    capped: (refused, address) => {
+      metrics.refusals.inc({ reason: `connection_cap_${refused}` });
+      logger.debug({ refused, address }, 'socket connection over a cap refused');
+    },
     handlerFailed: (event, err) => {
       metrics.failures.inc({ kind: 'handler' });
       logger.error({ err, event }, 'socket handler failed');
@@ -149,9 +189,15 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
   http.get('/healthz', async (_req, res) =>
     accepting ? res.send({ status: 'ok' }) : res.code(503).send({ status: 'shutting_down' }),
   );
-  http.get('/metrics', async (_req, res) =>
-    res.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  // Not public: with METRICS_TOKEN a bearer token is required; without it, only loopback clients are answered.
+  http.get('/metrics', async (req, res) => {
+    const allowed =
+      config.metricsToken !== undefined
+        ? req.headers.authorization === `Bearer ${config.metricsToken}`
+        : isLoopback(canonicalAddress(req.ip));
+    if (!allowed) return sendError(res, fail(config.metricsToken ? 'unauthorized' : 'not_found', config.metricsToken ? 'a metrics token is required' : 'Not found').error);
+    return res.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
 
   const hasClient = existsSync(join(config.clientDir, 'index.html'));
   if (hasClient) {
@@ -179,6 +225,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     close() {
       closing ??= (async () => {
         accepting = false;
+        expiry.stop();
         // Tell every client why, so it reconnects (and resumes) instead of
         // treating this as an error; then stop serving sockets.
         io.emit('bye', { reason: 'server_shutdown', retryAfterMs: 500 });

@@ -7,6 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseTrustProxy, type TrustProxy } from './edge/client-address.ts';
 
 interface SettingSpec<T> {
   env: string;
@@ -54,6 +55,34 @@ export const SETTINGS = {
     docDefault: 'unset',
     meaning: 'Redis URL (redis://host:port) for cross-node hints, presence and typing; needs DATABASE_URL',
   }),
+  nodeId: setting<string | undefined>({
+    env: 'NODE_ID',
+    schema: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . -'),
+    default: undefined,
+    docDefault: 'unset',
+    meaning: 'names this node in logs and on /metrics when several share one database (npm run cluster sets node-1, node-2, …)',
+  }),
+  trustProxy: setting<TrustProxy>({
+    env: 'TRUST_PROXY',
+    schema: z.string().transform((v, ctx) => {
+      try {
+        return parseTrustProxy(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+        return z.NEVER;
+      }
+    }),
+    default: false,
+    docDefault: 'off',
+    meaning: 'proxies whose X-Forwarded-For is believed (addresses, CIDR ranges, loopback, linklocal, uniquelocal; comma-separated); off: the TCP peer is the client',
+  }),
+  metricsToken: setting<string | undefined>({
+    env: 'METRICS_TOKEN',
+    schema: z.string().min(16, 'must be at least 16 characters'),
+    default: undefined,
+    docDefault: 'unset',
+    meaning: 'bearer token that /metrics requires; unset: /metrics answers loopback clients only',
+  }),
   sessionSecret: setting<string | undefined>({
     env: 'SESSION_SECRET',
     schema: z.string().min(32, 'must be at least 32 characters'),
@@ -71,15 +100,28 @@ export const SETTINGS = {
   sqliteCheckpointMs: setting({ env: 'SQLITE_CHECKPOINT_MS', schema: int(0, 3_600_000), default: 1000, meaning: 'WAL checkpoints on a worker thread this often, out of the commits (0: inside commits, SQLite\'s default)' }),
   sendRate: setting({ env: 'SEND_RATE', schema: int(1), default: 20, meaning: 'sends per second, per connection and per identity (all its connections together)' }),
   sendBurst: setting({ env: 'SEND_BURST', schema: int(1), default: 40, meaning: 'burst allowed above SEND_RATE' }),
+  sendAddressRate: setting({ env: 'SEND_ADDRESS_RATE', schema: int(1), default: 30, meaning: 'sends per second from one client address, all its identities together (cheap sessions buy nothing)' }),
+  sendAddressBurst: setting({ env: 'SEND_ADDRESS_BURST', schema: int(1), default: 60, meaning: 'burst allowed above SEND_ADDRESS_RATE' }),
+  sendRoomRate: setting({ env: 'SEND_ROOM_RATE', schema: int(1), default: 200, meaning: 'sends per second into one room, everyone together' }),
+  sendRoomBurst: setting({ env: 'SEND_ROOM_BURST', schema: int(1), default: 400, meaning: 'burst allowed above SEND_ROOM_RATE' }),
   joinRate: setting({ env: 'JOIN_RATE', schema: int(1), default: 5, meaning: 'joins and leaves per second, per connection and per identity' }),
   joinBurst: setting({ env: 'JOIN_BURST', schema: int(1), default: 20, meaning: 'burst allowed above JOIN_RATE' }),
   readRate: setting({ env: 'READ_RATE', schema: int(1), default: 5, meaning: 'REST reads per second per identity and room (the floor under Ajax poll intervals), and history pages per second per connection and identity' }),
   readBurst: setting({ env: 'READ_BURST', schema: int(1), default: 10, meaning: 'burst allowed above READ_RATE' }),
+  readBytesRate: setting({ env: 'READ_BYTES_RATE', schema: int(1024), default: 256 * 1024, meaning: 'bytes of messages per second that joins, history and REST reads may return, per connection and per identity (charged after each answer)' }),
+  readBytesBurst: setting({ env: 'READ_BYTES_BURST', schema: int(1024), default: 2 * 1024 * 1024, meaning: 'burst allowed above READ_BYTES_RATE' }),
   typingRate: setting({ env: 'TYPING_RATE', schema: int(1), default: 5, meaning: 'typing signals per second, per connection and per identity' }),
   pingRate: setting({ env: 'PING_RATE', schema: int(1), default: 5, meaning: 'pings per second, per connection and per identity' }),
   sessionsPerMin: setting({ env: 'SESSION_RATE_PER_MIN', schema: int(1), default: 30, meaning: 'sessions one client address may create per minute' }),
+  sessionBurst: setting({ env: 'SESSION_BURST', schema: int(1), default: 5, meaning: 'sessions one client address may create at once before SESSION_RATE_PER_MIN applies' }),
+  maxConnectionsPerAddress: setting({ env: 'MAX_CONNECTIONS_PER_ADDRESS', schema: int(1), default: 256, meaning: 'open socket connections from one client address (an IPv6 client counts by its /64); past it, connect_error too_many_connections' }),
+  maxConnectionsPerIdentity: setting({ env: 'MAX_CONNECTIONS_PER_IDENTITY', schema: int(1), default: 32, meaning: 'open socket connections of one identity (tabs, devices); past it, connect_error too_many_connections' }),
+  maxInFlight: setting({ env: 'MAX_IN_FLIGHT', schema: int(1, 65_536), default: 16, meaning: 'commands one socket connection may have waiting for an answer; past it, rate_limited' }),
+  maxRoomsPerIdentity: setting({ env: 'MAX_ROOMS_PER_IDENTITY', schema: int(1), default: 100, meaning: 'live room fibers one identity may have started; past it, opening another room answers rate_limited' }),
+  maxRoomsPerAddress: setting({ env: 'MAX_ROOMS_PER_ADDRESS', schema: int(1), default: 500, meaning: 'live room fibers one client address may have started, all its identities together' }),
   maxRooms: setting({ env: 'MAX_ROOMS', schema: int(1), default: 10_000, meaning: 'live room fibers at most; past it, new rooms answer `unavailable`' }),
   roomIdleMs: setting({ env: 'ROOM_IDLE_MS', schema: int(1), default: 60_000, meaning: 'a room with no subscribers and no traffic retires (its fiber ends) after this long' }),
+  roomReadIdleMs: setting({ env: 'ROOM_READ_IDLE_MS', schema: int(1), default: 5_000, meaning: 'a room that only served reads (no join, no send) retires after this long' }),
   roomMailbox: setting({ env: 'ROOM_MAILBOX', schema: int(1, 1_000_000), default: 2048, meaning: 'commands one room may queue; past it, new ones answer `unavailable` (back-pressure)' }),
   roomMaxTurn: setting({ env: 'ROOM_MAX_TURN', schema: int(1, 1_000_000), default: 512, meaning: 'commands a room serves per turn: its sends are one transaction and one broadcast packet (1 turns batching off; at most ROOM_MAILBOX)' }),
   presenceGraceMs: setting({ env: 'PRESENCE_GRACE_MS', schema: int(0), default: 5000, meaning: 'how long a dropped user stays listed as present, so a quick reconnect does not flap' }),
@@ -140,12 +182,22 @@ export function defaultConfig(): Config {
 
 /** The room fiber's tunables, from the configuration. */
 export function roomOptions(c: Config) {
-  return { mailboxCapacity: c.roomMailbox, maxTurn: c.roomMaxTurn, idleMs: c.roomIdleMs, presenceGraceMs: c.presenceGraceMs, maxRooms: c.maxRooms };
+  return {
+    mailboxCapacity: c.roomMailbox,
+    maxTurn: c.roomMaxTurn,
+    idleMs: c.roomIdleMs,
+    readIdleMs: c.roomReadIdleMs,
+    presenceGraceMs: c.presenceGraceMs,
+    maxRooms: c.maxRooms,
+    maxRoomsPerIdentity: c.maxRoomsPerIdentity,
+    maxRoomsPerAddress: c.maxRoomsPerAddress,
+  };
 }
 
 // ----- generated documentation ------------------------------------------------
 
 function docDefault(spec: SettingSpec<unknown>): string {
+  if (spec.default === false) return spec.docDefault ?? 'off';
   return spec.docDefault ?? String(spec.default);
 }
 
@@ -159,7 +211,7 @@ export function renderEnvExample(): string {
   ];
   for (const spec of Object.values(SETTINGS) as Array<SettingSpec<unknown>>) {
     lines.push(`# ${spec.meaning}`);
-    lines.push(spec.default === undefined ? `# ${spec.env}=` : `${spec.env}=${String(spec.default)}`);
+    lines.push(spec.default === undefined || spec.default === false ? `# ${spec.env}=` : `${spec.env}=${String(spec.default)}`);
   }
   return `${lines.join('\n')}\n`;
 }

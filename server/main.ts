@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { fdLimitWarning, openFileLimit } from './fd-limit.ts';
 import { describeStore, openStore } from './store/open-store.ts';
 import { PgStore } from './store/pg-store.ts';
 
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
     throw err;
   }
   // NODE_ID names this process in the logs of a cluster (npm run cluster sets node-1, node-2, ...).
-  const nodeId = process.env.NODE_ID || undefined;
+  const nodeId = config.nodeId;
   const logger = pino({ level: config.logLevel, base: { service: 'fiberchat', ...(nodeId && { node: nodeId }) } });
   const store = openStore(config, (err) => logger.warn({ err: err.message }, 'a PostgreSQL connection dropped; the pool replaces it'));
   if (store instanceof PgStore) {
@@ -34,6 +35,12 @@ async function main(): Promise<void> {
   const port = await app.listen();
   // Tests and scripts that start the server on PORT=0 read the bound port from this line.
   logger.info({ url: `http://localhost:${port}`, port, dataDir: config.dataDir, store: describeStore(config) }, 'listening');
+  // Connections are capped per address and per identity; the descriptors must leave room for many addresses at their cap.
+  const caps = { perAddress: config.maxConnectionsPerAddress, perIdentity: config.maxConnectionsPerIdentity };
+  const fdLimit = openFileLimit();
+  logger.info({ openFileLimit: fdLimit ?? 'unknown', caps }, 'connection limits');
+  const low = fdLimitWarning(fdLimit, caps);
+  if (low) logger.warn(low);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

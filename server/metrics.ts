@@ -49,6 +49,12 @@ export function createMetrics(gauges: { rooms: () => number; queued: () => numbe
       help: 'Connections disconnected because they stopped reading',
       registers: [registry],
     }),
+    refusals: new Counter({
+      name: 'fiberchat_refusals_total',
+      help: 'Requests and connections refused to protect other clients, by reason (rate_<budget>, in_flight, room_budget, connection_cap_address, connection_cap_identity, tcp_cap)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     roomFailures: new Counter({ name: 'fiberchat_room_failures_total', help: 'Room fibers that crashed (each is made anew on next use)', registers: [registry] }),
     failures: new Counter({
       name: 'fiberchat_failures_total',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from './rate-limit.ts';
+import { RateLimiter, takeFromAll } from './rate-limit.ts';
 
 describe('RateLimiter', () => {
   it('allows the burst, then refills at the rate, with the wait to the next token', () => {
@@ -35,5 +35,33 @@ describe('RateLimiter', () => {
     now = 5000;
     rl.take('fresh');
     expect(rl.size).toBe(1);
+  });
+
+  it('charges a cost known after the work into debt, and refuses until the debt is repaid', () => {
+    let now = 0;
+    const bytes = new RateLimiter(1000, 4000, () => now);
+    expect(bytes.check(['c:1'])).toBe(0);
+    bytes.charge(['c:1'], 10_000); // one large answer: 6000 in debt
+    expect(bytes.check(['c:1'])).toBe(6000);
+    now = 5999;
+    expect(bytes.check(['c:1'])).toBe(1);
+    now = 6000;
+    expect(bytes.check(['c:1'])).toBe(0);
+    // A bucket in debt is not swept as idle.
+    bytes.charge(['c:2'], 100_000);
+    now = 10_000;
+    bytes.check(['other']);
+    expect(bytes.check(['c:2'])).toBeGreaterThan(0);
+  });
+
+  it('takeFromAll spends from several limiters, all or nothing', () => {
+    const now = 0;
+    const perConn = new RateLimiter(1, 5, () => now);
+    const perRoom = new RateLimiter(1, 1, () => now);
+    expect(takeFromAll([[perConn, ['c:1']], [perRoom, ['r:a']]])).toBe(0);
+    expect(takeFromAll([[perConn, ['c:1']], [perRoom, ['r:a']]])).toBe(1000);
+    // The refusal cost the connection nothing: 4 tokens left.
+    expect(perConn.waitFor(['c:1'], 4)).toBe(0);
+    expect(perConn.waitFor(['c:1'], 5)).toBeGreaterThan(0);
   });
 });

@@ -21,6 +21,18 @@ export const LIMITS = {
    * page, and reloads instead of replaying an unbounded backlog in one answer.
    */
   replayMax: 1000,
+  /**
+   * A page (history, a REST read, a join's latest page) holds at most this
+   * many bytes of messages, even when `limit` would allow more: a page of
+   * long messages holds fewer. Read on from its first (or last) seq.
+   */
+  pageMaxBytes: 256 * 1024,
+  /**
+   * A resume replays at most this many bytes of messages; a client further
+   * behind gets the latest page and `recovered: false`, as when it is more
+   * than `replayMax` messages behind.
+   */
+  replayMaxBytes: 512 * 1024,
   /** Largest socket.io packet and HTTP body the server accepts, in bytes. */
   maxPacketBytes: 64 * 1024,
   /** Rooms one connection may be in at once. */

@@ -56,6 +56,11 @@ export class TestServer {
         // Seeding a long history through the REST API would otherwise wait on the per-user send limit.
         SEND_RATE: '2000',
         SEND_BURST: '2000',
+        SEND_ADDRESS_RATE: '2000',
+        SEND_ADDRESS_BURST: '2000',
+        // Every browser of a test comes from 127.0.0.1, and each person is a new session.
+        SESSION_RATE_PER_MIN: '10000',
+        SESSION_BURST: '1000',
       },
     });
     this.boundPort = proc.port;

@@ -11,8 +11,9 @@ import {
   type ParsedRequestOf,
 } from '../../shared/protocol.ts';
 import type { Sessions } from '../auth.ts';
-import type { RateLimiter } from '../rate-limit.ts';
-import type { RoomRegistry } from '../rooms/registry.ts';
+import { takeFromAll, type RateLimiter } from '../rate-limit.ts';
+import { pageBytes } from '../rooms/pages.ts';
+import type { RoomRegistry, Starter } from '../rooms/registry.ts';
 import type { EmptyOk, Identity, Reply, RoomCommand, Subscriber } from '../rooms/types.ts';
 
 /** Receives an answer synchronously, at the moment it is given (see `ChatEdge.ask`). */
@@ -22,6 +23,8 @@ export type Respond<T> = (ack: Ack<T>) => void;
 export interface Connection {
   readonly sub: Subscriber;
   readonly joined: Set<string>;
+  /** Joins sent to a room and not yet answered (they count against the room cap). */
+  joining: number;
 }
 
 /** Who is calling, as the carrier established it. */
@@ -30,7 +33,10 @@ export interface Caller {
   identity: Identity | undefined;
   /** Set for socket.io calls; absent for REST. */
   conn?: Connection | undefined;
-  /** The client's network address (rate limits on session creation). */
+  /**
+   * The client's network address, as a key for per-address budgets (an IPv6
+   * client counts by its /64; behind a trusted proxy, from X-Forwarded-For).
+   */
   address: string;
 }
 
@@ -49,6 +55,13 @@ export interface EdgeDeps {
   sessions: Sessions;
   /** One limiter per budget; its keys are the connection, the identity, and (for reads) the room. */
   limiters: Record<Budget, RateLimiter>;
+  /** Sends per client address across its identities, and per room across everyone. */
+  sendAddress: RateLimiter;
+  sendRoom: RateLimiter;
+  /** Bytes of messages answered to reads and joins, per connection and identity; charged after each answer. */
+  readBytes: RateLimiter;
+  /** A call was refused to protect others (metrics): `rate_<budget>`, `read_bytes`. */
+  refused?: (reason: string) => void;
 }
 
 /**
@@ -67,7 +80,12 @@ export class ChatEdge {
       join: (caller, req, respond) => this.join(caller, req, respond),
       leave: (caller, req, respond) => this.leave(caller, req, respond),
       send: (caller, req, respond) =>
-        this.ask(req.room, (reply) => ({ kind: 'send', author: caller.identity, text: req.text, clientId: req.clientId, reply }), respond),
+        this.ask(
+          req.room,
+          (reply) => ({ kind: 'send', author: caller.identity, text: req.text, clientId: req.clientId, reply }),
+          respond,
+          this.starterOf(caller),
+        ),
       history: (_caller, req, respond) =>
         this.ask(req.room, (reply) => ({ kind: 'history', before: req.before, limit: req.limit ?? LIMITS.historyDefaultPage, reply }), respond),
       page: (caller, req, respond) =>
@@ -85,6 +103,7 @@ export class ChatEdge {
             reply,
           }),
           respond,
+          this.starterOf(caller),
         ),
       typing: (caller, req, respond) => {
         const conn = caller.conn;
@@ -122,17 +141,53 @@ export class ChatEdge {
     if (spec.access === 'room' && identity && !this.canAccess(identity, (value as { room: string }).room)) {
       return fail('forbidden', 'no access to this room');
     }
-    const wait = this.deps.limiters[spec.budget].takeAll(limitKeys(spec.budget, caller, value));
-    if (wait > 0) return fail('rate_limited', tooFast[spec.budget], wait);
+    const keys = limitKeys(spec.budget, caller, value);
+    const wait = this.spend(spec.budget, keys, caller, value);
+    if (wait > 0) {
+      this.deps.refused?.(`rate_${spec.budget}`);
+      return fail('rate_limited', tooFast[spec.budget], wait);
+    }
     const handler = this.handlers[name] as Handler<K>;
-    return handler(caller as UserCaller, value, respond ?? (() => {}));
+    const answer = respond ?? (() => {});
+    if (!charged(spec.budget)) return handler(caller as UserCaller, value, answer);
+    // Reads and joins are also charged by the bytes they answer, once known.
+    const bytes = this.deps.readBytes;
+    const chargeKeys = connAndUser(caller);
+    return handler(caller as UserCaller, value, (ack) => {
+      if (ack.ok && 'messages' in ack && Array.isArray(ack.messages)) bytes.charge(chargeKeys, pageBytes(ack.messages));
+      answer(ack);
+    });
+  }
+
+  /** Takes what a call costs from its budgets, all or nothing; 0 when allowed, else the wait. */
+  private spend(budget: Budget, keys: string[], caller: Caller, req: unknown): number {
+    const { limiters, sendAddress, sendRoom, readBytes } = this.deps;
+    if (budget === 'send') {
+      const room = (req as { room: string }).room;
+      return takeFromAll([
+        [limiters.send, keys],
+        [sendAddress, [`a:${caller.address}`]],
+        [sendRoom, [`r:${room}`]],
+      ]);
+    }
+    if (charged(budget)) {
+      // A connection or identity in byte debt waits before it is answered again.
+      const debt = readBytes.check(connAndUser(caller));
+      if (debt > 0) return debt;
+    }
+    return limiters[budget].takeAll(keys);
+  }
+
+  /** Who a new room fiber is charged to. */
+  private starterOf(caller: UserCaller): Starter {
+    return { userId: caller.identity.userId, address: caller.address };
   }
 
   /** Called once when a socket connection goes: it leaves every room it was in. */
   async disconnected(conn: Connection): Promise<void> {
     const rooms = [...conn.joined];
     conn.joined.clear();
-    for (const limiter of Object.values(this.deps.limiters)) limiter.forget(`c:${conn.sub.id}`);
+    for (const limiter of [...Object.values(this.deps.limiters), this.deps.readBytes]) limiter.forget(`c:${conn.sub.id}`);
     await this.deps.rooms.leaveAll(conn.sub, rooms);
   }
 
@@ -140,13 +195,21 @@ export class ChatEdge {
     const conn = caller.conn;
     if (!conn) return Promise.resolve(fail('not_found', 'join is a socket command; Ajax clients poll GET /api/rooms/:room/messages'));
     const { room } = req;
-    if (!conn.joined.has(room) && conn.joined.size >= LIMITS.roomsPerConnection) {
+    if (!conn.joined.has(room) && conn.joined.size + conn.joining >= LIMITS.roomsPerConnection) {
       return Promise.resolve(fail('forbidden', `a connection may be in at most ${LIMITS.roomsPerConnection} rooms`));
     }
-    return this.ask<OkInputOf<'join'>>(room, (reply) => ({ kind: 'join', sub: conn.sub, since: req.since, epoch: req.epoch, reply }), (ack) => {
-      if (ack.ok) conn.joined.add(room);
-      respond(ack.ok ? { ...ack, protocol: PROTOCOL_VERSION } : ack);
-    });
+    // The slot is held while the join is in flight, so concurrent joins cannot pass the cap together.
+    conn.joining++;
+    return this.ask<OkInputOf<'join'>>(
+      room,
+      (reply) => ({ kind: 'join', sub: conn.sub, since: req.since, epoch: req.epoch, reply }),
+      (ack) => {
+        conn.joining--;
+        if (ack.ok) conn.joined.add(room);
+        respond(ack.ok ? { ...ack, protocol: PROTOCOL_VERSION } : ack);
+      },
+      this.starterOf(caller),
+    );
   }
 
   private leave(caller: UserCaller, req: ParsedRequestOf<'leave'>, respond: Respond<EmptyOk>) {
@@ -163,7 +226,7 @@ export class ChatEdge {
    * join's answer before the first live message, a send's ack before the
    * broadcast carrying it), which a promise continuation would not guarantee.
    */
-  private ask<T>(room: string, build: (reply: Reply<T>) => RoomCommand, respond: Respond<T>): Promise<Ack<T>> {
+  private ask<T>(room: string, build: (reply: Reply<T>) => RoomCommand, respond: Respond<T>, starter?: Starter): Promise<Ack<T>> {
     return new Promise((resolve) =>
       this.deps.rooms.dispatch(
         room,
@@ -171,6 +234,7 @@ export class ChatEdge {
           respond(ack);
           resolve(ack);
         }),
+        starter,
       ),
     );
   }
@@ -191,6 +255,16 @@ const tooFast: Record<Budget, string> = {
  * its connections. REST reads are limited per identity and room: that is the
  * floor under an Ajax client's poll interval, which may poll several rooms.
  */
+/** Budgets whose answers carry pages of messages, charged by their bytes too. */
+function charged(budget: Budget): boolean {
+  return budget === 'read' || budget === 'join';
+}
+
+function connAndUser(caller: Caller): string[] {
+  const user = `u:${caller.identity?.userId ?? ''}`;
+  return caller.conn ? [`c:${caller.conn.sub.id}`, user] : [user];
+}
+
 function limitKeys(budget: Budget, caller: Caller, req: unknown): string[] {
   if (budget === 'session') return [`a:${caller.address}`];
   const user = `u:${caller.identity?.userId ?? ''}`;

@@ -18,7 +18,9 @@
 export interface EngineConn {
   writeBuffer: Array<{ data?: unknown }>;
   transport: { name: string; socket?: { bufferedAmount?: number; terminate?: () => void } };
-  request: { headers: object; rawHeaders: string[] } | null;
+  request: { headers: Record<string, string | string[] | undefined>; rawHeaders: string[]; socket?: { remoteAddress?: string } } | null;
+  /** Set by `captureClientAddress`; our own property on engine.io's object. */
+  fiberchatAddress?: string;
 }
 
 /**
@@ -55,6 +57,22 @@ export function dropQueued(conn: unknown): void {
 export function terminateLater(conn: unknown, afterMs: number): void {
   const ws = (conn as EngineConn).transport.socket;
   if (ws?.terminate) setTimeout(() => ws.terminate?.(), afterMs).unref();
+}
+
+/**
+ * Reads the client's address from the handshake request (its TCP peer, and
+ * X-Forwarded-For when `resolve` trusts that peer) and keeps it on the
+ * connection, so per-address caps can use it after the request is let go.
+ * Call from engine.io's `connection` event, before `releaseHandshakeRequest`.
+ */
+export function captureClientAddress(conn: unknown, resolve: (peer: string | undefined, xff: string | string[] | undefined) => string): void {
+  const c = conn as EngineConn;
+  c.fiberchatAddress = resolve(c.request?.socket?.remoteAddress, c.request?.headers['x-forwarded-for']);
+}
+
+/** The address `captureClientAddress` kept. */
+export function clientAddressOf(conn: unknown): string {
+  return (conn as EngineConn).fiberchatAddress ?? 'unknown';
 }
 
 /**

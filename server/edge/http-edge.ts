@@ -14,6 +14,7 @@ import {
 import type { Sessions } from '../auth.ts';
 import type { Identity } from '../rooms/types.ts';
 import type { ChatEdge } from './chat-edge.ts';
+import { addressKey, canonicalAddress } from './client-address.ts';
 
 /** Sends an ack as HTTP: the payload on success, `{ error }` with its status code on failure. */
 function answer(res: FastifyReply, ack: Ack<object>): FastifyReply {
@@ -76,7 +77,7 @@ function registerRoute(app: FastifyInstance, edge: ChatEdge, sessions: Sessions,
       }
       const payload = requestOf(route, req);
       if (!payload.ok) return sendError(res, payload.error);
-      return answer(res, await edge.call(name, { identity, address: req.ip }, payload.value));
+      return answer(res, await edge.call(name, { identity, address: addressKey(canonicalAddress(req.ip)) }, payload.value));
     },
   });
 }

@@ -1,5 +1,5 @@
 import { dropQueued, queuedBytes, terminateLater } from './engine-internals.ts';
-import type { ChatServer } from './socket-edge.ts';
+import type { ChatServer, ChatSocket } from './socket-edge.ts';
 
 /** Time a slow consumer gets to read its `bye` before its socket is destroyed. */
 const TERMINATE_AFTER_MS = 2_000;
@@ -52,18 +52,28 @@ export class SlowConsumerGuard {
     this.lastCheck.set(channel, t);
     for (const id of ids) {
       const socket = this.io.sockets.sockets.get(id);
-      if (!socket) continue;
-      const bytes = queuedBytes(socket.conn);
-      if (bytes <= this.maxBytes) continue;
-      this.onEvict(id, bytes);
-      // The backlog is useless now (the client resumes from its last seq) and
-      // a long-polling transport would otherwise hold it until the next poll.
-      dropQueued(socket.conn);
-      socket.emit('bye', { reason: 'slow_consumer', retryAfterMs: 1000 });
-      socket.disconnect(true);
-      // A WebSocket close handshake waits behind the queued bytes; a client
-      // that is not reading never completes it, so destroy the socket soon.
-      terminateLater(socket.conn, TERMINATE_AFTER_MS);
+      if (socket) this.cutIfOver(socket);
     }
+  }
+
+  /**
+   * Every byte to a connection counts, answers as well as broadcasts: the
+   * socket edge calls this before serving a command and after answering it.
+   * A connection over its budget is cut (true) and gets no more work.
+   */
+  cutIfOver(socket: ChatSocket): boolean {
+    if (!socket.connected) return true;
+    const bytes = queuedBytes(socket.conn);
+    if (bytes <= this.maxBytes) return false;
+    this.onEvict(socket.id, bytes);
+    // The backlog is useless now (the client resumes from its last seq) and
+    // a long-polling transport would otherwise hold it until the next poll.
+    dropQueued(socket.conn);
+    socket.emit('bye', { reason: 'slow_consumer', retryAfterMs: 1000 });
+    socket.disconnect(true);
+    // A WebSocket close handshake waits behind the queued bytes; a client
+    // that is not reading never completes it, so destroy the socket soon.
+    terminateLater(socket.conn, TERMINATE_AFTER_MS);
+    return true;
   }
 }

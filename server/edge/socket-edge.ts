@@ -9,9 +9,13 @@ import {
 import type { Sessions } from '../auth.ts';
 import type { Identity, Subscriber } from '../rooms/types.ts';
 import type { Caller, ChatEdge, Connection } from './chat-edge.ts';
+import type { ConnectionCaps } from './connection-caps.ts';
+import { clientAddressOf } from './engine-internals.ts';
 
 export interface SocketData {
   identity: Identity;
+  /** The client's address key (per-address caps and budgets). */
+  address: string;
   /** Set once the handshake is accepted. */
   conn: SocketConnection;
 }
@@ -24,6 +28,24 @@ export interface SocketEdgeHooks {
   disconnected?(socket: ChatSocket, reason: string): void;
   /** A handler threw: a bug. The client still gets an ack. */
   handlerFailed?(event: string, error: unknown): void;
+  /** A handshake was refused by a connection cap. */
+  capped?(refused: 'address' | 'identity', address: string): void;
+  /** A command was refused because the connection had too many in flight. */
+  overInFlight?(): void;
+}
+
+/** What one connection may cost the server. */
+export interface SocketBudget {
+  /** Open connections per client address and per identity. */
+  caps: ConnectionCaps;
+  /** Commands one connection may have waiting for an answer. */
+  maxInFlight: number;
+  /**
+   * Cuts a connection whose queued outbound bytes are over its budget (true
+   * when it did). Checked before a command is served and after it is answered,
+   * so a client that does not read its answers gets no more work.
+   */
+  cutIfOver(socket: ChatSocket): boolean;
 }
 
 /**
@@ -34,13 +56,21 @@ export interface SocketEdgeHooks {
  * callback is still served (bots may fire and forget); an unknown event is
  * answered `not_found`.
  */
-export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessions, hooks: SocketEdgeHooks = {}): void {
+export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessions, budget: SocketBudget, hooks: SocketEdgeHooks = {}): void {
   io.use((socket, next) => {
     const auth: unknown = socket.handshake.auth;
     const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
     const identity = sessions.verify(token);
     if (!identity) return next(new Error('unauthorized'));
+    // Caps are counted from here to the disconnect, before the connection costs anything more.
+    const address = clientAddressOf(socket.conn);
+    const cap = budget.caps.acquire(address, identity.userId);
+    if (!cap.ok) {
+      hooks.capped?.(cap.refused, address);
+      return next(new Error('too_many_connections'));
+    }
     socket.data.identity = identity;
+    socket.data.address = address;
     // The connection holds the verified identity; it need not hold the token too.
     socket.handshake.auth = {};
     next();
@@ -60,10 +90,18 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
       this.disconnect(true);
       return;
     }
+    // A client that is not reading what it is sent gets no more work.
+    if (budget.cutIfOver(this)) return;
     if (!isSocketCommand(event)) {
       ack?.(fail('not_found', `unknown event "${event}"`));
       return;
     }
+    if (conn.inFlight >= budget.maxInFlight) {
+      hooks.overInFlight?.();
+      ack?.(fail('rate_limited', 'too many requests waiting for an answer', 100));
+      return;
+    }
+    conn.inFlight++;
     // A room's answer is written the moment the room gives it (so it is
     // queued before the room's next broadcast); an answer from the edge
     // itself (a bad payload, a rate limit) when the call returns.
@@ -71,7 +109,9 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
     const respond = (res: Ack<object>) => {
       if (answered) return;
       answered = true;
+      conn.inFlight--;
       ack?.(res);
+      budget.cutIfOver(this);
     };
     edge.call(event, conn.caller, args[0], respond).then(respond, (error: unknown) => {
       hooks.handlerFailed?.(event, error);
@@ -80,6 +120,7 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
   }
 
   function onDisconnect(this: ChatSocket, reason: string): void {
+    budget.caps.release(this.data.address, this.data.identity.userId);
     hooks.disconnected?.(this, reason);
     void edge.disconnected(this.data.conn);
   }
@@ -101,6 +142,9 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
  */
 export class SocketConnection implements Connection, Subscriber {
   readonly joined = new Set<string>();
+  joining = 0;
+  /** Commands sent and not yet answered. */
+  inFlight = 0;
   readonly id: string;
 
   constructor(
@@ -116,7 +160,7 @@ export class SocketConnection implements Connection, Subscriber {
 
   /** The caller this connection is, for every command it sends. */
   get caller(): Caller {
-    return { identity: this.identity, conn: this, address: this.socket.handshake.address };
+    return { identity: this.identity, conn: this, address: this.socket.data.address };
   }
 
   subscribe(channel: string): void {

@@ -1,12 +1,28 @@
-import { fail } from '../../shared/protocol.ts';
+import { fail, type Ack, type Message } from '../../shared/protocol.ts';
 import type { Fiber } from '../fiber/index.ts';
-import type { Store } from '../store/store.ts';
+import type { RoomLog, Store } from '../store/store.ts';
+import { pageBefore } from './pages.ts';
 import { BUSY_RETRY_MS, Room, type RoomOptions } from './room.ts';
 import type { Broadcaster, FailureKind, RoomCommand, Subscriber } from './types.ts';
 
 export interface RegistryOptions extends RoomOptions {
   /** Most rooms alive at once; past it new rooms answer `unavailable`. */
   maxRooms: number;
+  /** Live rooms one identity may have started (see `Starter`). */
+  maxRoomsPerIdentity: number;
+  /** Live rooms one client address may have started, all its identities together. */
+  maxRoomsPerAddress: number;
+}
+
+/**
+ * Who caused a room fiber to start. Each live room counts against the
+ * identity and the address that started it until it retires, so no one
+ * client can fill the room table (`MAX_ROOMS`) and lock everyone else out of
+ * opening a room.
+ */
+export interface Starter {
+  userId: string;
+  address: string;
 }
 
 export interface RegistryEvents {
@@ -15,6 +31,8 @@ export interface RegistryEvents {
   /** A store call failed inside a room; its clients were answered `unavailable`. */
   failed?(room: string, kind: FailureKind, error: unknown): void;
   committed?(room: string, count: number): void;
+  /** A room was not started because its starter had too many live rooms. */
+  startRefused?(room: string): void;
 }
 
 /**
@@ -25,6 +43,8 @@ export interface RegistryEvents {
  */
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
+  /** `u:<userId>` / `a:<address>` → live rooms that identity or address started. */
+  private readonly started = new Map<string, number>();
   private readonly supervisor: Fiber<void>;
   private readonly opts: RegistryOptions;
 
@@ -56,14 +76,49 @@ export class RoomRegistry {
    * Hands a command to its room's fiber, creating the room when needed. A
    * command that cannot be queued is answered `unavailable` with a retry hint:
    * a busy room pushes back rather than growing without bound.
+   *
+   * What needs no room state starts no fiber: scrollback of a room that is not
+   * live is read from the store directly (a room that never stored a message
+   * answers an empty page and leaves nothing behind), a typing signal or a
+   * summary for a room that is not live is refused, and a leave is done. A
+   * new fiber is charged to `starter`.
    */
-  dispatch(name: string, cmd: RoomCommand): void {
-    const room = this.room(name);
-    if (room?.offer(cmd)) return;
-    if ('reply' in cmd && cmd.reply) {
-      const why = room ? `room ${name} is busy, retry` : 'server is at its room limit, retry';
-      cmd.reply(fail('unavailable', why, BUSY_RETRY_MS));
+  dispatch(name: string, cmd: RoomCommand, starter?: Starter): void {
+    const live = this.live(name);
+    if (live) {
+      if (!live.offer(cmd)) answer(cmd, fail('unavailable', `room ${name} is busy, retry`, BUSY_RETRY_MS));
+      return;
     }
+    switch (cmd.kind) {
+      case 'history':
+        return void this.readDirect(name, cmd.before, cmd.limit, (messages) => cmd.reply({ ok: true, messages }), cmd.reply);
+      case 'page':
+        if (cmd.before !== undefined && !cmd.poller) {
+          const { before, limit, reply } = cmd;
+          return void this.readDirect(name, before, limit, (messages, log) => reply({ ok: true, ...this.idlePage(name, log), messages }), reply);
+        }
+        break;
+      case 'typing':
+        return answer(cmd, fail('not_found', `join room ${name} before typing in it`));
+      case 'info':
+        return answer(cmd, fail('not_found', `not in room ${name}`));
+      case 'leave':
+        return answer(cmd, { ok: true });
+      case 'tick':
+        return;
+    }
+    const refused = this.startRefusal(starter);
+    if (refused) {
+      this.events.startRefused?.(name);
+      return answer(cmd, refused);
+    }
+    const room = this.create(name, starter);
+    if (!room?.offer(cmd)) answer(cmd, fail('unavailable', room ? `room ${name} is busy, retry` : 'server is at its room limit, retry', BUSY_RETRY_MS));
+  }
+
+  /** Rooms started by this identity and by this address that are still live. */
+  startedBy(starter: Starter): { identity: number; address: number } {
+    return { identity: this.started.get(`u:${starter.userId}`) ?? 0, address: this.started.get(`a:${starter.address}`) ?? 0 };
   }
 
   /**
@@ -81,10 +136,23 @@ export class RoomRegistry {
     await this.supervisor.cancel('shutdown');
   }
 
-  private room(name: string): Room | undefined {
-    const live = this.rooms.get(name);
-    if (live && !live.isRetired) return live;
+  private live(name: string): Room | undefined {
+    const room = this.rooms.get(name);
+    return room && !room.isRetired ? room : undefined;
+  }
+
+  private startRefusal(starter: Starter | undefined) {
+    if (!starter) return undefined;
+    const n = this.startedBy(starter);
+    if (n.identity < this.opts.maxRoomsPerIdentity && n.address < this.opts.maxRoomsPerAddress) return undefined;
+    // Rooms that only served reads retire after readIdleMs: that is when a slot frees up.
+    return fail('rate_limited', 'too many rooms opened at once; close some and retry', this.opts.readIdleMs);
+  }
+
+  private create(name: string, starter: Starter | undefined): Room | undefined {
     if (this.rooms.size >= this.opts.maxRooms || this.supervisor.state !== 'running') return undefined;
+    const keys = starter ? [`u:${starter.userId}`, `a:${starter.address}`] : [];
+    for (const k of keys) this.started.set(k, (this.started.get(k) ?? 0) + 1);
     const room = new Room(
       name,
       this.supervisor,
@@ -92,7 +160,13 @@ export class RoomRegistry {
       this.broadcaster,
       {
         retired: (r) => {
-          if (this.rooms.get(r.name) === r) this.rooms.delete(r.name);
+          if (this.rooms.get(r.name) !== r) return;
+          this.rooms.delete(r.name);
+          for (const k of keys) {
+            const left = (this.started.get(k) ?? 1) - 1;
+            if (left > 0) this.started.set(k, left);
+            else this.started.delete(k);
+          }
         },
         committed: (r, n) => this.events.committed?.(r.name, n),
         failed: (r, kind, err) => this.events.failed?.(r.name, kind, err),
@@ -102,4 +176,37 @@ export class RoomRegistry {
     this.rooms.set(name, room);
     return room;
   }
+
+  /** Scrollback of a room that is not live, straight from the store. */
+  private async readDirect<T>(
+    name: string,
+    before: number,
+    limit: number,
+    done: (messages: Message[], log: RoomLog | undefined) => void,
+    reply: (ack: Ack<T>) => void,
+  ): Promise<void> {
+    let messages: Message[];
+    let log: RoomLog | undefined;
+    try {
+      log = await this.store.roomLog(name);
+      messages = log ? await pageBefore(this.store, name, before, limit) : [];
+    } catch (err) {
+      this.events.failed?.(name, 'read', err);
+      reply(fail('unavailable', 'storage is unavailable, retry', BUSY_RETRY_MS));
+      return;
+    }
+    done(messages, log);
+  }
+
+  /**
+   * The fields of a REST page from a room without a live fiber: nobody is
+   * present or typing; a room that never stored a message has no epoch yet.
+   */
+  private idlePage(name: string, log: RoomLog | undefined) {
+    return { room: name, epoch: log?.epoch ?? '', lastSeq: log?.lastSeq ?? 0, members: [], users: [], typing: [], typingUsers: [], recovered: true };
+  }
+}
+
+function answer(cmd: RoomCommand, ack: Ack<never> | { ok: true }): void {
+  if ('reply' in cmd && cmd.reply) (cmd.reply as (a: typeof ack) => void)(ack);
 }

@@ -3,6 +3,7 @@ import { LIMITS, TIMING, fail, type Message, type OkInputOf } from '../../shared
 import type { Fiber } from '../fiber/index.ts';
 import { Mailbox } from '../fiber/index.ts';
 import type { Draft, Store } from '../store/store.ts';
+import { newestWithin, oldestWithin, pageBefore, pageBytes } from './pages.ts';
 import { Presence } from './presence.ts';
 import type { Broadcaster, EmptyOk, FailureKind, Identity, Reply, RoomCommand, Subscriber } from './types.ts';
 import { TypingSet } from './typing.ts';
@@ -15,6 +16,8 @@ export interface RoomOptions {
   maxTurn: number;
   /** How long a room with no subscribers and no traffic lives before it retires. */
   idleMs: number;
+  /** The same for a room that only served reads in its life (no join, no send): such rooms retire quickly. */
+  readIdleMs: number;
   /** How long a dropped connection's user stays listed, so a reconnect does not flap presence. */
   presenceGraceMs: number;
 }
@@ -72,6 +75,8 @@ export class Room {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private loaded = false;
+  /** Whether this room's life saw a join or a send; a room that only served reads retires sooner. */
+  private servedWrite = false;
   readonly fiber: Fiber<void>;
 
   constructor(name: string, parent: Fiber<unknown>, store: Store, broadcaster: Broadcaster, hooks: RoomHooks, opts: RoomOptions) {
@@ -191,7 +196,8 @@ export class Room {
 
   /** When the room may retire: never while anyone is subscribed or still listed. */
   private idleDeadline(): number {
-    return this.subs.size === 0 && this.presence.isEmpty ? this.lastActivity + this.opts.idleMs : Infinity;
+    if (this.subs.size > 0 || !this.presence.isEmpty) return Infinity;
+    return this.lastActivity + (this.servedWrite ? this.opts.idleMs : this.opts.readIdleMs);
   }
 
   /**
@@ -244,7 +250,7 @@ export class Room {
         case 'typing':
           return this.startTyping(cmd.who, cmd.sub, cmd.reply);
         case 'history':
-          cmd.reply({ ok: true, messages: await this.store.readBefore(this.name, cmd.before, cmd.limit) });
+          cmd.reply({ ok: true, messages: await pageBefore(this.store, this.name, cmd.before, cmd.limit) });
           return;
         case 'page':
           return await this.page(cmd);
@@ -266,25 +272,34 @@ export class Room {
    * replayed, else the latest page with `recovered: false`, which tells the
    * client to replace its copy instead of merging. A resume cannot be
    * replayed from another epoch (the log was reset), from a seq beyond the
-   * log's end, or from further behind than the replay limit. `since` 0
-   * holds nothing to mismatch, so any epoch replays from it.
+   * log's end, or from further behind than the replay limits (messages and
+   * bytes). `since` 0 holds nothing to mismatch, so any epoch replays from it.
+   *
+   * `whole`: a join answers the whole replay in one packet, so a replay over
+   * the byte limit is not recovered; a REST read answers one page of it and
+   * the client reads on.
    */
-  private async resume(since: number | undefined, epoch: string | undefined, limit: number, latest: number): Promise<Resume> {
-    if (since === undefined) return { messages: await this.latest(latest), recovered: true };
+  private async resume(since: number | undefined, epoch: string | undefined, opts: { limit: number; latest: number; whole: boolean }): Promise<Resume> {
+    if (since === undefined) return { messages: await this.latest(opts.latest), recovered: true };
     const behind = this.lastSeq - since;
     const sameLog = epoch === undefined || epoch === this.epoch || since === 0;
     if (sameLog && behind >= 0 && behind <= LIMITS.replayMax) {
-      return { messages: behind === 0 ? [] : await this.store.readAfter(this.name, since, Math.min(behind, limit)), recovered: true };
+      if (behind === 0) return { messages: [], recovered: true };
+      const replay = await this.store.readAfter(this.name, since, Math.min(behind, opts.limit));
+      if (!opts.whole) return { messages: oldestWithin(replay), recovered: true };
+      if (pageBytes(replay) <= LIMITS.replayMaxBytes) return { messages: replay, recovered: true };
     }
-    return { messages: await this.latest(latest), recovered: false };
+    return { messages: await this.latest(opts.latest), recovered: false };
   }
 
-  private latest(limit: number): Promise<Message[]> {
-    return this.lastSeq === 0 ? Promise.resolve([]) : this.store.readBefore(this.name, this.lastSeq + 1, limit);
+  /** The latest page: up to `limit` messages, the newest that fit in a page's bytes. */
+  private async latest(limit: number): Promise<Message[]> {
+    return this.lastSeq === 0 ? [] : newestWithin(await this.store.readBefore(this.name, this.lastSeq + 1, limit));
   }
 
   private async join(sub: Subscriber, since: number | undefined, epoch: string | undefined, reply: Reply<OkInputOf<'join'>>) {
-    const { messages, recovered } = await this.resume(since, epoch, LIMITS.replayMax, LIMITS.joinPage);
+    const { messages, recovered } = await this.resume(since, epoch, { limit: LIMITS.replayMax, latest: LIMITS.joinPage, whole: true });
+    this.servedWrite = true;
     const isNew = !this.subs.has(sub.id);
     if (isNew) {
       this.subs.set(sub.id, sub);
@@ -306,8 +321,8 @@ export class Room {
 
   private async page(cmd: Extract<RoomCommand, { kind: 'page' }>): Promise<void> {
     let resumed: Resume;
-    if (cmd.before !== undefined) resumed = { messages: await this.store.readBefore(this.name, cmd.before, cmd.limit), recovered: true };
-    else resumed = await this.resume(cmd.after, cmd.epoch, cmd.limit, cmd.limit);
+    if (cmd.before !== undefined) resumed = { messages: await pageBefore(this.store, this.name, cmd.before, cmd.limit), recovered: true };
+    else resumed = await this.resume(cmd.after, cmd.epoch, { limit: cmd.limit, latest: cmd.limit, whole: false });
     if (cmd.poller && this.presence.add(pollerId(cmd.poller), cmd.poller, this.now(), TIMING.pollLeaseMs)) {
       this.broadcastPresence();
     }
@@ -355,6 +370,7 @@ export class Room {
    * Acks go out only after the commit, then the broadcast.
    */
   private async commit(sends: PendingSend[]): Promise<void> {
+    this.servedWrite = true;
     const ts = this.now();
     const drafts: Draft[] = sends.map((s) => ({
       id: randomUUID(),

@@ -3,7 +3,7 @@ import { io as connect } from 'socket.io-client';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION, type Ack, type JoinOk, type Message, type SendOk } from '../../shared/protocol.ts';
 import { MemoryStore } from '../store/memory-store.ts';
-import { cid, collect, startServer, type ChatSocket, type TestServer } from './harness.ts';
+import { cid, collect, startServer, unlimitedSends, type ChatSocket, type TestServer } from './harness.ts';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -84,7 +84,7 @@ describe('socket.io edge', () => {
   });
 
   it('answers a join before any live message of the room, and a send before the broadcast carrying it', async () => {
-    const s = await server({ store: 'sqlite', env: { SEND_RATE: '10000', SEND_BURST: '10000' } });
+    const s = await server({ store: 'sqlite', env: { ...unlimitedSends() } });
     const pub = await s.client('pub');
     ok(await pub.emitWithAck('join', { room: 'busy' }));
     // The publisher's own view: each ack before the broadcast with its seq.
@@ -136,7 +136,7 @@ describe('socket.io edge', () => {
   });
 
   it('pages history backwards for scrollback', async () => {
-    const s = await server({ env: { SEND_RATE: '10000', SEND_BURST: '10000' } });
+    const s = await server({ env: { ...unlimitedSends() } });
     const a = await s.client('alice');
     for (let i = 1; i <= 120; i++) ok(await a.emitWithAck('send', { room: 'r', text: `m${i}`, clientId: cid() }));
     const j = ok(await a.emitWithAck('join', { room: 'r' }));
@@ -448,7 +448,7 @@ describe('REST edge', () => {
   });
 
   it('rate-limits session creation per address with Retry-After', async () => {
-    const s = await server({ env: { SESSION_RATE_PER_MIN: '2' } });
+    const s = await server({ env: { SESSION_RATE_PER_MIN: '2', SESSION_BURST: '2' } });
     const post = () => fetch(`${s.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' });
     expect((await post()).status).toBe(200);
     expect((await post()).status).toBe(200);
@@ -486,7 +486,7 @@ describe('persistence and shutdown', () => {
   });
 
   it('on shutdown tells clients to reconnect and commits every accepted message', async () => {
-    const s = await startServer({ store: 'sqlite', env: { SEND_RATE: '10000', SEND_BURST: '10000' } });
+    const s = await startServer({ store: 'sqlite', env: { ...unlimitedSends() } });
     const a = await s.client('alice');
     const bye = collect(a, 'bye');
     const acks: Array<Promise<Ack<SendOk>>> = [];

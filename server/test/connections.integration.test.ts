@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Ack } from '../../shared/protocol.ts';
-import { cid, collect, startServer, type TestServer } from './harness.ts';
+import { cid, collect, startServer, unlimitedSends, type TestServer } from './harness.ts';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -78,7 +78,7 @@ describe('slow consumers', () => {
   }
 
   it('disconnects a long-polling client that stops polling, and frees its queue', async () => {
-    const s = await server({ MAX_OUTBOUND_BYTES: String(64 * 1024), SEND_RATE: '100000', SEND_BURST: '100000' });
+    const s = await server({ MAX_OUTBOUND_BYTES: String(64 * 1024), ...unlimitedSends() });
     const { token } = await s.session('sleepy');
     const base = `${s.url}/socket.io/?EIO=4&transport=polling`;
     const open = await (await fetch(base)).text();
@@ -103,7 +103,7 @@ describe('slow consumers', () => {
   });
 
   it('disconnects a raw WebSocket that never reads, without holding its backlog', async () => {
-    const s = await server({ MAX_OUTBOUND_BYTES: String(256 * 1024), SEND_RATE: '100000', SEND_BURST: '100000' });
+    const s = await server({ MAX_OUTBOUND_BYTES: String(256 * 1024), ...unlimitedSends() });
     const { token } = await s.session('stalled');
     const ws = new WebSocket(`ws://127.0.0.1:${s.port}/socket.io/?EIO=4&transport=websocket`);
     const frames: string[] = [];

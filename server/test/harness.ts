@@ -12,6 +12,16 @@ import type { Store } from '../store/store.ts';
 
 export type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/**
+ * Settings that lift every send budget (per connection, identity, address and
+ * room, and the cap on requests in flight), for tests that need many messages
+ * quickly and test something else.
+ */
+export function unlimitedSends(n = 100_000): Record<string, string> {
+  const v = String(n);
+  return { SEND_RATE: v, SEND_BURST: v, SEND_ADDRESS_RATE: v, SEND_ADDRESS_BURST: v, SEND_ROOM_RATE: v, SEND_ROOM_BURST: v, MAX_IN_FLIGHT: '65536' };
+}
+
 export interface TestServer {
   url: string;
   port: number;
@@ -39,7 +49,8 @@ export async function startServer(
   } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fiberchat-it-'));
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, ...opts.env });
+  // Every test client comes from 127.0.0.1: lift the per-address session budget unless a test sets it.
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, SESSION_RATE_PER_MIN: '100000', SESSION_BURST: '100000', ...opts.env });
   const store =
     opts.store === 'sqlite'
       ? new SqliteStore({ file: config.dbFile })

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { io as connect } from 'socket.io-client';
 import type { Ack, SendOk } from '../../shared/protocol.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
-import type { ChatSocket } from './harness.ts';
+import { unlimitedSends, type ChatSocket } from './harness.ts';
 import { spawnServer } from './server-process.ts';
 
 const children: ChildProcess[] = [];
@@ -18,7 +18,7 @@ afterEach(() => {
 
 /** The server as operators run it: its own process, configured by environment. */
 async function serverProcess(dataDir: string, port = 0) {
-  const srv = await spawnServer({ port, env: { DATA_DIR: dataDir, SEND_RATE: '100000', SEND_BURST: '100000' } });
+  const srv = await spawnServer({ port, env: { DATA_DIR: dataDir, ...unlimitedSends() } });
   children.push(srv.child);
   return srv;
 }

@@ -1,0 +1,28 @@
+import type { Budget } from '../../shared/protocol.ts';
+import type { Config } from '../config.ts';
+import { RateLimiter } from '../rate-limit.ts';
+import type { EdgeDeps } from './chat-edge.ts';
+
+/**
+ * Every rate budget of the edge, from the settings: one limiter per budget of
+ * the command table (its keys: the connection and the identity, the address
+ * for sessions, identity and room for REST reads), plus the sends per address
+ * and per room and the bytes that reads may answer.
+ */
+export function createBudgets(config: Config): Pick<EdgeDeps, 'limiters' | 'sendAddress' | 'sendRoom' | 'readBytes'> {
+  const limiters: Record<Budget, RateLimiter> = {
+    session: new RateLimiter(config.sessionsPerMin / 60, config.sessionBurst),
+    join: new RateLimiter(config.joinRate, config.joinBurst),
+    send: new RateLimiter(config.sendRate, config.sendBurst),
+    read: new RateLimiter(config.readRate, config.readBurst),
+    // A typist renews every 2 s; a ping is a probe: twice the rate is burst enough.
+    typing: new RateLimiter(config.typingRate, config.typingRate * 2),
+    ping: new RateLimiter(config.pingRate, config.pingRate * 2),
+  };
+  return {
+    limiters,
+    sendAddress: new RateLimiter(config.sendAddressRate, config.sendAddressBurst),
+    sendRoom: new RateLimiter(config.sendRoomRate, config.sendRoomBurst),
+    readBytes: new RateLimiter(config.readBytesRate, config.readBytesBurst),
+  };
+}
