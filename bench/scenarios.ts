@@ -6,7 +6,18 @@
 import type { Spec } from './gen/spec.ts';
 import { runGenerator } from './lib/generator-run.ts';
 import { quantile } from './lib/stats.ts';
-import { backgroundCpu, collectGarbage, sample, serverCpu, startTarget, TARGETS, type ServerSample, type Target, type TargetName } from './lib/targets.ts';
+import {
+  backgroundCpu,
+  collectGarbage,
+  sample,
+  serverCpu,
+  startTarget,
+  TARGETS,
+  TRANSPORTS,
+  type ServerSample,
+  type Target,
+  type TargetName,
+} from './lib/targets.ts';
 
 export interface Plan {
   quick: boolean;
@@ -95,6 +106,9 @@ async function interleavedFanout(
   run: { subscribers: number; rounds: number; warmupMs: number; measureMs: number },
 ): Promise<Record<string, Record<string, unknown>>> {
   const byName = new Map(targets.map(({ name, t }) => [name, t]));
+  // The servers may have served an earlier run (another subscriber count).
+  const committedBefore = new Map<string, number>();
+  for (const { name, t } of targets) committedBefore.set(name, (await sample(t)).messagesCommitted);
   const r = await runGenerator(
     {
       port: 0,
@@ -118,7 +132,10 @@ async function interleavedFanout(
     return { ...strip(w), ...serverFigures(srv, w.generatorCpu as number) };
   });
   const out: Record<string, Record<string, unknown>> = {};
-  for (const { name } of targets) {
+  for (const { name, t } of targets) {
+    // After the generator is gone every ack it counted has been received: a
+    // server that stores messages must have committed at least that many.
+    const committed = (await sample(t)).messagesCommitted - (committedBefore.get(name) ?? NaN);
     const ws = windows.filter((w) => w.target === name);
     const med = (k: string) => median(ws.map((w) => w[k] as number));
     const p = (k: 'p50' | 'p99') => median(ws.map((w) => (w.latencyMs as Record<string, number>)[k] as number));
@@ -135,6 +152,8 @@ async function interleavedFanout(
       backgroundCpu: med('backgroundCpu'),
       eldP99Ms: med('eldP99Ms'),
       rssMB: med('rssMB'),
+      acked: (r.acked as Record<string, number>)[name],
+      ...(Number.isFinite(committed) ? { persisted: committed } : {}),
       windows: ws.map((w) => ({
         round: w.round,
         deliveriesPerSec: w.deliveriesPerSec,
@@ -147,7 +166,7 @@ async function interleavedFanout(
   return out;
 }
 
-/** The three targets side by side, at each subscriber count of the plan. */
+/** Every target side by side, at each subscriber count of the plan. */
 export async function fanout(plan: Plan, progress: (s: string) => void): Promise<Record<string, ByTarget>> {
   const out: Record<string, ByTarget> = {};
   const targets: Array<{ name: TargetName; t: Target }> = [];
@@ -165,13 +184,8 @@ export async function fanout(plan: Plan, progress: (s: string) => void): Promise
 
 export async function latency(plan: Plan, rate: number, progress: (s: string) => void): Promise<Record<string, ByTarget>> {
   const out: Record<string, ByTarget> = {};
-  const transports: Record<TargetName, Array<'websocket' | 'polling' | 'ajax'>> = {
-    fiberchat: ['websocket', 'polling', 'ajax'],
-    socketio: ['websocket', 'polling'],
-    ws: ['websocket'], // the raw peer speaks WebSocket only; neither peer has a REST API
-  };
   for (const name of TARGETS) {
-    for (const transport of transports[name]) {
+    for (const transport of TRANSPORTS[name]) {
       const t = await startTarget(name);
       try {
         progress(`latency ${transport} on ${name} at ${Math.round(rate)} msg/s`);
@@ -203,7 +217,7 @@ export async function latency(plan: Plan, rate: number, progress: (s: string) =>
 export async function idle(plan: Plan, progress: (s: string) => void): Promise<Record<string, ByTarget>> {
   const out: Record<string, ByTarget> = {};
   for (const name of TARGETS) {
-    for (const transport of name === 'ws' ? (['websocket'] as const) : (['websocket', 'polling'] as const)) {
+    for (const transport of TRANSPORTS[name].filter((x) => x !== 'ajax') as Array<'websocket' | 'polling'>) {
       const n = plan.idle[transport];
       const t = await startTarget(name, { inspect: true });
       try {

@@ -118,6 +118,8 @@ async function fanout(s: Extract<Spec, { kind: 'fanout' }>) {
     subs: Client[];
     pubs: Client[];
     connectMs: number;
+    /** Sends acked ok over the whole run, warm-ups included (checked against what the server committed). */
+    acked: number;
     delivered: number;
     frames: number;
     lat: Reservoir;
@@ -126,7 +128,7 @@ async function fanout(s: Extract<Spec, { kind: 'fanout' }>) {
   const times: number[] = [];
   const rigs: Rig[] = [];
   for (const [k, t] of s.targets.entries()) {
-    const rig: Rig = { name: t.name, subs: [], pubs: [], connectMs: 0, delivered: 0, frames: 0, lat: new Reservoir() };
+    const rig: Rig = { name: t.name, subs: [], pubs: [], connectMs: 0, acked: 0, delivered: 0, frames: 0, lat: new Reservoir() };
     const counter: Sink = {
       messages: (_f, n) => {
         rig.delivered += n;
@@ -173,8 +175,10 @@ async function fanout(s: Extract<Spec, { kind: 'fanout' }>) {
           while (running) {
             try {
               const a = await p.emit('send', { room, text: stampedText(now(), s.textBytes), clientId: clientId() });
-              if (a.ok) acked++;
-              else {
+              if (a.ok) {
+                acked++;
+                rig.acked++;
+              } else {
                 refused++;
                 await sleep(5);
               }
@@ -223,6 +227,7 @@ async function fanout(s: Extract<Spec, { kind: 'fanout' }>) {
   return {
     subscribers: s.subscribers,
     connectMs: Object.fromEntries(rigs.map((r) => [r.name, Math.round(r.connectMs)])),
+    acked: Object.fromEntries(rigs.map((r) => [r.name, r.acked])),
     windows,
   };
 }
