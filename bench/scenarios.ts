@@ -23,7 +23,8 @@ export interface Plan {
   quick: boolean;
   fanout: { sizes: number[]; rounds: number; warmupMs: number; measureMs: number };
   latency: { subscribers: number; warmupMs: number; measureMs: number };
-  idle: { websocket: number; polling: number };
+  /** settleMs: pause between the last join and the memory sample. */
+  idle: { websocket: number; polling: number; settleMs: number };
   capacity: { connections: number; measureMs: number };
   /** settleMs: pause between the fill and the joins, for the write burst's aftermath (WAL checkpoint, GC) to pass. */
   join: { fill: number; joins: number; settleMs: number };
@@ -36,7 +37,7 @@ export const FULL: Plan = {
   quick: false,
   fanout: { sizes: [500, 2000], rounds: 3, warmupMs: 1000, measureMs: 3000 },
   latency: { subscribers: 500, warmupMs: 1500, measureMs: 4000 },
-  idle: { websocket: 8000, polling: 2000 },
+  idle: { websocket: 8000, polling: 2000, settleMs: 1000 },
   capacity: { connections: 19_000, measureMs: 8000 },
   join: { fill: 100_000, joins: 1000, settleMs: 3000 },
   jitter: { subscribers: 200, rate: 100, durationMs: 33_000, killEveryMs: 15_000, offlineMs: 2000 },
@@ -47,8 +48,8 @@ export const QUICK: Plan = {
   quick: true,
   fanout: { sizes: [100, 300], rounds: 1, warmupMs: 300, measureMs: 800 },
   latency: { subscribers: 60, warmupMs: 200, measureMs: 700 },
-  idle: { websocket: 300, polling: 60 },
-  capacity: { connections: 400, measureMs: 600 },
+  idle: { websocket: 300, polling: 60, settleMs: 200 },
+  capacity: { connections: 400, measureMs: 1000 }, // a full chat interval: every chatter sends in the window
   join: { fill: 5_000, joins: 100, settleMs: 300 },
   jitter: { subscribers: 20, rate: 100, durationMs: 3000, killEveryMs: 1500, offlineMs: 400 },
   ablation: { subscribers: 100, rounds: 1, warmupMs: 200, measureMs: 500 },
@@ -225,7 +226,7 @@ export async function idle(plan: Plan, progress: (s: string) => void): Promise<R
         await collectGarbage(t);
         const base = await sample(t);
         let loaded: ServerSample | undefined;
-        const r = await runGenerator({ ...common(t, 180_000), kind: 'idle', transport, connections: n, roomSize: 100 }, async (m) => {
+        const r = await runGenerator({ ...common(t, 180_000), kind: 'idle', transport, connections: n, roomSize: 100, settleMs: plan.idle.settleMs }, async (m) => {
           if (m === 'loaded') {
             await collectGarbage(t);
             loaded = await sample(t);

@@ -400,7 +400,7 @@ async function idle(s: Extract<Spec, { kind: 'idle' }>) {
     { concurrency: s.transport === 'polling' ? 32 : 64 },
   );
   const genCpu = cpu();
-  await sleep(1000);
+  await sleep(s.settleMs);
   const loaded = await mark('loaded');
   closeAll(r.clients);
   return { transport: s.transport, connections: r.clients.length, connectMs: Math.round(r.ms), generatorCpu: genCpu, server: { loaded } };
@@ -437,18 +437,28 @@ async function capacity(s: Extract<Spec, { kind: 'capacity' }>) {
   let running = true;
   let sent = 0;
   let failed = 0;
-  const loops = chatters.map(async (c, k) => {
+  let inFlight = 0;
+  for (const [k, c] of chatters.entries()) {
     const room = `cap-${Math.floor((k * s.chatEvery) / s.roomSize)}`;
-    await sleep(Math.random() * s.chatIntervalMs);
-    while (running && !c.closed) {
-      const t = now();
-      c.emit('send', { room, text: stampedText(t, s.textBytes), clientId: clientId() }).then(
-        (a) => (a.ok ? sent++ : failed++),
-        () => failed++,
-      );
-      await sleep(s.chatIntervalMs);
-    }
-  });
+    void (async () => {
+      await sleep(Math.random() * s.chatIntervalMs);
+      while (running && !c.closed) {
+        inFlight++;
+        c.emit('send', { room, text: stampedText(now(), s.textBytes), clientId: clientId() }).then(
+          (a) => {
+            inFlight--;
+            if (a.ok) sent++;
+            else failed++;
+          },
+          () => {
+            inFlight--;
+            failed++;
+          },
+        );
+        await sleep(s.chatIntervalMs);
+      }
+    })();
+  }
   await sleep(Math.min(2000, s.measureMs / 2));
   const start = await mark('measure-start');
   const cpu = cpuMeter();
@@ -461,7 +471,10 @@ async function capacity(s: Extract<Spec, { kind: 'capacity' }>) {
   const genCpu = cpu();
   const end = await mark('measure-end');
   running = false;
-  await Promise.race([Promise.all(loops), sleep(s.chatIntervalMs + 2000)]);
+  // No chatter sends again; wait for the answers to what is in flight (not
+  // for each chatter's pause to end), so every send is counted.
+  const w0 = now();
+  while (inFlight > 0 && now() - w0 < s.chatIntervalMs + 2000) await sleep(10);
   const heldAtEnd = held();
   closeAll(r.clients);
   return {
