@@ -1,9 +1,10 @@
 /**
- * `npm run bench` — Fiberchat and two peers (plain socket.io, raw ws) side by
- * side, same generator, same settings. Writes bench/results/<date>.json, the
+ * `npm run bench` — Fiberchat and three peers (plain socket.io, raw ws with
+ * one frame per message, raw ws batched per turn: the batching ceiling) side
+ * by side, same generator, same settings. Writes bench/results/<date>.json, the
  * chart bench/results/<date>.svg and the results section of BENCHMARKS.md.
  *
- *   npm run bench                  full run (< 10 min)
+ *   npm run bench                  full run (about 10 min)
  *   npm run bench -- --quick       smoke run (< 2 min): bench/results/<date>-quick.json only
  *   npm run bench -- --only=fanout,idle   some scenarios (fanout latency idle capacity join jitter ablation fiber)
  *   npm run bench -- --profile[=latency|capacity]   Fiberchat fan-out (or fixed-rate latency, or capacity) under --cpu-prof, top functions by self time
@@ -16,8 +17,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { profileScenario } from './profile.ts';
+import { renderChart } from './chart.ts';
+import { ceilingRatios, GOALS, verdicts, type Verdict } from './lib/goals.ts';
 import { CORES, cpuCount, fdLimit, hasTaskset, start } from './lib/proc.ts';
-import { renderChart, updateBenchmarksMd } from './report.ts';
+import { CEILING, LABEL, TARGETS } from './lib/targets.ts';
+import { updateBenchmarksMd } from './report.ts';
 import * as sc from './scenarios.ts';
 
 const args = process.argv.slice(2);
@@ -94,6 +98,7 @@ async function main(): Promise<void> {
   const reportFrom = args.find((a) => a.startsWith('--report='))?.slice('--report='.length);
   if (reportFrom) {
     const results = JSON.parse(readFileSync(reportFrom, 'utf8')) as Record<string, unknown>;
+    derive(results);
     writeDoc(results);
     conclude(results);
     return;
@@ -110,6 +115,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = { date, mode: quick ? 'quick' : 'full', command, machine: machine(), plan };
   const save = () => {
     results.durationSec = Math.round((performance.now() - t0) / 1000);
+    derive(results);
     const file = `bench/results/${date}${quick ? '-quick' : ''}${only ? '-partial' : ''}.json`;
     writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
     return file;
@@ -160,6 +166,12 @@ async function main(): Promise<void> {
   conclude(results);
 }
 
+/** The figures computed from the measured ones: ratios to the batching ceiling, and the targets' verdicts. */
+function derive(results: Record<string, unknown>): void {
+  results.vsCeiling = ceilingRatios(results);
+  results.verdicts = verdicts(results);
+}
+
 /** Prints the headline figures; any problem `check` finds fails the run. */
 function conclude(results: Record<string, unknown>): void {
   console.log(summaryLines(results).join('\n'));
@@ -181,8 +193,17 @@ function check(r: Record<string, unknown>): string[] {
   const positive = (what: string, v: unknown) => {
     if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) out.push(`${what}: ${String(v)}`);
   };
+  // A server that stores messages must have committed every message it acked.
+  const persisted = (what: string, f: F) => {
+    if (f?.persisted !== undefined && !(Number(f.persisted) >= Number(f.acked))) {
+      out.push(`${what}: ${String(f.persisted)} messages committed of ${String(f.acked)} acked`);
+    }
+  };
   for (const [size, by] of Object.entries((r.fanout ?? {}) as Record<string, sc.ByTarget>)) {
-    for (const t of ['fiberchat', 'socketio', 'ws'] as const) positive(`fan-out ${size} ${t} deliveries/s`, by[t]?.deliveriesPerSec);
+    for (const t of TARGETS) {
+      positive(`fan-out ${size} ${t} deliveries/s`, by[t]?.deliveriesPerSec);
+      persisted(`fan-out ${size} ${t}`, by[t]);
+    }
   }
   for (const [transport, by] of Object.entries((r.latency ?? {}) as Record<string, sc.ByTarget>)) {
     for (const [t, f] of Object.entries(by)) {
@@ -208,7 +229,10 @@ function check(r: Record<string, unknown>): string[] {
     if (jit.acked !== jit.sent) out.push(`jitter: acked ${String(jit.acked)} of ${String(jit.sent)}`);
     if (jit.outOfOrder !== 0) out.push(`jitter: ${String(jit.outOfOrder)} delivered out of order`);
   }
-  for (const [v, f] of Object.entries((r.ablation ?? {}) as Record<string, F>)) positive(`ablation ${v} deliveries/s`, f?.deliveriesPerSec);
+  for (const [v, f] of Object.entries((r.ablation ?? {}) as Record<string, F>)) {
+    positive(`ablation ${v} deliveries/s`, f?.deliveriesPerSec);
+    persisted(`ablation ${v}`, f);
+  }
   const fiber = r.fiber as F;
   if (fiber) for (const [k, v] of Object.entries((fiber.ratio ?? {}) as Record<string, unknown>)) positive(`fiber ratio ${k}`, v);
   return out;
@@ -222,16 +246,18 @@ function summaryLines(r: Record<string, unknown>): string[] {
   const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '–');
   const p = (f: F, q: 'p50' | 'p99') => n((f?.latencyMs as Record<string, unknown> | undefined)?.[q]);
   const lines: string[] = [];
+  const c = CEILING;
   for (const [size, by] of Object.entries((r.fanout ?? {}) as Record<string, sc.ByTarget>)) {
     const d = (t: F) => n(t?.deliveriesPerSec);
-    const [f, s, w] = [d(by.fiberchat), d(by.socketio), d(by.ws)];
-    lines.push(`fan-out ${size}: Fiberchat ${Math.round(f)} deliveries/s = ${x(f, s)} socket.io, ${x(f, w)} raw ws`);
+    const [f, s, w, b] = [d(by.fiberchat), d(by.socketio), d(by.ws), d(by[c])];
+    lines.push(
+      `fan-out ${size}: Fiberchat ${Math.round(f)} deliveries/s = ${x(f, s)} socket.io, ${x(f, w)} raw ws, ${x(f, b)} ${LABEL[c]}; p99 ${f1(p(by.fiberchat, 'p99'))} ms = ${x(p(by.fiberchat, 'p99'), p(by[c], 'p99'))} ${LABEL[c]}`,
+    );
   }
   for (const [transport, by] of Object.entries((r.latency ?? {}) as Record<string, sc.ByTarget>)) {
     const f = by.fiberchat;
-    lines.push(
-      `latency ${transport}: Fiberchat p50 ${f1(p(f, 'p50'))} / p99 ${f1(p(f, 'p99'))} ms; p99 ${x(p(f, 'p99'), p(by.socketio, 'p99'))} socket.io, ${x(p(f, 'p99'), p(by.ws, 'p99'))} raw ws`,
-    );
+    const vs = (t: keyof sc.ByTarget) => `${x(p(f, 'p99'), p(by[t], 'p99'))} ${LABEL[t]}`;
+    lines.push(`latency ${transport}: Fiberchat p50 ${f1(p(f, 'p50'))} / p99 ${f1(p(f, 'p99'))} ms; p99 ${vs('socketio')}, ${vs('ws')}, ${vs(c)}`);
   }
   for (const [transport, by] of Object.entries((r.idle ?? {}) as Record<string, sc.ByTarget>)) {
     const kb = (t: F) => n(t?.rssPerConnKB);
@@ -240,8 +266,9 @@ function summaryLines(r: Record<string, unknown>): string[] {
   }
   const cap = (r.capacity ?? {}) as sc.ByTarget;
   if (cap.fiberchat) {
+    const f = p(cap.fiberchat, 'p99');
     lines.push(
-      `capacity: Fiberchat held ${n(cap.fiberchat.heldAtEnd)} / ${n(cap.fiberchat.requested)}, p99 ${f1(p(cap.fiberchat, 'p99'))} ms = ${x(p(cap.fiberchat, 'p99'), p(cap.socketio, 'p99'))} socket.io`,
+      `capacity: Fiberchat held ${n(cap.fiberchat.heldAtEnd)} / ${n(cap.fiberchat.requested)}, p99 ${f1(f)} ms = ${x(f, p(cap.socketio, 'p99'))} socket.io, ${x(f, p(cap[c], 'p99'))} ${LABEL[c]}`,
     );
   }
   const join = r.join as F;
@@ -260,6 +287,11 @@ function summaryLines(r: Record<string, unknown>): string[] {
   const ratio = (r.fiber as F)?.ratio as Record<string, number> | undefined;
   if (ratio) {
     lines.push(`fiber vs effection: ${Object.entries(ratio).map(([k, v]) => `${k} ${v.toFixed(2)}×`).join(', ')}`);
+  }
+  const vs = (r.verdicts ?? []) as Verdict[];
+  if (vs.length > 0) lines.push('targets (verdicts only; no run fails on them):');
+  for (const v of vs) {
+    lines.push(`  ${v.met ? 'met   ' : 'missed'} ${GOALS[v.goal]}${v.scope ? ` (${v.scope})` : ''}: ${v.shown}${v.met ? '' : ` (${v.text.slice('missed: '.length)})`}`);
   }
   return lines;
 }

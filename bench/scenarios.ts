@@ -6,13 +6,25 @@
 import type { Spec } from './gen/spec.ts';
 import { runGenerator } from './lib/generator-run.ts';
 import { quantile } from './lib/stats.ts';
-import { backgroundCpu, collectGarbage, sample, serverCpu, startTarget, TARGETS, type ServerSample, type Target, type TargetName } from './lib/targets.ts';
+import {
+  backgroundCpu,
+  collectGarbage,
+  sample,
+  serverCpu,
+  startTarget,
+  TARGETS,
+  TRANSPORTS,
+  type ServerSample,
+  type Target,
+  type TargetName,
+} from './lib/targets.ts';
 
 export interface Plan {
   quick: boolean;
   fanout: { sizes: number[]; rounds: number; warmupMs: number; measureMs: number };
   latency: { subscribers: number; warmupMs: number; measureMs: number };
-  idle: { websocket: number; polling: number };
+  /** settleMs: pause between the last join and the memory sample. */
+  idle: { websocket: number; polling: number; settleMs: number };
   capacity: { connections: number; measureMs: number };
   /** settleMs: pause between the fill and the joins, for the write burst's aftermath (WAL checkpoint, GC) to pass. */
   join: { fill: number; joins: number; settleMs: number };
@@ -25,7 +37,7 @@ export const FULL: Plan = {
   quick: false,
   fanout: { sizes: [500, 2000], rounds: 3, warmupMs: 1000, measureMs: 3000 },
   latency: { subscribers: 500, warmupMs: 1500, measureMs: 4000 },
-  idle: { websocket: 8000, polling: 2000 },
+  idle: { websocket: 8000, polling: 2000, settleMs: 1000 },
   capacity: { connections: 19_000, measureMs: 8000 },
   join: { fill: 100_000, joins: 1000, settleMs: 3000 },
   jitter: { subscribers: 200, rate: 100, durationMs: 33_000, killEveryMs: 15_000, offlineMs: 2000 },
@@ -36,8 +48,8 @@ export const QUICK: Plan = {
   quick: true,
   fanout: { sizes: [100, 300], rounds: 1, warmupMs: 300, measureMs: 800 },
   latency: { subscribers: 60, warmupMs: 200, measureMs: 700 },
-  idle: { websocket: 300, polling: 60 },
-  capacity: { connections: 400, measureMs: 600 },
+  idle: { websocket: 300, polling: 60, settleMs: 200 },
+  capacity: { connections: 400, measureMs: 1000 }, // a full chat interval: every chatter sends in the window
   join: { fill: 5_000, joins: 100, settleMs: 300 },
   jitter: { subscribers: 20, rate: 100, durationMs: 3000, killEveryMs: 1500, offlineMs: 400 },
   ablation: { subscribers: 100, rounds: 1, warmupMs: 200, measureMs: 500 },
@@ -95,6 +107,9 @@ async function interleavedFanout(
   run: { subscribers: number; rounds: number; warmupMs: number; measureMs: number },
 ): Promise<Record<string, Record<string, unknown>>> {
   const byName = new Map(targets.map(({ name, t }) => [name, t]));
+  // The servers may have served an earlier run (another subscriber count).
+  const committedBefore = new Map<string, number>();
+  for (const { name, t } of targets) committedBefore.set(name, (await sample(t)).messagesCommitted);
   const r = await runGenerator(
     {
       port: 0,
@@ -118,7 +133,10 @@ async function interleavedFanout(
     return { ...strip(w), ...serverFigures(srv, w.generatorCpu as number) };
   });
   const out: Record<string, Record<string, unknown>> = {};
-  for (const { name } of targets) {
+  for (const { name, t } of targets) {
+    // After the generator is gone every ack it counted has been received: a
+    // server that stores messages must have committed at least that many.
+    const committed = (await sample(t)).messagesCommitted - (committedBefore.get(name) ?? NaN);
     const ws = windows.filter((w) => w.target === name);
     const med = (k: string) => median(ws.map((w) => w[k] as number));
     const p = (k: 'p50' | 'p99') => median(ws.map((w) => (w.latencyMs as Record<string, number>)[k] as number));
@@ -135,6 +153,8 @@ async function interleavedFanout(
       backgroundCpu: med('backgroundCpu'),
       eldP99Ms: med('eldP99Ms'),
       rssMB: med('rssMB'),
+      acked: (r.acked as Record<string, number>)[name],
+      ...(Number.isFinite(committed) ? { persisted: committed } : {}),
       windows: ws.map((w) => ({
         round: w.round,
         deliveriesPerSec: w.deliveriesPerSec,
@@ -147,7 +167,7 @@ async function interleavedFanout(
   return out;
 }
 
-/** The three targets side by side, at each subscriber count of the plan. */
+/** Every target side by side, at each subscriber count of the plan. */
 export async function fanout(plan: Plan, progress: (s: string) => void): Promise<Record<string, ByTarget>> {
   const out: Record<string, ByTarget> = {};
   const targets: Array<{ name: TargetName; t: Target }> = [];
@@ -165,13 +185,8 @@ export async function fanout(plan: Plan, progress: (s: string) => void): Promise
 
 export async function latency(plan: Plan, rate: number, progress: (s: string) => void): Promise<Record<string, ByTarget>> {
   const out: Record<string, ByTarget> = {};
-  const transports: Record<TargetName, Array<'websocket' | 'polling' | 'ajax'>> = {
-    fiberchat: ['websocket', 'polling', 'ajax'],
-    socketio: ['websocket', 'polling'],
-    ws: ['websocket'], // the raw peer speaks WebSocket only; neither peer has a REST API
-  };
   for (const name of TARGETS) {
-    for (const transport of transports[name]) {
+    for (const transport of TRANSPORTS[name]) {
       const t = await startTarget(name);
       try {
         progress(`latency ${transport} on ${name} at ${Math.round(rate)} msg/s`);
@@ -203,7 +218,7 @@ export async function latency(plan: Plan, rate: number, progress: (s: string) =>
 export async function idle(plan: Plan, progress: (s: string) => void): Promise<Record<string, ByTarget>> {
   const out: Record<string, ByTarget> = {};
   for (const name of TARGETS) {
-    for (const transport of name === 'ws' ? (['websocket'] as const) : (['websocket', 'polling'] as const)) {
+    for (const transport of TRANSPORTS[name].filter((x) => x !== 'ajax') as Array<'websocket' | 'polling'>) {
       const n = plan.idle[transport];
       const t = await startTarget(name, { inspect: true });
       try {
@@ -211,7 +226,7 @@ export async function idle(plan: Plan, progress: (s: string) => void): Promise<R
         await collectGarbage(t);
         const base = await sample(t);
         let loaded: ServerSample | undefined;
-        const r = await runGenerator({ ...common(t, 180_000), kind: 'idle', transport, connections: n, roomSize: 100 }, async (m) => {
+        const r = await runGenerator({ ...common(t, 180_000), kind: 'idle', transport, connections: n, roomSize: 100, settleMs: plan.idle.settleMs }, async (m) => {
           if (m === 'loaded') {
             await collectGarbage(t);
             loaded = await sample(t);

@@ -118,6 +118,8 @@ async function fanout(s: Extract<Spec, { kind: 'fanout' }>) {
     subs: Client[];
     pubs: Client[];
     connectMs: number;
+    /** Sends acked ok over the whole run, warm-ups included (checked against what the server committed). */
+    acked: number;
     delivered: number;
     frames: number;
     lat: Reservoir;
@@ -126,7 +128,7 @@ async function fanout(s: Extract<Spec, { kind: 'fanout' }>) {
   const times: number[] = [];
   const rigs: Rig[] = [];
   for (const [k, t] of s.targets.entries()) {
-    const rig: Rig = { name: t.name, subs: [], pubs: [], connectMs: 0, delivered: 0, frames: 0, lat: new Reservoir() };
+    const rig: Rig = { name: t.name, subs: [], pubs: [], connectMs: 0, acked: 0, delivered: 0, frames: 0, lat: new Reservoir() };
     const counter: Sink = {
       messages: (_f, n) => {
         rig.delivered += n;
@@ -173,8 +175,10 @@ async function fanout(s: Extract<Spec, { kind: 'fanout' }>) {
           while (running) {
             try {
               const a = await p.emit('send', { room, text: stampedText(now(), s.textBytes), clientId: clientId() });
-              if (a.ok) acked++;
-              else {
+              if (a.ok) {
+                acked++;
+                rig.acked++;
+              } else {
                 refused++;
                 await sleep(5);
               }
@@ -223,6 +227,7 @@ async function fanout(s: Extract<Spec, { kind: 'fanout' }>) {
   return {
     subscribers: s.subscribers,
     connectMs: Object.fromEntries(rigs.map((r) => [r.name, Math.round(r.connectMs)])),
+    acked: Object.fromEntries(rigs.map((r) => [r.name, r.acked])),
     windows,
   };
 }
@@ -395,7 +400,7 @@ async function idle(s: Extract<Spec, { kind: 'idle' }>) {
     { concurrency: s.transport === 'polling' ? 32 : 64 },
   );
   const genCpu = cpu();
-  await sleep(1000);
+  await sleep(s.settleMs);
   const loaded = await mark('loaded');
   closeAll(r.clients);
   return { transport: s.transport, connections: r.clients.length, connectMs: Math.round(r.ms), generatorCpu: genCpu, server: { loaded } };
@@ -432,18 +437,28 @@ async function capacity(s: Extract<Spec, { kind: 'capacity' }>) {
   let running = true;
   let sent = 0;
   let failed = 0;
-  const loops = chatters.map(async (c, k) => {
+  let inFlight = 0;
+  for (const [k, c] of chatters.entries()) {
     const room = `cap-${Math.floor((k * s.chatEvery) / s.roomSize)}`;
-    await sleep(Math.random() * s.chatIntervalMs);
-    while (running && !c.closed) {
-      const t = now();
-      c.emit('send', { room, text: stampedText(t, s.textBytes), clientId: clientId() }).then(
-        (a) => (a.ok ? sent++ : failed++),
-        () => failed++,
-      );
-      await sleep(s.chatIntervalMs);
-    }
-  });
+    void (async () => {
+      await sleep(Math.random() * s.chatIntervalMs);
+      while (running && !c.closed) {
+        inFlight++;
+        c.emit('send', { room, text: stampedText(now(), s.textBytes), clientId: clientId() }).then(
+          (a) => {
+            inFlight--;
+            if (a.ok) sent++;
+            else failed++;
+          },
+          () => {
+            inFlight--;
+            failed++;
+          },
+        );
+        await sleep(s.chatIntervalMs);
+      }
+    })();
+  }
   await sleep(Math.min(2000, s.measureMs / 2));
   const start = await mark('measure-start');
   const cpu = cpuMeter();
@@ -456,7 +471,10 @@ async function capacity(s: Extract<Spec, { kind: 'capacity' }>) {
   const genCpu = cpu();
   const end = await mark('measure-end');
   running = false;
-  await Promise.race([Promise.all(loops), sleep(s.chatIntervalMs + 2000)]);
+  // No chatter sends again; wait for the answers to what is in flight (not
+  // for each chatter's pause to end), so every send is counted.
+  const w0 = now();
+  while (inFlight > 0 && now() - w0 < s.chatIntervalMs + 2000) await sleep(10);
   const heldAtEnd = held();
   closeAll(r.clients);
   return {

@@ -43,7 +43,14 @@ export type Spec = Common &
         /** Ajax: poll interval while active (the browser client's `activeMs`). */
         ajaxIntervalMs: number;
       }
-    | { kind: 'idle'; transport: 'websocket' | 'polling'; connections: number; roomSize: number }
+    | {
+        kind: 'idle';
+        transport: 'websocket' | 'polling';
+        connections: number;
+        roomSize: number;
+        /** Pause between the last join and the memory sample, for the server to finish with the burst. */
+        settleMs: number;
+      }
     | {
         kind: 'capacity';
         connections: number;

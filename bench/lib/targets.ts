@@ -1,6 +1,6 @@
 /**
- * The three servers under test, started the same way: a child process in its
- * own group, pinned to the server core, on a free loopback port, ready when
+ * The servers under test, started the same way: a child process in its own
+ * group, pinned to the server core, on a free loopback port, ready when
  * GET /healthz answers 200. Their /metrics speak the same names.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -13,9 +13,27 @@ import { request } from '../gen/wire.ts';
 import { CORES, cpuSeconds, machineBusySeconds, rssBytes, start, stop } from './proc.ts';
 import { sleep } from './stats.ts';
 
-export type TargetName = 'fiberchat' | 'socketio' | 'ws';
-export const TARGETS: readonly TargetName[] = ['fiberchat', 'socketio', 'ws'];
-export const LABEL: Record<TargetName, string> = { fiberchat: 'Fiberchat', socketio: 'plain socket.io', ws: 'raw ws' };
+/**
+ * `ws` is the raw-ws peer with one frame per message; `wsbatch` is the same
+ * peer with one frame per room per turn (the batching ceiling).
+ */
+export type TargetName = 'fiberchat' | 'socketio' | 'ws' | 'wsbatch';
+export const TARGETS: readonly TargetName[] = ['fiberchat', 'socketio', 'ws', 'wsbatch'];
+export const LABEL: Record<TargetName, string> = {
+  fiberchat: 'Fiberchat',
+  socketio: 'plain socket.io',
+  ws: 'raw ws',
+  wsbatch: 'raw ws batched',
+};
+/** The target every figure is also divided by: what Node does here with Fiberchat's batching and nothing else. */
+export const CEILING: TargetName = 'wsbatch';
+/** Transports each target speaks (the raw peers: WebSocket only). */
+export const TRANSPORTS: Record<TargetName, ReadonlyArray<'websocket' | 'polling' | 'ajax'>> = {
+  fiberchat: ['websocket', 'polling', 'ajax'],
+  socketio: ['websocket', 'polling'], // no REST API
+  ws: ['websocket'],
+  wsbatch: ['websocket'],
+};
 
 export interface Target {
   name: TargetName;
@@ -53,7 +71,10 @@ const ENTRY: Record<TargetName, string> = {
   fiberchat: 'server/main.ts',
   socketio: 'bench/peers/socketio-peer.ts',
   ws: 'bench/peers/ws-peer.ts',
+  wsbatch: 'bench/peers/ws-peer.ts',
 };
+
+const PEER_ENV: Partial<Record<TargetName, NodeJS.ProcessEnv>> = { wsbatch: { PEER_BATCH: 'turn' } };
 
 export async function startTarget(name: TargetName, opts: StartTargetOptions = {}): Promise<Target> {
   const port = await freePort();
@@ -79,6 +100,7 @@ export async function startTarget(name: TargetName, opts: StartTargetOptions = {
           MAX_OUTBOUND_BYTES: String(8 * 1024 * 1024),
         }
       : {}),
+    ...PEER_ENV[name],
     ...opts.env,
   };
   const flags = [...(opts.nodeFlags ?? []), ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [])];
@@ -150,6 +172,8 @@ export interface ServerSample {
   heapUsedBytes: number;
   /** Event-loop delay p99 since the previous scrape, ms (the histogram resets on each scrape). */
   eldP99Ms: number;
+  /** Messages committed to the store so far (Fiberchat's counter; NaN for the peers, which store nothing). */
+  messagesCommitted: number;
 }
 
 /** CPU from /proc; RSS, heap and event-loop delay from the target's /metrics. */
@@ -169,6 +193,7 @@ export async function sample(t: Target): Promise<ServerSample> {
     rssBytes: rssBytes(t.pid),
     heapUsedBytes: metric('nodejs_heap_size_used_bytes'),
     eldP99Ms: metric('nodejs_eventloop_lag_p99_seconds') * 1000,
+    messagesCommitted: metric('fiberchat_messages_total'),
   };
 }
 

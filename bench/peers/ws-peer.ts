@@ -1,12 +1,17 @@
 /**
- * Peer 2: the practical ceiling for Node here. The same engine.io/socket.io
- * framing as Fiberchat and the socket.io peer, spoken by hand on the `ws`
- * library: a WebSocket-only engine.io v4 handshake, acks written directly,
- * and each broadcast framed once (WebSocket header included) and written as
- * the same bytes to every subscriber's TCP socket: one pre-encoded frame per
- * message per socket. No auth (any CONNECT is accepted), no persistence, one
- * shared ping timer. Same settings as the others: no compression, the same
- * ping cadence and packet cap.
+ * Peers 2 and 3: the practical ceilings for Node here. The same
+ * engine.io/socket.io framing as Fiberchat and the socket.io peer, spoken by
+ * hand on the `ws` library: a WebSocket-only engine.io v4 handshake, acks
+ * written directly, and each broadcast framed once (WebSocket header
+ * included) and written as the same bytes to every subscriber's TCP socket.
+ * No auth (any CONNECT is accepted), no persistence, one shared ping timer.
+ * Same settings as the others: no compression, the same ping cadence and
+ * packet cap.
+ *
+ * Two ways to broadcast, the only difference between the two peers:
+ * - by default, one frame per message (the ceiling for an unbatched chat);
+ * - PEER_BATCH=turn, one frame per room per turn carrying every message of
+ *   the turn (the ceiling for Fiberchat's batching; see `queueSend`).
  *
  * PEER_NAIVE_SEND=1 sends through `ws.send` instead (frames built per socket),
  * the "before" of the optimisation recorded in BENCHMARKS.md.
@@ -16,9 +21,10 @@ import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
 import * as wsModule from 'ws';
 import WebSocket, { WebSocketServer } from 'ws';
-import { MAX_PAYLOAD, PING_INTERVAL_MS, PING_TIMEOUT_MS, Rooms, isJoin, isSend, newAuthorId, portFromEnv, statsHandler } from './common.ts';
+import { MAX_PAYLOAD, PING_INTERVAL_MS, PING_TIMEOUT_MS, Rooms, isJoin, isSend, newAuthorId, portFromEnv, statsHandler, type PeerMessage } from './common.ts';
 
 const NAIVE = process.env.PEER_NAIVE_SEND === '1';
+const BATCH = process.env.PEER_BATCH === 'turn';
 
 /** ws's frame builder (exported by the package, not declared by @types/ws); socket.io's adapter uses the same. */
 const { Sender } = wsModule as unknown as {
@@ -98,9 +104,18 @@ function onPacket(c: Client, p: string): void {
   };
   if (event === 'send' && isSend(payload)) {
     const m = rooms.message(payload.room, payload.text, payload.clientId, c.authorId);
+    if (BATCH) {
+      queueSend(c, ackId, m);
+      return;
+    }
     ack({ ok: true, seq: m.seq, id: m.id, ts: m.ts });
     broadcast(payload.room, `42["messages",${JSON.stringify({ room: payload.room, messages: [m] })}]`);
-  } else if (event === 'join' && isJoin(payload)) {
+    return;
+  }
+  // As in Fiberchat, sends collected before a join or leave go out first, so
+  // a join's lastSeq is exactly what precedes its live stream.
+  if (turn.size > 0) flushTurn();
+  if (event === 'join' && isJoin(payload)) {
     let set = members.get(payload.room);
     if (!set) members.set(payload.room, (set = new Set()));
     set.add(c);
@@ -113,6 +128,62 @@ function onPacket(c: Client, p: string): void {
   } else {
     ack({ ok: false, error: { code: 'not_found', message: 'unknown event' } });
   }
+}
+
+/** A room's sends of the current turn, in arrival order, with whom to ack. */
+interface TurnSends {
+  messages: PeerMessage[];
+  acks: Array<{ c: Client; ackId: string | undefined }>;
+}
+
+const turn = new Map<string, TurnSends>();
+let flushQueued = false;
+
+/**
+ * Collects a send into its room's turn. The turn ends at the microtask
+ * checkpoint after the I/O callback that delivered it: `ws` emits every
+ * frame of one socket read synchronously, so a turn holds the sends that
+ * arrived together, which is exactly what Fiberchat's room fiber drains in
+ * one turn (woken by a promise when its first command arrives, it drains the
+ * mailbox at that same checkpoint, and its synchronous store lets the whole
+ * turn finish there). Flushing on `setImmediate` instead would also gather
+ * the other sockets' reads of the same event-loop iteration: larger batches
+ * than Fiberchat ever forms, a ceiling for a different batching policy.
+ */
+function queueSend(c: Client, ackId: string | undefined, m: PeerMessage): void {
+  let t = turn.get(m.room);
+  if (!t) turn.set(m.room, (t = { messages: [], acks: [] }));
+  t.messages.push(m);
+  t.acks.push({ c, ackId });
+  if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flushTurn);
+  }
+}
+
+/**
+ * Ends the turn: per room, every sender's ack first, then one frame with the
+ * whole batch (protocol 1.4: a sender sees its ack before the `messages`
+ * event carrying its message). A sender's TCP socket is corked while its
+ * acks are written, so several acks leave in one system call.
+ */
+function flushTurn(): void {
+  flushQueued = false;
+  const corked = new Set<Socket>();
+  for (const [room, t] of turn) {
+    t.messages.forEach((m, i) => {
+      const { c, ackId } = t.acks[i] as TurnSends['acks'][number];
+      if (ackId === undefined || c.ws.readyState !== WebSocket.OPEN) return;
+      if (!corked.has(c.tcp)) {
+        c.tcp.cork();
+        corked.add(c.tcp);
+      }
+      c.ws.send(`43${ackId}${JSON.stringify([{ ok: true, seq: m.seq, id: m.id, ts: m.ts }])}`);
+    });
+    broadcast(room, `42["messages",${JSON.stringify({ room, messages: t.messages })}]`);
+  }
+  turn.clear();
+  for (const tcp of corked) tcp.uncork();
 }
 
 function broadcast(room: string, packet: string): void {
