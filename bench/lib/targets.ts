@@ -5,7 +5,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -55,18 +54,6 @@ export interface StartTargetOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 const ENTRY: Record<TargetName, string> = {
   fiberchat: 'server/main.ts',
   socketio: 'bench/peers/socketio-peer.ts',
@@ -77,54 +64,78 @@ const ENTRY: Record<TargetName, string> = {
 const PEER_ENV: Partial<Record<TargetName, NodeJS.ProcessEnv>> = { wsbatch: { PEER_BATCH: 'turn' } };
 
 export async function startTarget(name: TargetName, opts: StartTargetOptions = {}): Promise<Target> {
-  const port = await freePort();
-  const inspectPort = opts.inspect ? await freePort() : undefined;
   const dataDir = name === 'fiberchat' ? mkdtempSync(join(tmpdir(), 'fiberchat-bench-')) : undefined;
+  const lifted = '1000000';
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'production',
-    PORT: String(port),
+    // Every server binds any free port and prints it (no port is picked by a probe that could race).
+    PORT: '0',
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
+    // The listening line (with the port) is at info; request logging is off.
+    LOG_LEVEL: 'info',
     ...(dataDir
       ? {
           DATA_DIR: dataDir,
-          // Load, not abuse: lift the per-user limits a browser never reaches.
-          SEND_RATE: '1000000',
-          SEND_BURST: '1000000',
-          JOIN_RATE: '1000000',
-          JOIN_BURST: '1000000',
-          READ_RATE: '1000000',
-          READ_BURST: '1000000',
-          SESSION_RATE_PER_MIN: '1000000',
+          // Load, not abuse: lift the per-user, per-address and per-room budgets a browser never reaches
+          // (the generator's thousands of connections share a few identities and 50 addresses).
+          SEND_RATE: lifted,
+          SEND_BURST: lifted,
+          SEND_ADDRESS_RATE: lifted,
+          SEND_ADDRESS_BURST: lifted,
+          SEND_ROOM_RATE: lifted,
+          SEND_ROOM_BURST: lifted,
+          JOIN_RATE: lifted,
+          JOIN_BURST: lifted,
+          READ_RATE: lifted,
+          READ_BURST: lifted,
+          READ_BYTES_RATE: String(1024 ** 3),
+          READ_BYTES_BURST: String(1024 ** 3),
+          SESSION_RATE_PER_MIN: lifted,
+          SESSION_BURST: lifted,
+          MAX_CONNECTIONS_PER_ADDRESS: lifted,
+          MAX_CONNECTIONS_PER_IDENTITY: lifted,
+          MAX_ROOMS_PER_IDENTITY: lifted,
+          MAX_ROOMS_PER_ADDRESS: lifted,
+          MAX_IN_FLIGHT: '65536',
           MAX_OUTBOUND_BYTES: String(8 * 1024 * 1024),
         }
       : {}),
     ...PEER_ENV[name],
     ...opts.env,
   };
-  const flags = [...(opts.nodeFlags ?? []), ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [])];
+  const flags = [...(opts.nodeFlags ?? []), ...(opts.inspect ? ['--inspect=127.0.0.1:0'] : [])];
   const child = start(process.execPath, [...flags, '--import', 'tsx', ENTRY[name]], {
     core: CORES.server,
     env,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
     if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
+  });
+  child.stdout?.on('data', (d: Buffer) => {
+    if (stdout.length < 20_000) stdout += d.toString();
   });
   let closing = false;
   child.once('exit', (code, signal) => {
     if (!closing) console.error(`  ${name} exited unexpectedly (${code ?? signal}): ${stderr.slice(-3000)}`);
   });
   const t0 = Date.now();
+  let port = 0;
+  let inspectPort: number | undefined;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited at start (${child.exitCode}): ${stderr.slice(-2000)}`);
-    try {
-      if ((await request(port, 'GET', '/healthz', { timeoutMs: 1000 })).status === 200) break;
-    } catch {
-      // not listening yet
+    port ||= listeningPort(stdout);
+    if (opts.inspect) inspectPort ??= Number(/Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(stderr)?.[1]) || undefined;
+    if (port > 0 && (!opts.inspect || inspectPort)) {
+      try {
+        if ((await request(port, 'GET', '/healthz', { timeoutMs: 1000 })).status === 200) break;
+      } catch {
+        // not answering yet
+      }
     }
     if (Date.now() - t0 > 30_000) {
       await stop(child, 'SIGKILL');
@@ -248,4 +259,18 @@ export async function collectGarbage(t: Target): Promise<void> {
   for (let i = 0; i < 2; i++) await session.call('HeapProfiler.collectGarbage');
   session.close();
   await sleep(200);
+}
+
+/** The port from a `listening` JSON line (Fiberchat's pino line, or the peers' own). */
+function listeningPort(out: string): number {
+  for (const line of out.split('\n')) {
+    if (!line.includes('"listening"')) continue;
+    try {
+      const rec = JSON.parse(line) as { msg?: string; port?: number };
+      if (rec.msg === 'listening' && typeof rec.port === 'number') return rec.port;
+    } catch {
+      // a partial line
+    }
+  }
+  return 0;
 }

@@ -4,7 +4,7 @@
  * metric names Fiberchat's /metrics uses, so one scraper reads all three.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** Same as Fiberchat (server/app.ts): the ping cadence and the packet cap. */
@@ -84,5 +84,16 @@ export function statsHandler(): (req: IncomingMessage, res: ServerResponse) => b
 export const newAuthorId = (): string => randomUUID();
 
 export function portFromEnv(): number {
-  return Number(process.env.PORT ?? 3000);
+  return Number(process.env.PORT ?? 0);
+}
+
+/**
+ * Listens on PORT (0: any free port) and prints the bound port as Fiberchat
+ * does (a JSON line with `msg: "listening"` and `port`), which the bench reads.
+ */
+export function listenAndReport(server: Server): void {
+  server.listen(portFromEnv(), '127.0.0.1', () => {
+    const addr = server.address();
+    console.log(JSON.stringify({ msg: 'listening', port: typeof addr === 'object' && addr ? addr.port : 0 }));
+  });
 }

@@ -7,7 +7,7 @@
  */
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
-import { MAX_PAYLOAD, PING_INTERVAL_MS, PING_TIMEOUT_MS, Rooms, isJoin, isSend, newAuthorId, portFromEnv, statsHandler } from './common.ts';
+import { MAX_PAYLOAD, PING_INTERVAL_MS, PING_TIMEOUT_MS, Rooms, isJoin, isSend, newAuthorId, listenAndReport, statsHandler } from './common.ts';
 
 const stats = statsHandler();
 const http = createServer((req, res) => {
@@ -44,7 +44,7 @@ io.on('connection', (socket) => {
   });
 });
 
-http.listen(portFromEnv(), '127.0.0.1');
+listenAndReport(http);
 const stop = () => io.close(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -21,7 +21,7 @@ import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
 import * as wsModule from 'ws';
 import WebSocket, { WebSocketServer } from 'ws';
-import { MAX_PAYLOAD, PING_INTERVAL_MS, PING_TIMEOUT_MS, Rooms, isJoin, isSend, newAuthorId, portFromEnv, statsHandler, type PeerMessage } from './common.ts';
+import { MAX_PAYLOAD, PING_INTERVAL_MS, PING_TIMEOUT_MS, Rooms, isJoin, isSend, newAuthorId, listenAndReport, statsHandler, type PeerMessage } from './common.ts';
 
 const NAIVE = process.env.PEER_NAIVE_SEND === '1';
 const BATCH = process.env.PEER_BATCH === 'turn';
@@ -214,7 +214,7 @@ const pinger = setInterval(() => {
 }, Math.max(PING_INTERVAL_MS, PING_TIMEOUT_MS));
 pinger.unref();
 
-http.listen(portFromEnv(), '127.0.0.1');
+listenAndReport(http);
 const stop = () => {
   for (const c of clients) c.ws.terminate();
   http.close(() => process.exit(0));
