@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
@@ -18,6 +19,7 @@ import { registerHttpEdge, sendError } from './edge/http-edge.ts';
 import { httpHardeningOptions, registerHttpHardening } from './edge/http-hardening.ts';
 import { SlowConsumerGuard } from './edge/slow-consumers.ts';
 import { attachSocketEdge, type ChatServer, type ChatSocket } from './edge/socket-edge.ts';
+import { RedisBus } from './cluster/bus.ts';
 import { Fiber } from './fiber/index.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { RoomRegistry } from './rooms/registry.ts';
@@ -61,6 +63,7 @@ function isLoopback(address: string): boolean {
 export function createApp({ config, store, logger, now = Date.now }: AppDeps): App {
   const root = Fiber.root('server', (error, child) => logger.error({ err: error, fiber: child.name }, 'fiber failed'));
   let accepting = true;
+  let draining = false;
 
   const http = Fastify({
     // pino's Logger is what Fastify uses internally; its type is only narrower.
@@ -101,6 +104,16 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     });
   }
 
+  // Several nodes: Redis carries hints, presence and typing between them (the store orders).
+  const bus = config.redisUrl
+    ? new RedisBus(config.redisUrl, config.nodeId ?? `node-${randomUUID().slice(0, 8)}`, {
+        state: (up, err) => {
+          metrics.busUp.set(up ? 1 : 0);
+          if (!up) logger.warn({ err: err?.message }, 'Redis unreachable; nodes catch up from the store');
+        },
+      })
+    : undefined;
+
   // The registry reports into `metrics` only from room events, which start
   // after construction; the gauges read the registry only when scraped.
   const slow = new SlowConsumerGuard(io, config.maxOutboundBytes, (socketId, bytes) => {
@@ -117,7 +130,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
         slow.check(channel);
       },
     },
-    roomOptions(config),
+    { ...roomOptions(config), bus },
     {
       roomFailed: (room, err) => {
         metrics.roomFailures.inc();
@@ -186,8 +199,10 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
 
   registerHttpEdge(http, edge, sessions);
 
+  // 503 from the first moment of a shutdown, while the node keeps serving through DRAIN_MS: a balancer
+  // that checks health moves new traffic away before anything is refused.
   http.get('/healthz', async (_req, res) =>
-    accepting ? res.send({ status: 'ok' }) : res.code(503).send({ status: 'shutting_down' }),
+    accepting && !draining ? res.send({ status: 'ok' }) : res.code(503).send({ status: draining && accepting ? 'draining' : 'shutting_down' }),
   );
   // Not public: with METRICS_TOKEN a bearer token is required; without it, only loopback clients are answered.
   http.get('/metrics', async (req, res) => {
@@ -224,6 +239,8 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     },
     close() {
       closing ??= (async () => {
+        draining = true;
+        if (config.drainMs > 0) await new Promise((r) => setTimeout(r, config.drainMs));
         accepting = false;
         expiry.stop();
         // Tell every client why, so it reconnects (and resumes) instead of
@@ -235,6 +252,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
         await root.cancel('shutdown');
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await http.close();
+        await bus?.close();
         await store.close();
       })();
       return closing;

@@ -125,7 +125,19 @@ export const SETTINGS = {
   roomMailbox: setting({ env: 'ROOM_MAILBOX', schema: int(1, 1_000_000), default: 2048, meaning: 'commands one room may queue; past it, new ones answer `unavailable` (back-pressure)' }),
   roomMaxTurn: setting({ env: 'ROOM_MAX_TURN', schema: int(1, 1_000_000), default: 512, meaning: 'commands a room serves per turn: its sends are one transaction and one broadcast packet (1 turns batching off; at most ROOM_MAILBOX)' }),
   presenceGraceMs: setting({ env: 'PRESENCE_GRACE_MS', schema: int(0), default: 5000, meaning: 'how long a dropped user stays listed as present, so a quick reconnect does not flap' }),
+  storeCheckMs: setting({
+    env: 'STORE_CHECK_MS',
+    schema: int(100, 60_000),
+    default: 1000,
+    meaning: 'in a cluster, how often each node checks its live rooms against the store (the backstop for hints the bus lost)',
+  }),
   maxOutboundBytes: setting({ env: 'MAX_OUTBOUND_BYTES', schema: int(1024), default: 1024 * 1024, meaning: 'bytes queued to one connection before it is disconnected as a slow consumer (it resumes without loss)' }),
+  drainMs: setting({
+    env: 'DRAIN_MS',
+    schema: int(0, 60_000),
+    default: 0,
+    meaning: 'on SIGTERM, /healthz answers 503 this long while the node keeps serving, so a balancer moves new traffic away first (behind a balancer: a few health-check intervals)',
+  }),
   shutdownTimeoutMs: setting({ env: 'SHUTDOWN_TIMEOUT_MS', schema: int(1), default: 5000, meaning: 'on SIGTERM/SIGINT, exit after this long even if rooms have not finished draining' }),
 };
 
@@ -191,6 +203,7 @@ export function roomOptions(c: Config) {
     maxRooms: c.maxRooms,
     maxRoomsPerIdentity: c.maxRoomsPerIdentity,
     maxRoomsPerAddress: c.maxRoomsPerAddress,
+    storeCheckMs: c.storeCheckMs,
   };
 }
 

@@ -47,10 +47,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // The drain window (DRAIN_MS) comes first; the shutdown's own limit counts after it.
     const force = setTimeout(() => {
       logger.error('shutdown took too long; exiting');
       process.exit(1);
-    }, config.shutdownTimeoutMs);
+    }, config.drainMs + config.shutdownTimeoutMs);
     force.unref();
     app.close().then(
       () => {

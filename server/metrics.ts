@@ -55,6 +55,11 @@ export function createMetrics(gauges: { rooms: () => number; queued: () => numbe
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    busUp: new Gauge({
+      name: 'fiberchat_bus_up',
+      help: 'In a cluster: 1 while this node is connected to Redis (the bus of hints), 0 while it catches up from the store only',
+      registers: [registry],
+    }),
     roomFailures: new Counter({ name: 'fiberchat_room_failures_total', help: 'Room fibers that crashed (each is made anew on next use)', registers: [registry] }),
     failures: new Counter({
       name: 'fiberchat_failures_total',

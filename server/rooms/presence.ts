@@ -9,6 +9,9 @@ interface Member {
   goneAt: number | undefined;
 }
 
+/** Connection ids of the presence other nodes report. */
+const PEER_PREFIX = 'peer:';
+
 /**
  * Who is in a room, per user rather than per connection: two tabs are one
  * member. A socket that drops is kept for a grace period so that a quick
@@ -75,9 +78,48 @@ export class Presence {
     return this.members.size === 0;
   }
 
+  /**
+   * Replaces what another node says about this room: `users` are present
+   * there until `until` (a heartbeat renews it). Each node is one pseudo-
+   * connection per user, so a user with a tab on two nodes is one member and
+   * a node that stops saying so (it died) loses its users when the lease
+   * runs out. True when the visible list changed.
+   */
+  setPeer(node: string, users: readonly User[], now: number, until: number): boolean {
+    const connId = `${PEER_PREFIX}${node}`;
+    const keep = new Set(users.map((u) => u.userId));
+    let changed = false;
+    for (const [userId, m] of this.members) {
+      if (keep.has(userId) || !m.connections.delete(connId) || m.connections.size > 0 || m.goneAt !== undefined) continue;
+      this.members.delete(userId);
+      changed = true;
+    }
+    for (const u of users) changed = this.add(connId, { userId: u.userId, name: u.name }, now, Math.max(0, until - now)) || changed;
+    return changed;
+  }
+
+  /** The users present through this node's own connections (what this node tells its peers). */
+  localUsers(): User[] {
+    const out: User[] = [];
+    for (const [userId, m] of this.members) {
+      for (const id of m.connections.keys()) {
+        if (!id.startsWith(PEER_PREFIX)) {
+          out.push({ userId, name: m.name });
+          break;
+        }
+      }
+    }
+    return out.sort(byNameThenId);
+  }
+
   /** True while this connection holds a live membership or an unexpired lease. */
   has(userId: string, connId: string): boolean {
     return this.members.get(userId)?.connections.has(connId) ?? false;
+  }
+
+  /** True while the user is present here or on another node. */
+  hasUser(userId: string): boolean {
+    return this.members.has(userId);
   }
 
   /** Display names in the order of `users()`, one per user. */

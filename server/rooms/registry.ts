@@ -1,5 +1,6 @@
 import { fail, type Ack, type Message } from '../../shared/protocol.ts';
 import type { Fiber } from '../fiber/index.ts';
+import type { Bus } from '../cluster/bus.ts';
 import type { RoomLog, Store } from '../store/store.ts';
 import { pageBefore } from './pages.ts';
 import { BUSY_RETRY_MS, Room, type RoomOptions } from './room.ts';
@@ -12,6 +13,10 @@ export interface RegistryOptions extends RoomOptions {
   maxRoomsPerIdentity: number;
   /** Live rooms one client address may have started, all its identities together. */
   maxRoomsPerAddress: number;
+  /** Other nodes: the bus their hints, presence and typing travel on (absent on a single process). */
+  bus?: Bus | undefined;
+  /** In a cluster, how often every live room's log end is checked in the store (the backstop for lost hints). */
+  storeCheckMs?: number;
 }
 
 /**
@@ -59,6 +64,35 @@ export class RoomRegistry {
     this.supervisor = parent.spawn('rooms', (f) => f.untilCancelled(), {
       onChildError: (error, child) => this.events.roomFailed?.(child.name, error),
     });
+    if (opts.bus) {
+      const timer = setInterval(() => void this.checkStore(), opts.storeCheckMs ?? 1000);
+      timer.unref();
+      this.supervisor.defer(() => clearInterval(timer));
+    }
+  }
+
+  private checking = false;
+
+  /**
+   * The backstop of the cluster: the bus may drop or delay a hint, so every
+   * live room's log end is read from the store (one query for all of them)
+   * and a room behind it is told to catch up. Delivery to this node's
+   * subscribers therefore lags another node's commit by at most one check.
+   */
+  private async checkStore(): Promise<void> {
+    if (this.checking || this.rooms.size === 0) return;
+    this.checking = true;
+    try {
+      const logs = await this.store.roomLogs([...this.rooms.keys()]);
+      for (const [name, log] of logs) {
+        const room = this.live(name);
+        if (room && log.lastSeq > room.delivered) room.offer({ kind: 'hint', last: log.lastSeq, epoch: log.epoch });
+      }
+    } catch (err) {
+      this.events.failed?.('*', 'catch_up', err);
+    } finally {
+      this.checking = false;
+    }
   }
 
   get size(): number {
@@ -105,6 +139,8 @@ export class RoomRegistry {
       case 'leave':
         return answer(cmd, { ok: true });
       case 'tick':
+      case 'hint':
+      case 'peer':
         return;
     }
     const refused = this.startRefusal(starter);
@@ -170,6 +206,7 @@ export class RoomRegistry {
         },
         committed: (r, n) => this.events.committed?.(r.name, n),
         failed: (r, kind, err) => this.events.failed?.(r.name, kind, err),
+        ...(this.opts.bus ? { bus: this.opts.bus } : {}),
       },
       this.opts,
     );

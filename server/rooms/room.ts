@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { LIMITS, TIMING, fail, type Message, type OkInputOf } from '../../shared/protocol.ts';
 import type { Fiber } from '../fiber/index.ts';
 import { Mailbox } from '../fiber/index.ts';
+import type { Bus, PeerMessage } from '../cluster/bus.ts';
 import type { Draft, Store } from '../store/store.ts';
-import { newestWithin, oldestWithin, pageBefore, pageBytes } from './pages.ts';
+import { newestWithin, oldestWithin, pageAfter, pageBefore, pageBytes } from './pages.ts';
 import { Presence } from './presence.ts';
-import type { Broadcaster, EmptyOk, FailureKind, Identity, Reply, RoomCommand, Subscriber } from './types.ts';
+import type { Broadcaster, EmptyOk, FailureKind, Identity, PeerNews, Reply, RoomCommand, Subscriber } from './types.ts';
 import { TypingSet } from './typing.ts';
 
 /** A room's tunables; their defaults and bounds are settings in server/config.ts. */
@@ -25,12 +26,23 @@ export interface RoomOptions {
 /** Retry hint sent with `unavailable`: a full mailbox or a store hiccup clears within a few turns. */
 export const BUSY_RETRY_MS = 250;
 
+/** In a cluster, a node repeats who is present through it this often… */
+export const PEER_HEARTBEAT_MS = 5_000;
+/** …and a node's word lasts this long: a node that died loses its users within it. */
+export const PEER_PRESENCE_TTL_MS = 3 * PEER_HEARTBEAT_MS;
+/** A hint carries its messages when they are this small; else peers read them from the store. */
+const HINT_MAX_BYTES = 16 * 1024;
+/** A catch-up reads the store in steps of at most this many messages (each a page in bytes too). */
+const CATCH_UP_STEP = 1000;
+
 /** What the room tells its owner (the registry) about its life. */
 export interface RoomHooks {
   /** The room stopped accepting commands; a new one may be created for its name. */
   retired(room: Room): void;
   /** One turn committed `count` messages (metrics). */
   committed?(room: Room, count: number): void;
+  /** The cluster's bus, when there are other nodes: hints, presence and typing go to them through it. */
+  bus?: Bus;
   /** A store call failed; the clients concerned were answered `unavailable`. Logged and counted by the owner. */
   failed?(room: Room, kind: FailureKind, error: unknown): void;
   now?(): number;
@@ -77,6 +89,10 @@ export class Room {
   private loaded = false;
   /** Whether this room's life saw a join or a send; a room that only served reads retires sooner. */
   private servedWrite = false;
+  /** In a cluster: what this node last told its peers, and when it next repeats its presence. */
+  private toldPresence = '';
+  private toldTyping = '';
+  private nextHeartbeat = Infinity;
   readonly fiber: Fiber<void>;
 
   constructor(name: string, parent: Fiber<unknown>, store: Store, broadcaster: Broadcaster, hooks: RoomHooks, opts: RoomOptions) {
@@ -90,8 +106,10 @@ export class Room {
       capacity: opts.mailboxCapacity,
       policy: 'reject',
       // A burst of typing signals from one connection occupies one slot.
-      coalesceKey: (cmd) => (cmd.kind === 'typing' ? `typing:${cmd.sub?.id ?? pollerId(cmd.who)}` : undefined),
+      coalesceKey: coalesceKey,
     });
+    // Peer news goes through the mailbox like every command, so the fiber alone touches the room's state.
+    hooks.bus?.subscribe(name, (msg) => this.hear(msg));
     this.fiber = parent.spawn(`room:${name}`, (f) => this.run(f));
     // Registered before the body starts, so it runs even if the fiber is
     // cancelled before its first step.
@@ -138,11 +156,24 @@ export class Room {
     this.hooks.failed?.(this, kind, error);
   }
 
+  /** The highest seq this room has delivered to its subscribers. */
+  get delivered(): number {
+    return this.lastSeq;
+  }
+
+  /** A message from another node, queued for the fiber (dropped when the mailbox is full: the store check catches up). */
+  private hear(msg: PeerMessage): void {
+    if (msg.type === 'hint') this.mailbox.offer({ kind: 'hint', last: msg.last, epoch: msg.epoch, messages: msg.messages });
+    else this.mailbox.offer({ kind: 'peer', news: msg });
+  }
+
   private async run(fiber: Fiber<void>): Promise<void> {
     // First sync: commands arriving while the log loads wait in the mailbox;
     // nobody is served from a half-loaded room. A failed load fails the
     // fiber: the supervisor reports it and the room is made anew on next use.
     await this.load();
+    // Peers answer a greeting with who is present and typing through them.
+    this.hooks.bus?.publish(this.name, { type: 'hello', node: this.hooks.bus.node });
     for (;;) {
       const first = await this.mailbox.take(fiber.signal);
       const turn = [first, ...this.mailbox.drain(this.opts.maxTurn - 1)];
@@ -177,6 +208,7 @@ export class Room {
   private async finish(): Promise<void> {
     this.mailbox.close();
     clearTimeout(this.timer);
+    this.hooks.bus?.unsubscribe(this.name);
     this.hooks.retired(this);
     const rest = this.mailbox.drain();
     if (rest.length === 0) return;
@@ -206,7 +238,12 @@ export class Room {
    * decision is made by the fiber, in order with every other command.
    */
   private schedule(): void {
-    const at = Math.min(this.typing.nextDeadline() ?? Infinity, this.presence.nextDeadline() ?? Infinity, this.idleDeadline());
+    const at = Math.min(
+      this.typing.nextDeadline() ?? Infinity,
+      this.presence.nextDeadline() ?? Infinity,
+      this.idleDeadline(),
+      this.nextHeartbeat,
+    );
     if (at === this.timerAt || this.mailbox.closed) return;
     clearTimeout(this.timer);
     this.timerAt = at;
@@ -222,6 +259,7 @@ export class Room {
     const now = this.now();
     if (this.typing.expire(now)) this.broadcastTyping();
     if (this.presence.expire(now)) this.broadcastPresence();
+    if (now >= this.nextHeartbeat) this.tellPresence(true);
   }
 
   private async serve(cmds: RoomCommand[]): Promise<void> {
@@ -257,6 +295,10 @@ export class Room {
         case 'info':
           cmd.reply({ ok: true, room: this.name, lastSeq: this.lastSeq, members: this.presence.users().length });
           return;
+        case 'hint':
+          return await this.catchUp(cmd.last, cmd.epoch, cmd.messages);
+        case 'peer':
+          return this.heard(cmd.news);
         case 'tick':
           return this.expire(); // mixed into a busy turn
       }
@@ -355,12 +397,15 @@ export class Room {
 
   /** A socket must have joined; an Ajax client must hold a poll lease (it polled recently). */
   private startTyping(who: Identity, sub: Subscriber | undefined, reply: Reply<EmptyOk> | undefined): void {
-    const inRoom = sub ? this.subs.has(sub.id) : this.presence.has(who.userId, pollerId(who));
+    // An Ajax client polled here, or (round-robined) through another node that says so.
+    const inRoom = sub ? this.subs.has(sub.id) : this.presence.has(who.userId, pollerId(who)) || this.presence.hasUser(who.userId);
     if (!inRoom) {
       reply?.(fail('not_found', `join room ${this.name} before typing in it`));
       return;
     }
     if (this.typing.start(who, this.now())) this.broadcastTyping();
+    // Peers hear each renewal too: their copy of a typer expires like ours unless renewed.
+    else this.tellTyping(true);
     reply?.({ ok: true });
   }
 
@@ -403,6 +448,7 @@ export class Room {
     });
     if (fresh.length > 0) this.hooks.committed?.(this, fresh.length);
     await this.deliver(fresh, log.lastSeq);
+    if (fresh.length > 0) this.hint(fresh, log.lastSeq);
     // A sent message ends its author's typing.
     let typingChanged = false;
     for (const m of fresh) typingChanged = this.typing.stop(m.authorId) || typingChanged;
@@ -432,12 +478,109 @@ export class Room {
     if (batch.length > 0) this.broadcaster.emit(this.channel, 'messages', { room: this.name, messages: batch });
   }
 
+  /** Tells peers how far the log reached, with the messages when they are small (a hint: the store is the truth). */
+  private hint(fresh: Message[], last: number): void {
+    const bus = this.hooks.bus;
+    if (!bus) return;
+    const contiguous = fresh.at(-1)?.seq === last && (fresh[0]?.seq ?? 0) === last - fresh.length + 1;
+    const small = contiguous && pageBytes(fresh) <= HINT_MAX_BYTES;
+    bus.publish(this.name, { type: 'hint', node: bus.node, epoch: this.epoch, last, ...(small ? { messages: fresh } : {}) });
+  }
+
+  /**
+   * The log reached `last` elsewhere. Deliver the hinted messages when they
+   * follow on from what this room delivered, else read the missing range from
+   * the store first: subscribers see every seq once, in order, whatever the
+   * bus dropped or reordered. A read that fails leaves `lastSeq` where it was,
+   * for the next hint or store check to retry.
+   */
+  private async catchUp(last: number, epoch: string | undefined, messages: Message[] | undefined): Promise<void> {
+    // This node proposed an epoch for a room it had not seen stored; the store's (another node's first commit) wins.
+    if (epoch !== undefined && epoch !== this.epoch && this.lastSeq === 0) this.epoch = epoch;
+    if (last <= this.lastSeq) return;
+    if (messages && messages[0]?.seq === this.lastSeq + 1 && messages.at(-1)?.seq === last) {
+      this.lastSeq = last;
+      this.broadcaster.emit(this.channel, 'messages', { room: this.name, messages });
+      return;
+    }
+    while (this.lastSeq < last) {
+      let batch: Message[];
+      try {
+        batch = await pageAfter(this.store, this.name, this.lastSeq, Math.min(CATCH_UP_STEP, last - this.lastSeq));
+      } catch (err) {
+        this.failed('catch_up', err);
+        return;
+      }
+      const end = batch.at(-1)?.seq;
+      if (end === undefined || batch[0]?.seq !== this.lastSeq + 1) return; // not visible yet: the next check retries
+      this.lastSeq = end;
+      this.broadcaster.emit(this.channel, 'messages', { room: this.name, messages: batch });
+    }
+  }
+
+  /** Presence or typing from another node, merged into this room's view. */
+  private heard(news: PeerNews): void {
+    const now = this.now();
+    switch (news.type) {
+      case 'presence':
+        if (this.presence.setPeer(news.node, news.users, now, now + news.ttlMs)) this.broadcastPresence();
+        return;
+      case 'typing':
+        if (this.typing.setPeer(news.node, news.users, now)) this.broadcastTyping();
+        return;
+      case 'hello':
+        this.tellPresence(true);
+        this.tellTyping(true);
+        return;
+    }
+  }
+
+  /** Tells peers who is present through this node, when it changed (or `always`, as a heartbeat or an answer). */
+  private tellPresence(always = false): void {
+    const bus = this.hooks.bus;
+    if (!bus) return;
+    const users = this.presence.localUsers();
+    const said = JSON.stringify(users);
+    if (!always && said === this.toldPresence) return;
+    if (said === '[]' && this.toldPresence === '' && always) return; // nothing to say, never said anything
+    this.toldPresence = said;
+    bus.publish(this.name, { type: 'presence', node: bus.node, users, ttlMs: PEER_PRESENCE_TTL_MS });
+    this.nextHeartbeat = users.length > 0 ? this.now() + PEER_HEARTBEAT_MS : Infinity;
+  }
+
+  private tellTyping(always = false): void {
+    const bus = this.hooks.bus;
+    if (!bus) return;
+    const users = this.typing.localUsers();
+    const said = JSON.stringify(users);
+    if (!always && said === this.toldTyping) return;
+    if (said === '[]' && this.toldTyping === '' && always) return;
+    this.toldTyping = said;
+    bus.publish(this.name, { type: 'typing', node: bus.node, users });
+  }
+
   private broadcastPresence(): void {
     this.broadcaster.emit(this.channel, 'presence', { room: this.name, members: this.presence.names(), users: this.presence.users() });
+    this.tellPresence();
   }
 
   private broadcastTyping(): void {
     this.broadcaster.emit(this.channel, 'typing', { room: this.name, typing: this.typing.names(), users: this.typing.users() });
+    this.tellTyping();
+  }
+}
+
+/** Commands that replace their own earlier copy in the mailbox instead of queueing twice. */
+function coalesceKey(cmd: RoomCommand): string | undefined {
+  switch (cmd.kind) {
+    case 'typing':
+      // A burst of typing signals from one connection occupies one slot.
+      return `typing:${cmd.sub?.id ?? pollerId(cmd.who)}`;
+    case 'peer':
+      // Only the latest word of a node on presence (or typing) matters.
+      return `peer:${cmd.news.node}:${cmd.news.type}`;
+    default:
+      return undefined;
   }
 }
 

@@ -1,4 +1,5 @@
-import type { Ack, EventName, EventOf, OkInputOf } from '../../shared/protocol.ts';
+import type { Ack, EventName, EventOf, Message, OkInputOf } from '../../shared/protocol.ts';
+import type { PeerMessage } from '../cluster/bus.ts';
 
 /** Who is acting, as established by the auth middleware and nothing else. */
 export interface Identity {
@@ -30,6 +31,9 @@ export type EmptyOk = OkInputOf<'leave'>;
 /** Where a caught failure happened; counted by kind on /metrics. */
 export type FailureKind = 'load' | 'read' | 'commit' | 'catch_up';
 
+/** Presence and typing heard from another node, for one room. */
+export type PeerNews = Exclude<PeerMessage, { type: 'hint' }>;
+
 /** The commands a room fiber serves, one at a time, in mailbox order. */
 export type RoomCommand =
   | { kind: 'join'; sub: Subscriber; since?: number | undefined; epoch?: string | undefined; reply: Reply<OkInputOf<'join'>> }
@@ -54,5 +58,12 @@ export type RoomCommand =
     }
   /** A summary of the room (the `rooms` command). */
   | { kind: 'info'; reply: Reply<OkInputOf<'rooms'>['rooms'][number]> }
+  /**
+   * The room's log reached `last` somewhere (another node's commit, or the
+   * registry's periodic check of the store): deliver what this node has not.
+   */
+  | { kind: 'hint'; last: number; epoch?: string | undefined; messages?: Message[] | undefined }
+  /** Presence, typing or a greeting from another node. */
+  | { kind: 'peer'; news: PeerNews }
   /** Enqueued by the room's deadline timer: expire typing, presence, or retire. */
   | { kind: 'tick' };

@@ -28,6 +28,15 @@ export class MemoryStore implements Store {
     return r && { epoch: r.epoch, lastSeq: r.messages.length };
   }
 
+  async roomLogs(rooms: readonly string[]): Promise<Map<string, RoomLog>> {
+    const out = new Map<string, RoomLog>();
+    for (const room of rooms) {
+      const log = await this.roomLog(room);
+      if (log) out.set(room, log);
+    }
+    return out;
+  }
+
   async commit(room: string, drafts: readonly Draft[], epochIfNew: string): Promise<CommitResult> {
     this.commitCalls++;
     if (this.failCommits) throw this.failCommits;

@@ -128,6 +128,18 @@ export class PgStore implements Store {
     return row && { epoch: row.epoch, lastSeq: row.last_seq };
   }
 
+  async roomLogs(rooms: readonly string[]): Promise<Map<string, RoomLog>> {
+    const out = new Map<string, RoomLog>();
+    if (rooms.length === 0) return out;
+    await this.ready();
+    const r = await this.pool.query<{ name: string; epoch: string; last_seq: number }>(
+      'SELECT name, epoch, last_seq FROM rooms WHERE name = ANY($1::text[])',
+      [rooms],
+    );
+    for (const row of r.rows) out.set(row.name, { epoch: row.epoch, lastSeq: row.last_seq });
+    return out;
+  }
+
   async commit(room: string, drafts: readonly Draft[], epochIfNew: string): Promise<CommitResult> {
     if (drafts.length === 0) return { log: (await this.roomLog(room)) ?? { epoch: epochIfNew, lastSeq: 0 }, results: [] };
     await this.ready();

@@ -140,6 +140,15 @@ export class SqliteStore implements Store {
     return { epoch, lastSeq: this.stmts.lastSeq.get(room)?.s ?? 0 };
   }
 
+  async roomLogs(rooms: readonly string[]): Promise<Map<string, RoomLog>> {
+    const out = new Map<string, RoomLog>();
+    for (const room of rooms) {
+      const log = await this.roomLog(room);
+      if (log) out.set(room, log);
+    }
+    return out;
+  }
+
   async commit(room: string, drafts: readonly Draft[], epochIfNew: string): Promise<CommitResult> {
     return this.commitTx(room, drafts, epochIfNew);
   }

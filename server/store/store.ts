@@ -48,6 +48,12 @@ export interface Store {
   /** The room's log, or undefined when the room has never stored a message. Writes nothing. */
   roomLog(room: string): Promise<RoomLog | undefined>;
   /**
+   * The logs of several rooms in one call (rooms never stored are absent).
+   * A cluster node checks its live rooms with it every second, so a hint the
+   * bus dropped delays delivery by at most that long.
+   */
+  roomLogs(rooms: readonly string[]): Promise<Map<string, RoomLog>>;
+  /**
    * Commits a batch atomically: all of it or none of it (the promise rejects).
    * A draft whose (authorId, clientId) is already stored in the room, or
    * appears earlier in the batch, is answered with the stored original and

@@ -1,0 +1,116 @@
+/**
+ * The cluster's message bus: Redis pub/sub, one channel per room
+ * (`fc:room:<room>`). It carries hints, never the truth: the store orders
+ * every message, and a node that misses a hint reads the store (the room
+ * fibers' catch-up and the registry's periodic check). So the bus may drop,
+ * reorder or be down, and nothing is lost:
+ *
+ * - `enableOfflineQueue: false`: while Redis is away a publish fails at once
+ *   instead of queueing without bound; nodes fall back to polling the store.
+ * - subscriptions are re-made for every live room whenever the subscriber
+ *   connection is ready again (ioredis forgets channels whose SUBSCRIBE
+ *   failed while it was disconnected).
+ *
+ * Inbound payloads are validated like any other input.
+ */
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { Message, User } from '../../shared/protocol.ts';
+
+export const PeerMessage = z.discriminatedUnion('type', [
+  /** Messages committed on `node`: the room's log reached `last` (the batch itself when small). */
+  z.object({ type: z.literal('hint'), node: z.string(), epoch: z.string(), last: z.number().int().min(0), messages: z.array(Message).optional() }),
+  /** The users present through `node`'s own connections, valid for `ttlMs`. */
+  z.object({ type: z.literal('presence'), node: z.string(), users: z.array(User), ttlMs: z.number().int().min(0) }),
+  /** The users typing through `node`'s own connections. */
+  z.object({ type: z.literal('typing'), node: z.string(), users: z.array(User) }),
+  /** `node` just started serving the room: peers answer with their presence and typing. */
+  z.object({ type: z.literal('hello'), node: z.string() }),
+]);
+export type PeerMessage = z.infer<typeof PeerMessage>;
+
+export interface Bus {
+  readonly node: string;
+  /** Starts delivering the room's peer messages (from other nodes) to `deliver`. */
+  subscribe(room: string, deliver: (msg: PeerMessage) => void): void;
+  unsubscribe(room: string): void;
+  /** Best effort: a message that cannot be sent now is dropped (the store catches everyone up). */
+  publish(room: string, msg: PeerMessage): void;
+  close(): Promise<void>;
+}
+
+export interface RedisBusEvents {
+  /** The bus lost or regained Redis (metrics, logs). */
+  state?(up: boolean, error?: Error): void;
+  /** A payload on a room channel did not parse. */
+  malformed?(room: string): void;
+}
+
+const PREFIX = 'fc:room:';
+
+export class RedisBus implements Bus {
+  private readonly pub: Redis;
+  private readonly sub: Redis;
+  private readonly rooms = new Map<string, (msg: PeerMessage) => void>();
+
+  constructor(
+    url: string,
+    readonly node: string,
+    private readonly events: RedisBusEvents = {},
+  ) {
+    const opts = {
+      enableOfflineQueue: false,
+      // Reconnect forever, backing off to 2 s: the store carries the cluster while Redis is away.
+      retryStrategy: (times: number) => Math.min(times * 200, 2000),
+      maxRetriesPerRequest: 0,
+      lazyConnect: false,
+    };
+    this.pub = new Redis(url, opts);
+    this.sub = new Redis(url, opts);
+    for (const client of [this.pub, this.sub]) {
+      client.on('error', (err: Error) => this.events.state?.(false, err));
+    }
+    this.sub.on('ready', () => {
+      this.events.state?.(true);
+      for (const room of this.rooms.keys()) this.sub.subscribe(PREFIX + room).catch(() => {});
+    });
+    this.sub.on('message', (channel: string, raw: string) => this.receive(channel, raw));
+  }
+
+  subscribe(room: string, deliver: (msg: PeerMessage) => void): void {
+    this.rooms.set(room, deliver);
+    if (this.sub.status === 'ready') this.sub.subscribe(PREFIX + room).catch(() => {});
+  }
+
+  unsubscribe(room: string): void {
+    if (!this.rooms.delete(room)) return;
+    if (this.sub.status === 'ready') this.sub.unsubscribe(PREFIX + room).catch(() => {});
+  }
+
+  publish(room: string, msg: PeerMessage): void {
+    if (this.pub.status !== 'ready') return;
+    this.pub.publish(PREFIX + room, JSON.stringify(msg)).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    this.rooms.clear();
+    this.pub.disconnect();
+    this.sub.disconnect();
+  }
+
+  private receive(channel: string, raw: string): void {
+    if (!channel.startsWith(PREFIX)) return;
+    const room = channel.slice(PREFIX.length);
+    const deliver = this.rooms.get(room);
+    if (!deliver) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      return this.events.malformed?.(room);
+    }
+    const msg = PeerMessage.safeParse(parsed);
+    if (!msg.success) return this.events.malformed?.(room);
+    if (msg.data.node !== this.node) deliver(msg.data);
+  }
+}
