@@ -67,7 +67,7 @@ describe('socket.io edge', () => {
   });
 
   it('with ROOM_MAX_TURN=1 serves one send per turn: one message per packet, seq still gap-free', async () => {
-    const s = await server({ env: { ROOM_MAX_TURN: '1' } });
+    const s = await server({ env: { ROOM_MAX_TURN: '1', MAX_IN_FLIGHT: '64' } });
     const a = await s.client('alice');
     const b = await s.client('bob');
     ok(await a.emitWithAck('join', { room: 'lobby' }));
