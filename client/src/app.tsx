@@ -1,14 +1,22 @@
 import { ChatScreen } from './components/chat-screen.tsx';
 import { InvalidRoom } from './components/invalid-room.tsx';
 import { NicknameForm } from './components/nickname-form.tsx';
+import { SwitchIdentityDialog } from './components/switch-identity-dialog.tsx';
 import { useChatSnapshot } from './hooks/use-chat.ts';
 import { parseRoute, usePathname } from './route.ts';
 
-/** Signed out: the nickname form. Signed in: the room named by the address. */
+/**
+ * Signed out: the nickname form. Signed in: the room named by the address,
+ * and over it the question a `?name=` link asks before switching identity.
+ */
 export function App() {
-  const { session } = useChatSnapshot();
+  const { session, pendingSwitch } = useChatSnapshot();
   const route = parseRoute(usePathname());
   if (!session) return <NicknameForm />;
-  if ('invalid' in route) return <InvalidRoom name={route.invalid} />;
-  return <ChatScreen room={route.room} />;
+  return (
+    <>
+      {'invalid' in route ? <InvalidRoom name={route.invalid} /> : <ChatScreen room={route.room} />}
+      {pendingSwitch && <SwitchIdentityDialog current={session.name} wanted={pendingSwitch.name} />}
+    </>
+  );
 }

@@ -6,6 +6,7 @@ import { App } from './app.tsx';
 import { createBrowserClient } from './core/browser-client.ts';
 import { parseTransportPreference } from './core/transport.ts';
 import { ChatContext } from './hooks/use-chat.ts';
+import { removeQueryParam } from './route.ts';
 import './styles.css';
 
 // One client for the page's life, created outside React: StrictMode mounts
@@ -13,12 +14,10 @@ import './styles.css';
 const params = new URLSearchParams(window.location.search);
 const client = createBrowserClient(parseTransportPreference(params.get('transport')));
 client.start({ autoName: params.get('name') ?? undefined });
-// `?name=` has done its job; keep it out of the address so links and reloads don't carry it.
-if (params.has('name')) {
-  params.delete('name');
-  const query = params.toString();
-  window.history.replaceState(null, '', window.location.pathname + (query ? `?${query}` : '') + window.location.hash);
-}
+// `?name=` has done its job; keep it out of the address so links and reloads
+// don't carry it. While it asks to switch identity it stays until answered
+// (the dialog removes it), so a reload asks again rather than forgetting.
+if (client.getSnapshot().pendingSwitch === null) removeQueryParam('name');
 if (!navigator.onLine) client.setNetworkAvailable(false);
 window.addEventListener('online', () => client.setNetworkAvailable(true));
 window.addEventListener('offline', () => client.setNetworkAvailable(false));

@@ -44,6 +44,19 @@ export function navigate(path: string): void {
   for (const l of [...listeners]) l();
 }
 
+/**
+ * Drops a query parameter from the address without a reload or a history
+ * entry (`?name=` once it has been acted on, so a reload or a copied link
+ * does not carry it).
+ */
+export function removeQueryParam(name: string): void {
+  const params = new URLSearchParams(window.location.search);
+  if (!params.has(name)) return;
+  params.delete(name);
+  const query = params.toString();
+  window.history.replaceState(window.history.state, '', window.location.pathname + (query ? `?${query}` : '') + window.location.hash);
+}
+
 /** The current path, re-rendering on navigation. */
 export function usePathname(): string {
   return useSyncExternalStore(subscribe, () => window.location.pathname);

@@ -83,15 +83,16 @@ describe('ChatClient connection', () => {
     expect(r.storage.getItem(STORAGE_KEYS.session)).toContain('tok-bob');
   });
 
-  it('?name= signs in at once unless the stored session already has that name', async () => {
-    const r = rig();
-    r.client.start({ autoName: 'alice' });
+  it('?name= signs in at once when signed out, and never replaces a stored session by itself', async () => {
+    const r = rig({ signedIn: false });
+    r.client.start({ autoName: 'carol' });
     await flush();
-    expect(r.transports.last.token).toBe('tok');
+    expect(r.transports.last.token).toBe('tok-carol');
     const r2 = rig();
     r2.client.start({ autoName: 'carol' });
     await flush();
-    expect(r2.transports.last.token).toBe('tok-carol');
+    expect(r2.transports.last.token).toBe('tok');
+    expect(r2.client.getSnapshot().pendingSwitch).toEqual({ name: 'carol' });
   });
 
   it('reconnects after a drop and re-joins from the last seq and epoch', async () => {

@@ -6,6 +6,7 @@
  * second connection.
  */
 import type { OkOf } from '../../../shared/protocol.ts';
+import { checkName } from '../../../shared/text-rules.ts';
 import { newClientId } from './client-id.ts';
 import {
   DEFAULT_TIMING,
@@ -124,15 +125,46 @@ export class ChatClient {
 
   // ----- life cycle and session -------------------------------------------
 
-  /** Restores the stored session and outbox; connects if signed in. `autoName` signs in at once (`?name=`). */
+  /**
+   * Restores the stored session and outbox; connects if signed in.
+   *
+   * `autoName` (`?name=`) signs in at once only when signed out. Signed in
+   * under another name, it is a question for the user (`pendingSwitch`), and
+   * the current identity stays connected until `confirmSwitch`: a link that
+   * anyone can send must not be able to throw away someone's session and
+   * its token, which is the only way back to that identity.
+   */
   start(opts: { autoName?: string | undefined } = {}): void {
     const { storage } = this.deps;
     const session = loadSession(storage, this.now());
-    const wanted = opts.autoName?.trim() ?? '';
-    this.store.set({ session, suggestedName: wanted || session?.name || lastName(storage) });
+    const raw = opts.autoName ?? '';
+    const wanted = raw.trim() === '' ? null : checkName(raw);
+    const wantedName = wanted === null ? '' : wanted.ok ? wanted.value : raw.trim();
     this.outbox.load();
-    if (wanted !== '' && wanted !== session?.name) void this.signIn(wanted);
-    else if (session) this.dispatch({ type: 'start' });
+    if (!session) {
+      this.store.set({ session, suggestedName: wantedName || lastName(storage) });
+      if (wanted !== null) void this.signIn(raw);
+      return;
+    }
+    const pendingSwitch = wanted?.ok && wanted.value !== session.name ? { name: wanted.value } : null;
+    this.store.set({ session, suggestedName: session.name, pendingSwitch });
+    this.dispatch({ type: 'start' });
+  }
+
+  /**
+   * The user answered "Switch" to a `?name=` link: sign in under the new name.
+   * The current session stays until the new one exists, so a refusal (name
+   * rules, rate limit, no network) leaves the user where they were, with the
+   * reason in `login.error`.
+   */
+  async confirmSwitch(): Promise<void> {
+    const pending = this.store.getSnapshot().pendingSwitch;
+    if (pending) await this.signIn(pending.name);
+  }
+
+  /** The user answered "Stay": keep the current identity. */
+  cancelSwitch(): void {
+    if (this.store.getSnapshot().pendingSwitch) this.store.set({ pendingSwitch: null, login: { pending: false, error: null } });
   }
 
   /** Closes the connection and every timer (page unload, tests). */
@@ -141,18 +173,33 @@ export class ChatClient {
     this.timers.clearAll();
   }
 
-  /** Creates a session under `name` and connects with it. */
+  /**
+   * Creates a session under `name` and connects with it, replacing the
+   * current one only once the new one exists. The name is checked with the
+   * shared name rules first, so a refusal needs no round trip and reads the
+   * same as the server's.
+   */
   async signIn(name: string): Promise<void> {
     if (this.store.getSnapshot().login.pending) return;
-    this.store.set({ login: { pending: true, error: null }, suggestedName: name });
-    const res = await this.deps.sessionApi.create(name);
+    const check = checkName(name);
+    if (!check.ok) {
+      this.store.set({ login: { pending: false, error: check.message }, suggestedName: name });
+      return;
+    }
+    this.store.set({ login: { pending: true, error: null }, suggestedName: check.value });
+    const res = await this.deps.sessionApi.create(check.value);
     if (!res.ok) {
       this.store.set({ login: { pending: false, error: res.message } });
       return;
     }
     this.dispatch({ type: 'stop' });
     saveSession(this.deps.storage, res.session);
-    this.store.set({ session: res.session, suggestedName: res.session.name, login: { pending: false, error: null } });
+    this.store.set({
+      session: res.session,
+      suggestedName: res.session.name,
+      login: { pending: false, error: null },
+      pendingSwitch: null,
+    });
     this.dispatch({ type: 'start' });
   }
 
@@ -160,7 +207,7 @@ export class ChatClient {
   signOut(): void {
     this.dispatch({ type: 'stop' });
     clearSession(this.deps.storage);
-    this.store.set({ session: null });
+    this.store.set({ session: null, pendingSwitch: null });
   }
 
   /** The browser's online/offline signal: skip useless attempts offline, retry at once when back. */
@@ -309,7 +356,11 @@ export class ChatClient {
         return saveChoice(this.tabStorage, { home: effect.home, skipped: effect.skipped });
       case 'drop-session':
         clearSession(this.deps.storage);
-        this.store.set({ session: null, login: { pending: false, error: 'Your session has expired. Please join again.' } });
+        this.store.set({
+          session: null,
+          pendingSwitch: null,
+          login: { pending: false, error: 'Your session has expired. Please join again.' },
+        });
         return;
     }
   }

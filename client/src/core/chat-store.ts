@@ -15,6 +15,11 @@ export interface ChatSnapshot {
   /** Pre-fill for the nickname form. */
   suggestedName: string;
   login: { pending: boolean; error: string | null };
+  /**
+   * A `?name=` link asked for another name while signed in: the user decides
+   * between switching and staying. Null when nothing is asked.
+   */
+  pendingSwitch: { name: string } | null;
   connection: ConnectionState;
   /** Why the server last closed the connection on purpose (`bye`), until the next connection is up. */
   lastBye: DisconnectReason | null;
@@ -30,6 +35,7 @@ export const INITIAL_SNAPSHOT: ChatSnapshot = {
   session: null,
   suggestedName: '',
   login: { pending: false, error: null },
+  pendingSwitch: null,
   connection: { status: 'idle' },
   lastBye: null,
   transport: { forced: null, skipped: [], remembered: false, probing: null },

@@ -154,15 +154,18 @@ export class ManualClock implements TimerApi {
   }
 }
 
-export function fakeSessionApi(userId = 'u-alice'): SessionApi & { calls: string[] } {
-  const calls: string[] = [];
-  return {
-    calls,
-    create: async (name) => {
-      calls.push(name);
-      return { ok: true, session: { token: `tok-${name}`, name, userId, expiresAt: Number.MAX_SAFE_INTEGER } };
+/** A session API that signs anyone in, or refuses with `refusal` while the test sets one. */
+export function fakeSessionApi(userId = 'u-alice'): SessionApi & { calls: string[]; refusal: string | null } {
+  const api = {
+    calls: [] as string[],
+    refusal: null as string | null,
+    create: async (name: string) => {
+      api.calls.push(name);
+      if (api.refusal !== null) return { ok: false as const, message: api.refusal };
+      return { ok: true as const, session: { token: `tok-${name}`, name, userId, expiresAt: Number.MAX_SAFE_INTEGER } };
     },
   };
+  return api;
 }
 
 /** A message as the server would store it. */
