@@ -22,7 +22,7 @@ test('two people chat both ways and each sees the other', async ({ page, browser
       await expect(messageLog(p).locator('[data-client-id]:not([data-seq])')).toHaveCount(0);
     }
     // Both are in the room's member list.
-    await expect(page.getByText('2 online')).toBeVisible();
+    await expect(page.getByText('2 online', { exact: true })).toBeVisible();
   } finally {
     await bobContext.close();
   }

@@ -7,7 +7,7 @@ test('members, "is typing…", and a departure after the grace period', async ({
   try {
     await openChat(page, 'alice', '/r/presence');
     await openChat(bob, 'bob', '/r/presence');
-    await expect(page.getByText('2 online')).toBeVisible();
+    await expect(page.getByText('2 online', { exact: true })).toBeVisible();
 
     // Typing is shown to the others, not to the typist, and ends when the message is sent.
     await composer(bob).pressSequentially('hello th');
@@ -24,7 +24,7 @@ test('members, "is typing…", and a departure after the grace period', async ({
     await bobContext.close();
     await expect(page.getByText('bob is typing…')).toHaveCount(0);
     // Presence keeps bob through a short grace period (no flapping on reconnect), then drops him.
-    await expect(page.getByText('1 online')).toBeVisible({ timeout: 15_000 });
+    await expect(page.getByText('1 online', { exact: true })).toBeVisible({ timeout: 15_000 });
     await sendMessage(page, 'still here');
   } finally {
     await bobContext.close();
@@ -38,8 +38,8 @@ test('an Ajax-polling user is a member like any other and sees who is here', asy
     const pat = await patContext.newPage();
     await openChat(pat, 'pat', '/r/mixed?transport=ajax');
     await expect(pat.getByRole('status')).toHaveText('Connected · Ajax polling');
-    await expect(page.getByText('2 online')).toBeVisible();
-    await expect(pat.getByText('2 online')).toBeVisible();
+    await expect(page.getByText('2 online', { exact: true })).toBeVisible();
+    await expect(pat.getByText('2 online', { exact: true })).toBeVisible();
     await composer(page).pressSequentially('hi pat');
     await expect(pat.getByText('alice is typing…')).toBeVisible();
   } finally {
