@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { ChatItem } from '../core/view-items.ts';
+import { nameText } from './name-label.tsx';
 
 /**
  * Reads out messages from others as they arrive. The virtual log itself is
@@ -17,7 +18,7 @@ export function Announcer({ items }: { items: readonly ChatItem[] }) {
     if (last.key === lastKey.current) return;
     lastKey.current = last.key;
     // Not on first render (that is history), and not the reader's own messages.
-    if (!first && !last.own) setText(`${last.author}: ${last.text}`);
+    if (!first && !last.own) setText(`${nameText(last.author, last.tag)}: ${last.text}`);
   }, [last]);
 
   return (

@@ -1,4 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import { nameTagger, usersInView } from '../core/name-tags.ts';
+import { emptyRoom } from '../core/room-log.ts';
 import { useChatClient, useChatSnapshot } from '../hooks/use-chat.ts';
 import { Composer } from './composer.tsx';
 import { ConnectionStatus } from './connection-status.tsx';
@@ -16,6 +18,9 @@ export function ChatScreen({ room }: { room: string }) {
   const panelOpen = panelRoom === room;
   const state = snap.rooms[room];
   const members = state?.members ?? [];
+  const { session } = snap;
+  // One rule for every name in the room's view: the same people get the same tags everywhere.
+  const tagOf = useMemo(() => nameTagger(usersInView(state ?? emptyRoom(room), session)), [state, session, room]);
 
   useEffect(() => {
     client.openRoom(room);
@@ -47,9 +52,9 @@ export function ChatScreen({ room }: { room: string }) {
           >
             Rooms &amp; people
           </button>
-          <span className="me" title="Your nickname">
-            {snap.session?.name}
-          </span>
+          <bdi className="me" title="Your nickname">
+            {session?.name}
+          </bdi>
           <button type="button" className="button ghost" onClick={() => client.signOut()}>
             Change name
           </button>
@@ -58,7 +63,7 @@ export function ChatScreen({ room }: { room: string }) {
       <div className="chat-body">
         <main className="conversation" aria-label={`Conversation in ${room}`}>
           <MessageList room={room} />
-          <TypingIndicator names={(state?.typing ?? []).map((u) => u.name)} />
+          <TypingIndicator users={state?.typing ?? []} tagOf={tagOf} />
           <Composer room={room} />
         </main>
         <aside
@@ -70,7 +75,7 @@ export function ChatScreen({ room }: { room: string }) {
           }}
         >
           <RoomSwitcher current={room} />
-          <MemberList members={members} me={snap.session?.userId ?? null} />
+          <MemberList members={members} me={session?.userId ?? null} tagOf={tagOf} />
         </aside>
       </div>
     </div>

@@ -1,13 +1,13 @@
 import type { User } from '../../../shared/protocol.ts';
-import { displayTag } from '../../../shared/protocol.ts';
+import type { TagOf } from '../core/name-tags.ts';
+import { NameLabel } from './name-label.tsx';
 
 /**
- * Who is in the room now, one row per user. Two people with the same display
- * name are told apart by a short tag from their user id, and "you" marks only
- * this user's own id.
+ * Who is in the room now, one row per user. Two people whose names read the
+ * same are told apart by a short tag from their user id, and "you" marks
+ * only this user's own id.
  */
-export function MemberList({ members, me }: { members: readonly User[]; me: string | null }) {
-  const shared = sharedNames(members);
+export function MemberList({ members, me, tagOf }: { members: readonly User[]; me: string | null; tagOf: TagOf }) {
   return (
     <section className="panel-section" aria-labelledby="members-title">
       <h2 id="members-title" className="panel-title">
@@ -22,8 +22,7 @@ export function MemberList({ members, me }: { members: readonly User[]; me: stri
               <span className="avatar" aria-hidden="true">
                 {initial(u.name)}
               </span>
-              <span className="member-name">{u.name}</span>
-              {shared.has(u.name) && <span className="member-tag">{displayTag(u.userId)}</span>}
+              <NameLabel className="member-name" name={u.name} tag={tagOf(u)} />
               {u.userId === me && <span className="you-tag">you</span>}
             </li>
           ))}
@@ -31,14 +30,6 @@ export function MemberList({ members, me }: { members: readonly User[]; me: stri
       )}
     </section>
   );
-}
-
-/** Names that more than one of `users` carries. */
-export function sharedNames(users: readonly User[]): Set<string> {
-  const seen = new Set<string>();
-  const shared = new Set<string>();
-  for (const u of users) (seen.has(u.name) ? shared : seen).add(u.name);
-  return shared;
 }
 
 export function initial(name: string): string {

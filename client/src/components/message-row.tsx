@@ -1,6 +1,7 @@
 import { memo } from 'react';
 import type { ChatItem } from '../core/view-items.ts';
 import { useChatClient } from '../hooks/use-chat.ts';
+import { NameLabel, nameText } from './name-label.tsx';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
@@ -13,8 +14,12 @@ function shortTime(ts: number): string {
 
 /**
  * One message. Text is rendered as a text node only (never as HTML), with
- * newlines kept by CSS. The author stays in the accessible text even when
- * a run of messages shows it once.
+ * newlines kept by CSS and its direction taken from its own first strong
+ * character (`dir="auto"`), so a right-to-left message is laid out as its
+ * writer sees it and cannot reorder anything outside it. The author is a
+ * `NameLabel` (isolated, tagged when another person in view reads the same),
+ * "(you)" goes by userId only, and the author stays in the accessible text
+ * even when a run of messages shows it once.
  */
 export const MessageRow = memo(function MessageRow({ item }: { item: ChatItem }) {
   const classes = ['msg', item.own ? 'own' : 'other', item.groupStart ? 'group-start' : 'grouped'];
@@ -27,16 +32,23 @@ export const MessageRow = memo(function MessageRow({ item }: { item: ChatItem })
     >
       {item.groupStart ? (
         <div className="msg-meta">
-          <span className="msg-author">{item.own ? `${item.author} (you)` : item.author}</span>
+          <span className="msg-author">
+            <NameLabel name={item.author} tag={item.tag} />
+            {item.own && ' (you)'}
+          </span>
           <time className="msg-time" dateTime={new Date(item.ts).toISOString()} title={fullFormat.format(item.ts)}>
             {shortTime(item.ts)}
           </time>
         </div>
       ) : (
-        <span className="visually-hidden">{item.author}: </span>
+        <span className="visually-hidden">
+          <bdi>{nameText(item.author, item.tag)}</bdi>:{' '}
+        </span>
       )}
       <div className="msg-bubble">
-        <p className="msg-text">{item.text}</p>
+        <p className="msg-text" dir="auto">
+          {item.text}
+        </p>
         {item.delivery && <Delivery item={item} />}
       </div>
     </div>

@@ -165,10 +165,18 @@ export function hasOlder(room: RoomState): boolean {
   return room.olderState !== 'done' && first !== undefined && first.seq > 1;
 }
 
+/** Prefix of the stand-in ids `usersOf` makes for an older server's names. */
+const NAME_ONLY_PREFIX = 'name:';
+
 /**
  * The users of a presence list. Servers since protocol 1.5 send `users`
  * (userId and name); from an older one, each name stands for one user.
  */
 export function usersOf(ev: { members: readonly string[]; users?: readonly User[] | undefined }): readonly User[] {
-  return ev.users ?? ev.members.map((name) => ({ userId: `name:${name}`, name }));
+  return ev.users ?? ev.members.map((name) => ({ userId: `${NAME_ONLY_PREFIX}${name}`, name }));
+}
+
+/** False for a stand-in from an older server's presence list: it names a user but cannot tell them apart. */
+export function hasUserId(user: User): boolean {
+  return !user.userId.startsWith(NAME_ONLY_PREFIX);
 }

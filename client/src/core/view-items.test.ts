@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { displayTag } from '../../../shared/protocol.ts';
 import { newEntry } from './outbox.ts';
 import { emptyRoom, type RoomState } from './room-log.ts';
 import { msg } from './testing-fakes.ts';
@@ -49,6 +50,45 @@ describe('buildItems', () => {
     },
   ])('$name', ({ messages, starts }) => {
     expect(buildItems(roomWith(messages), [], me).map((i) => i.groupStart)).toEqual(starts);
+  });
+});
+
+describe('buildItems: names that cannot deceive', () => {
+  const bob = (seq: number, authorId = 'u-bob', author = 'bob') => msg(seq, { authorId, author });
+  const tagsOf = (room: RoomState, outbox = [] as ReturnType<typeof newEntry>[]) =>
+    buildItems(room, outbox, me).map((i) => [i.author, i.tag, i.own]);
+
+  it('a name only one user has carries no tag', () => {
+    expect(tagsOf(roomWith([bob(1), mine(2, 'cid-aaaa1')]))).toEqual([
+      ['bob', null, false],
+      ['alice', null, true],
+    ]);
+  });
+
+  it('two authors of one name in the loaded messages are both tagged', () => {
+    expect(tagsOf(roomWith([bob(1), bob(2, 'u-bob-2')]))).toEqual([
+      ['bob', displayTag('u-bob'), false],
+      ['bob', displayTag('u-bob-2'), false],
+    ]);
+  });
+
+  it('an author whose name a present member shares is tagged, though that member wrote nothing', () => {
+    const room = { ...roomWith([bob(1)]), members: [{ userId: 'u-bob-2', name: 'Bob' }] };
+    expect(tagsOf(room)).toEqual([['bob', displayTag('u-bob'), false]]);
+  });
+
+  it('someone else using my name is tagged, and so am I, and "own" goes by userId only', () => {
+    const room = roomWith([msg(1, { authorId: 'u-alice-2', author: 'alice' }), mine(2, 'cid-aaaa1')]);
+    expect(tagsOf(room, [newEntry('cid-bbbb2', 'lobby', 'unsent', 9)])).toEqual([
+      ['alice', displayTag('u-alice-2'), false],
+      ['alice', displayTag('u-alice'), true],
+      ['alice', displayTag('u-alice'), true],
+    ]);
+  });
+
+  it('my own unsent message is tagged when a present member has my name', () => {
+    const room = { ...roomWith([]), members: [{ userId: 'u-alice-2', name: 'alice' }] };
+    expect(tagsOf(room, [newEntry('cid-aaaa1', 'lobby', 'hi', 5)])).toEqual([['alice', displayTag('u-alice'), true]]);
   });
 });
 

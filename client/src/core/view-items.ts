@@ -4,7 +4,8 @@
  * with its neighbours by author. Pure, so grouping and de-duplication are
  * tested without a DOM.
  */
-import type { Message } from '../../../shared/protocol.ts';
+import type { Message, User } from '../../../shared/protocol.ts';
+import { nameTagger, usersInView, type TagOf } from './name-tags.ts';
 import type { OutboxEntry } from './outbox.ts';
 import type { RoomState } from './room-log.ts';
 
@@ -21,9 +22,15 @@ export interface ChatItem {
   clientId: string | null;
   author: string;
   authorId: string;
+  /**
+   * `displayTag(authorId)` when another user in view (present, typing, or
+   * author of a loaded message) has a name that reads the same; else null.
+   */
+  tag: string | null;
   text: string;
   /** Server time, or the local time it was typed while unsent. */
   ts: number;
+  /** Written by this user's own userId (never by name: another user may share it). */
   own: boolean;
   /** Only for the user's own messages. */
   delivery: DeliveryState | null;
@@ -37,21 +44,18 @@ function keyOf(authorId: string, clientId: string | undefined, id: string): stri
 }
 
 /** Builds the rows of a room for the user `me` (null when signed out). */
-export function buildItems(
-  room: RoomState,
-  outbox: readonly OutboxEntry[],
-  me: { userId: string; name: string } | null,
-): ChatItem[] {
+export function buildItems(room: RoomState, outbox: readonly OutboxEntry[], me: User | null): ChatItem[] {
   const items: ChatItem[] = [];
   const inLog = new Set<string>();
+  const tagOf = nameTagger(usersInView(room, me));
   for (const m of room.messages) {
     const own = me !== null && m.authorId === me.userId;
     if (own && m.clientId !== undefined) inLog.add(m.clientId);
-    items.push(fromMessage(m, own));
+    items.push(fromMessage(m, own, tagOf));
   }
   for (const e of outbox) {
     if (e.room !== room.name || inLog.has(e.clientId)) continue;
-    items.push(fromEntry(e, me));
+    items.push(fromEntry(e, me, tagOf));
   }
   for (let i = 0; i < items.length; i++) {
     const item = items[i] as ChatItem;
@@ -61,13 +65,14 @@ export function buildItems(
   return items;
 }
 
-function fromMessage(m: Message, own: boolean): ChatItem {
+function fromMessage(m: Message, own: boolean, tagOf: TagOf): ChatItem {
   return {
     key: keyOf(m.authorId, m.clientId, m.id),
     seq: m.seq,
     clientId: m.clientId ?? null,
     author: m.author,
     authorId: m.authorId,
+    tag: tagOf({ userId: m.authorId, name: m.author }),
     text: m.text,
     ts: m.ts,
     own,
@@ -77,7 +82,7 @@ function fromMessage(m: Message, own: boolean): ChatItem {
   };
 }
 
-function fromEntry(e: OutboxEntry, me: { userId: string; name: string } | null): ChatItem {
+function fromEntry(e: OutboxEntry, me: User | null, tagOf: TagOf): ChatItem {
   const authorId = me?.userId ?? '';
   return {
     key: keyOf(authorId, e.clientId, e.clientId),
@@ -85,6 +90,7 @@ function fromEntry(e: OutboxEntry, me: { userId: string; name: string } | null):
     clientId: e.clientId,
     author: me?.name ?? '',
     authorId,
+    tag: me ? tagOf(me) : null,
     text: e.text,
     ts: e.createdAt,
     own: true,

@@ -1,0 +1,39 @@
+import type { Page } from '@playwright/test';
+import { displayTag } from '../shared/protocol.ts';
+import { composer, sendMessage, storedMessage } from './support/chat.ts';
+import { expect, test } from './support/fixtures.ts';
+
+async function userIdOf(page: Page): Promise<string> {
+  const id = await page.evaluate(() => (JSON.parse(localStorage.getItem('fiberchat.session.v1') ?? '{}') as { userId?: string }).userId);
+  if (!id) throw new Error('not signed in');
+  return id;
+}
+
+test('two people of one name are told apart by a tag everywhere, and "(you)" follows the userId', async ({ person }) => {
+  const first = await person('sam', '/r/twins');
+  const second = await person('sam', '/r/twins');
+  const firstTag = displayTag(await userIdOf(first.page));
+  const secondTag = displayTag(await userIdOf(second.page));
+  expect(firstTag).not.toBe(secondTag);
+
+  await sendMessage(first.page, 'from the first sam');
+  await sendMessage(second.page, 'from the second sam');
+  // The first sam sees both messages tagged, and only the own one as "(you)".
+  await expect(storedMessage(first.page, 'from the first sam').locator('.msg-author')).toHaveText(`sam ${firstTag} (you)`);
+  await expect(storedMessage(first.page, 'from the second sam').locator('.msg-author')).toHaveText(`sam ${secondTag}`);
+  await expect(storedMessage(second.page, 'from the first sam').locator('.msg-author')).toHaveText(`sam ${firstTag}`);
+  await expect(storedMessage(second.page, 'from the second sam').locator('.msg-author')).toHaveText(`sam ${secondTag} (you)`);
+
+  // The typing indicator tags the typist too.
+  await composer(second.page).pressSequentially('still typ');
+  await expect(first.page.getByText(`sam ${secondTag} is typing…`)).toBeVisible();
+});
+
+test('a right-to-left name is isolated and message text takes its own direction', async ({ person }) => {
+  const writer = await person('\u05e9\u05e8\u05d4', '/r/bidi'); // "Sarah" in Hebrew
+  await sendMessage(writer.page, '\u05e9\u05dc\u05d5\u05dd 123');
+  const row = storedMessage(writer.page, '\u05e9\u05dc\u05d5\u05dd');
+  await expect(row.locator('.msg-author bdi')).toHaveText('\u05e9\u05e8\u05d4');
+  await expect(row.locator('.msg-text')).toHaveAttribute('dir', 'auto');
+  expect(await row.locator('.msg-text').evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
+});
