@@ -37,3 +37,33 @@ test('a right-to-left name is isolated and message text takes its own direction'
   await expect(row.locator('.msg-text')).toHaveAttribute('dir', 'auto');
   expect(await row.locator('.msg-text').evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
 });
+
+test('a name or a message the shared rules refuse is explained before anything is sent', async ({ page }) => {
+  const sessionRequests: string[] = [];
+  page.on('request', (req) => {
+    if (req.url().endsWith('/api/session')) sessionRequests.push(req.method());
+  });
+  await page.goto('/');
+  const nickname = page.getByRole('textbox', { name: 'Nickname' });
+  await nickname.fill('al\u200bice');
+  await nickname.press('Enter');
+  await expect(page.getByRole('alert')).toHaveText("Names can't contain invisible characters");
+  await expect(nickname).toHaveAttribute('aria-invalid', 'true');
+  await expect(nickname).toBeFocused();
+  await nickname.fill('   ');
+  await page.getByRole('button', { name: 'Join' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Enter a name');
+  expect(sessionRequests).toEqual([]);
+
+  // A link with a refused name, opened signed out, says why instead of asking the server.
+  await page.goto('/?name=%E2%80%AEecila');
+  await expect(page.getByRole('alert')).toHaveText("Names can't contain text-direction controls");
+  expect(sessionRequests).toEqual([]);
+
+  await nickname.fill('alice');
+  await nickname.press('Enter');
+  await expect(composer(page)).toBeVisible();
+  await composer(page).fill('hello \u202egnihtemos');
+  await composer(page).press('Enter');
+  await expect(page.getByRole('alert')).toHaveText("Your message has text-direction controls that can't be sent");
+});

@@ -1,21 +1,37 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { LIMITS } from '../../../shared/protocol.ts';
+import { checkName } from '../../../shared/text-rules.ts';
 import { useChatClient, useChatSnapshot } from '../hooks/use-chat.ts';
 
-/** The first screen: pick a nickname, get a session, enter the chat. */
+/**
+ * The first screen: pick a nickname, get a session, enter the chat. The name
+ * is checked with the shared name rules before anything is sent, so a
+ * refusal is explained at once, in the same words the server would use.
+ */
 export function NicknameForm() {
   const client = useChatClient();
   const { suggestedName, login } = useChatSnapshot();
   const [name, setName] = useState(suggestedName);
+  const [localError, setLocalError] = useState<string | null>(null);
+  const input = useRef<HTMLInputElement>(null);
+  const error = localError ?? login.error;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (name.trim() !== '') void client.signIn(name.trim());
+    const check = checkName(name);
+    if (!check.ok) {
+      setLocalError(check.message);
+      input.current?.focus();
+      return;
+    }
+    setLocalError(null);
+    void client.signIn(check.value);
   };
 
   return (
     <main className="welcome">
-      <form className="welcome-card" onSubmit={submit} aria-labelledby="welcome-title">
+      {/* noValidate: our own messages (from the shared rules) replace the browser's. */}
+      <form className="welcome-card" onSubmit={submit} aria-labelledby="welcome-title" noValidate>
         <h1 id="welcome-title" className="brand">
           Fiberchat
         </h1>
@@ -25,20 +41,26 @@ export function NicknameForm() {
         </label>
         <input
           id="nickname"
+          ref={input}
           className="text-input"
           name="nickname"
           autoComplete="nickname"
           autoFocus
-          required
-          maxLength={LIMITS.nameMaxChars}
+          aria-required="true"
+          // The limit counts code points and the field counts UTF-16 units: a hard stop
+          // well past it, and the rule's own message for anything in between.
+          maxLength={LIMITS.nameMaxChars * 2}
           value={name}
-          onChange={(e) => setName(e.target.value)}
-          aria-invalid={login.error ? true : undefined}
-          aria-describedby={login.error ? 'nickname-error' : undefined}
+          onChange={(e) => {
+            setName(e.target.value);
+            if (localError) setLocalError(null);
+          }}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? 'nickname-error' : undefined}
         />
-        {login.error && (
+        {error && (
           <p id="nickname-error" className="form-error" role="alert">
-            {login.error}
+            {error}
           </p>
         )}
         <button className="button primary" type="submit" disabled={login.pending} aria-busy={login.pending || undefined}>

@@ -225,7 +225,7 @@ describe('ChatClient outbox', () => {
       await flush();
       r.clock.advance(60_000);
     }
-    expect(r.client.getSnapshot().outbox[0]).toMatchObject({ state: 'failed', error: 'busy' });
+    expect(r.client.getSnapshot().outbox[0]).toMatchObject({ state: 'failed', error: 'The server is busy or restarting. Try again in a moment.' });
     expect(t.sends).toHaveLength(4);
     r.client.retry('cid-0001');
     expect(t.sends[4]?.req.clientId).toBe('cid-0001');

@@ -18,6 +18,7 @@ import {
   type Timing,
 } from './connection-machine.ts';
 import { connectionView, type ConnectionState } from './connection-view.ts';
+import { SESSION_EXPIRED_TEXT } from './error-text.ts';
 import { ChatStore, type ChatSnapshot } from './chat-store.ts';
 import type { Live } from './link.ts';
 import { usersOf } from './room-log.ts';
@@ -359,7 +360,7 @@ export class ChatClient {
         this.store.set({
           session: null,
           pendingSwitch: null,
-          login: { pending: false, error: 'Your session has expired. Please join again.' },
+          login: { pending: false, error: SESSION_EXPIRED_TEXT },
         });
         return;
     }

@@ -14,6 +14,7 @@ import {
   type OutboxEntry,
 } from './outbox.ts';
 import { msg } from './testing-fakes.ts';
+import { errorText } from './error-text.ts';
 
 const entry = (id: string, over: Partial<OutboxEntry> = {}): OutboxEntry => ({
   ...newEntry(`client-${id}`, 'lobby', `text ${id}`, 1000),
@@ -54,7 +55,7 @@ describe('settleFromLog', () => {
 describe('recordFailure', () => {
   it('a transient failure backs off and keeps sending', () => {
     const [e] = recordFailure([entry('a')], 'client-a', { code: 'unavailable', message: 'busy' }, 1000, 500);
-    expect(e).toMatchObject({ state: 'sending', attempts: 1, notBefore: 1500, error: 'busy' });
+    expect(e).toMatchObject({ state: 'sending', attempts: 1, notBefore: 1500, error: errorText({ code: 'unavailable', message: 'busy' }) });
   });
 
   it("honours the server's retryAfterMs", () => {

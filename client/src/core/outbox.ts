@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { ErrorCode, Message } from '../../../shared/protocol.ts';
+import { errorText } from './error-text.ts';
 
 export type OutboxState = 'sending' | 'failed';
 
@@ -84,7 +85,7 @@ export function recordFailure(
       attempts,
       state: failed ? 'failed' : 'sending',
       notBefore: failed ? 0 : now + Math.max(backoffMs, failure.retryAfterMs ?? 0),
-      error: failure.message,
+      error: errorText(failure),
     };
   });
 }

@@ -7,6 +7,7 @@ import { TIMING, type Message, type User } from '../../../shared/protocol.ts';
 import type { ChatStore } from './chat-store.ts';
 import type { Link } from './link.ts';
 import type { OutboxSender } from './outbox-sender.ts';
+import { errorText } from './error-text.ts';
 import { applyHistory, applyJoin, applyLive, emptyRoom, hasOlder, type RoomState } from './room-log.ts';
 import type { Timers } from './timers.ts';
 import { TypingThrottle } from './typing-throttle.ts';
@@ -87,7 +88,7 @@ export class RoomSync {
       store.updateRoom(name, (r) => applyJoin(r, res));
       return;
     }
-    store.updateRoom(name, (r) => ({ ...r, status: 'error', error: res.error.message }));
+    store.updateRoom(name, (r) => ({ ...r, status: 'error', error: errorText(res.error) }));
     if (res.error.code === 'unavailable' || res.error.code === 'rate_limited') {
       timers.set(`join:${name}`, Math.max(JOIN_RETRY_MS, res.error.retryAfterMs ?? 0), () => void this.join(name));
     }

@@ -3,6 +3,7 @@
  * reload goes straight back to the chat.
  */
 import { COMMANDS, ErrorEnvelope, type OkOf } from '../../../shared/protocol.ts';
+import { errorText } from './error-text.ts';
 import { STORAGE_KEYS, type KeyValueStorage } from './storage.ts';
 
 /** The session as the server answered `session` (the stored copy leaves out the server's protocol version). */
@@ -72,7 +73,7 @@ export function httpSessionApi(baseUrl: string, fetchImpl: typeof fetch = fetch)
         return { ok: false, message: 'The server sent an unexpected answer.' };
       }
       const err = ErrorEnvelope.safeParse(body);
-      if (err.success) return { ok: false, message: err.data.error.message };
+      if (err.success) return { ok: false, message: errorText(err.data.error) };
       return { ok: false, message: `The server could not start a session (HTTP ${res.status}).` };
     },
   };

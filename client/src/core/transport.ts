@@ -27,9 +27,19 @@ export type ClientCommand = SocketCommand;
  */
 export type CloseCause = 'refused' | 'timeout' | 'lost' | 'unresponsive' | 'server-closed';
 
+/**
+ * Why a server refused to open a connection, as it says in the handshake
+ * (socket.io's `connect_error` message). `too_many_connections`: this
+ * address or this identity already holds as many connections as the server
+ * allows. A refused token is reported apart, as `unauthorized`.
+ */
+export type ConnectionRefusal = 'too_many_connections';
+
 /** How a transport stopped: `unauthorized` means the session token was refused. */
 export interface CloseInfo {
   unauthorized?: boolean;
+  /** The server refused the connection on purpose and said why. */
+  refusal?: ConnectionRefusal;
   /** Server-requested pause before the next attempt (from `bye` or an error). */
   retryAfterMs?: number;
   /** Absent means `lost`. */
