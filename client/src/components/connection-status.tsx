@@ -10,7 +10,7 @@ import { useChatClient, useChatSnapshot } from '../hooks/use-chat.ts';
  */
 export function ConnectionStatus() {
   const client = useChatClient();
-  const { connection, transport, lastBye } = useChatSnapshot();
+  const { connection, transport, lastBye, lastRefusal } = useChatSnapshot();
   const waiting = (connection.status === 'reconnecting' || connection.status === 'offline') && connection.phase === 'waiting';
   const canRetry = waiting && !(connection.status === 'offline' && connection.reason === 'network');
   const why = explainTransport(transport, connection);
@@ -18,7 +18,7 @@ export function ConnectionStatus() {
     <div className="connection">
       <div role="status" className={`status status-${connection.status}`} title={why ?? undefined}>
         <span className="status-dot" aria-hidden="true" />
-        {describeConnection(connection, TRANSPORT_LABELS, lastBye)}
+        {describeConnection(connection, TRANSPORT_LABELS, lastBye, lastRefusal)}
       </div>
       {why && (
         <details className="transport-why">

@@ -7,10 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { JoinOk } from '../../../shared/protocol.ts';
 import { CLOCK_JUMP_MS, CLOCK_TICK_MS, ChatClient } from './chat-client.ts';
 import { DEFAULT_TIMING } from './connection-machine.ts';
+import { describeConnection } from './connection-view.ts';
 import { saveSession } from './session.ts';
 import { STORAGE_KEYS, memoryStorage, type KeyValueStorage } from './storage.ts';
 import { explainTransport } from './transport-choice.ts';
-import type { TransportPreference } from './transport.ts';
+import { TRANSPORT_LABELS, type TransportPreference } from './transport.ts';
 import { FakeTransports, ManualClock, fakeSessionApi, flush, msg, type FakeTransport } from './testing-fakes.ts';
 
 const ME = { token: 'tok', name: 'alice', userId: 'u-alice', expiresAt: Number.MAX_SAFE_INTEGER };
@@ -214,6 +215,51 @@ describe('moving back up', () => {
     expect(r.transports.all).toHaveLength(made);
     r.clock.advance(1);
     expect(r.transports.all).toHaveLength(made + 1);
+  });
+
+  it('a probe refused by a connection cap waits instead of trying long-polling', async () => {
+    const r = await onAjax();
+    r.clock.advance(T.probeFirstMs);
+    const made = r.transports.all.length;
+    r.transports.last.drop({ cause: 'server-closed', refusal: 'too_many_connections', retryAfterMs: 10_000 });
+    expect(r.transports.all).toHaveLength(made);
+    expect(r.snap().transport.probing).toBeNull();
+    expect(r.status()).toBe('online:ajax');
+    expect(r.snap().lastRefusal).toBeNull();
+  });
+});
+
+describe('connection caps', () => {
+  const capped = { cause: 'server-closed', refusal: 'too_many_connections', retryAfterMs: 10_000 } as const;
+  const statusLine = (snap: ReturnType<ReturnType<typeof rig>['snap']>) =>
+    describeConnection(snap.connection, TRANSPORT_LABELS, snap.lastBye, snap.lastRefusal);
+
+  it('a refused handshake backs off for the pause asked, on the same transport, and says why until connected', () => {
+    const r = rig();
+    r.client.start();
+    r.transports.last.drop(capped);
+    // Not blamed on WebSocket: no long-polling or Ajax attempt, nothing skipped.
+    expect(r.transports.all.map((t) => t.kind)).toEqual(['websocket']);
+    expect(r.snap().transport.skipped).toEqual([]);
+    expect(r.snap().lastRefusal).toBe('too_many_connections');
+    expect(statusLine(r.snap())).toBe('Too many connections from this address or account; retrying…');
+    r.clock.advance(10_000 - 1);
+    expect(r.transports.all).toHaveLength(1);
+    r.clock.advance(1);
+    expect(r.transports.all.map((t) => t.kind)).toEqual(['websocket', 'websocket']);
+    r.transports.last.connect();
+    expect(r.snap().lastRefusal).toBeNull();
+    expect(statusLine(r.snap())).toBe('Connected · WebSocket');
+  });
+
+  it('a later failure of another kind replaces the explanation', () => {
+    const r = rig();
+    r.client.start();
+    r.transports.last.drop(capped);
+    r.clock.advance(10_000);
+    r.transports.last.drop({ cause: 'refused' });
+    expect(r.snap().lastRefusal).toBeNull();
+    expect(r.transports.last.kind).toBe('long-polling');
   });
 });
 

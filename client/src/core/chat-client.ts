@@ -298,7 +298,8 @@ export class ChatClient {
     const isOnline = state.phase.name === 'online';
     if (wasOnline && (!isOnline || this.transport !== mainBefore)) this.rooms.disconnected();
     if (isOnline && (!wasOnline || this.transport !== mainBefore)) {
-      if (this.store.getSnapshot().lastBye !== null) this.store.set({ lastBye: null });
+      const { lastBye, lastRefusal } = this.store.getSnapshot();
+      if (lastBye !== null || lastRefusal !== null) this.store.set({ lastBye: null, lastRefusal: null });
       this.lastHeard = this.now();
       this.startClock();
       this.rooms.connected();
@@ -435,9 +436,11 @@ export class ChatClient {
       kindChanged: (kind) => main() && this.dispatch({ type: 'upgraded', kind }),
       closed: (info) => {
         const r = role();
-        if (r === 'probe') return this.dispatch({ type: 'probe-closed' });
+        if (r === 'probe') return this.dispatch({ type: 'probe-closed', refused: info.refusal !== undefined });
         if (r !== 'main') return;
         if (info.unauthorized) return this.dispatch({ type: 'unauthorized' });
+        const refusal = info.refusal ?? null;
+        if (this.store.getSnapshot().lastRefusal !== refusal) this.store.set({ lastRefusal: refusal });
         this.dispatch({ type: 'closed', cause: info.cause ?? 'lost', retryAfterMs: info.retryAfterMs });
       },
       messages: (ev) => main() && this.rooms.receiveMessages(ev.room, ev.messages),

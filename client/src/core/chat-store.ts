@@ -9,6 +9,7 @@ import type { OutboxEntry } from './outbox.ts';
 import type { RoomState } from './room-log.ts';
 import type { Session } from './session.ts';
 import type { TransportInfo } from './transport-choice.ts';
+import type { ConnectionRefusal } from './transport.ts';
 
 export interface ChatSnapshot {
   session: Session | null;
@@ -23,6 +24,8 @@ export interface ChatSnapshot {
   connection: ConnectionState;
   /** Why the server last closed the connection on purpose (`bye`), until the next connection is up. */
   lastBye: DisconnectReason | null;
+  /** Why the server last refused to open a connection (a connection cap), until a connection is up. */
+  lastRefusal: ConnectionRefusal | null;
   /** Which transport the connection may use and why it is not the best one. */
   transport: TransportInfo;
   activeRoom: string | null;
@@ -38,6 +41,7 @@ export const INITIAL_SNAPSHOT: ChatSnapshot = {
   pendingSwitch: null,
   connection: { status: 'idle' },
   lastBye: null,
+  lastRefusal: null,
   transport: { forced: null, skipped: [], remembered: false, probing: null },
   activeRoom: null,
   rooms: {},

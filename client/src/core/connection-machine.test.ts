@@ -154,6 +154,13 @@ const rows: Row[] = [
     effects: ['close'],
   },
   {
+    name: 'a connection cap refusing the first rung backs off for the pause it asks, without walking down the ladder',
+    from: st({ phase: { name: 'opening', via: 'websocket' }, deadline: NOW + 5 }),
+    event: { type: 'closed', cause: 'server-closed', retryAfterMs: 10_000 },
+    to: { phase: { name: 'waiting', retryInMs: 10_000 }, retries: 1, round: [], home: 'websocket', deadline: NOW + 10_000 },
+    effects: ['close'],
+  },
+  {
     name: "a server's retryAfterMs while opening is obeyed, not blamed on the rung",
     from: st({ phase: { name: 'opening', via: 'websocket' }, deadline: NOW + 5 }),
     event: { type: 'closed', cause: 'server-closed', retryAfterMs: 5000 },
@@ -366,6 +373,13 @@ const rows: Row[] = [
     event: { type: 'probe-closed' },
     to: { probe: { via: 'long-polling', step: 'opening' }, deadline: NOW + T.connectMs['long-polling'] },
     effects: ['probe-close', 'probe-open:long-polling'],
+  },
+  {
+    name: 'a WebSocket probe the server refused on purpose waits instead of trying long-polling',
+    from: st({ phase: online('ajax', 'trusted'), probe: { via: 'websocket', step: 'opening' }, deadline: NOW + 5 }),
+    event: { type: 'probe-closed', refused: true },
+    to: { probe: null, probeFailures: 1, deadline: NOW + T.probeFirstMs * 2 },
+    effects: ['probe-close'],
   },
   {
     name: 'when no probe helps, the next round waits twice as long',
@@ -711,5 +725,16 @@ describe('describeConnection', () => {
     [{ status: 'offline', reason: 'network', attempt: 0, phase: 'waiting', retryInMs: 0 }, 'Offline'],
   ])('%j reads "%s"', (state, text) => {
     expect(describeConnection(state, TRANSPORT_LABELS)).toBe(text);
+  });
+
+  const refused = 'Too many connections from this address or account; retrying…';
+  it.each<[ConnectionState, string]>([
+    [{ status: 'reconnecting', attempt: 1, phase: 'waiting', retryInMs: 10_000 }, refused],
+    [{ status: 'reconnecting', attempt: 1, phase: 'opening', retryInMs: 0 }, refused],
+    [{ status: 'offline', reason: 'unreachable', attempt: 9, phase: 'waiting', retryInMs: 10_000 }, refused],
+    [{ status: 'offline', reason: 'network', attempt: 0, phase: 'waiting', retryInMs: 0 }, 'Offline'],
+    [{ status: 'online', transport: 'websocket' }, 'Connected · WebSocket'],
+  ])('after a connection-cap refusal, %j reads "%s"', (state, text) => {
+    expect(describeConnection(state, TRANSPORT_LABELS, 'server_shutdown', 'too_many_connections')).toBe(text);
   });
 });

@@ -103,7 +103,8 @@ export type ConnectionEvent =
   | { type: 'deadline' }
   | { type: 'ping-result'; ok: boolean }
   | { type: 'probe-opened' }
-  | { type: 'probe-closed' }
+  /** `refused`: the server turned the probe away on purpose (a connection cap); a lower rung must not try to get around it. */
+  | { type: 'probe-closed'; refused?: boolean }
   | { type: 'probe-ping-result'; ok: boolean }
   | { type: 'woke' }
   | { type: 'stale' }
@@ -215,7 +216,7 @@ export function transition(s: MachineState, event: ConnectionEvent, env: Machine
       return m.to({ probe: { ...s.probe, step: 'settling' }, deadline: env.now + m.timing.verifyIdleMs });
 
     case 'probe-closed':
-      return s.probe ? m.probeFailed(s.probe) : m.stay();
+      return s.probe ? m.probeFailed(s.probe, event.refused === true) : m.stay();
 
     case 'probe-ping-result':
       if (s.probe?.step !== 'pinging' || phase.name !== 'online') return m.stay();
@@ -429,13 +430,17 @@ class Step {
     return this.done();
   }
 
-  /** A probe failed: try the next rung that would still be an improvement, or wait longer. */
-  probeFailed(probe: Probe): Transition {
+  /**
+   * A probe failed: try the next rung that would still be an improvement, or
+   * wait longer. A probe the server refused on purpose waits at once rather
+   * than trying to get around the refusal on a lower rung.
+   */
+  probeFailed(probe: Probe, refused = false): Transition {
     this.closeProbe();
     const phase = this.state.phase;
     if (phase.name !== 'online') return this.done();
     const next = below(probe.via);
-    if (next && rank(next) < rank(phase.via)) return this.startProbe(next);
+    if (!refused && next && rank(next) < rank(phase.via)) return this.startProbe(next);
     this.state = { ...this.state, probeFailures: this.state.probeFailures + 1 };
     this.state = { ...this.state, deadline: this.nextProbeAt(phase.via) };
     return this.done();

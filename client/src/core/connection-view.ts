@@ -4,7 +4,8 @@
  */
 import type { DisconnectReason } from '../../../shared/protocol.ts';
 import type { MachineState } from './connection-machine.ts';
-import type { TransportKind } from './transport.ts';
+import { REFUSAL_TEXT } from './error-text.ts';
+import type { ConnectionRefusal, TransportKind } from './transport.ts';
 
 /** After this many failed rounds in a row the UI says "Offline" (retries go on at the cap). */
 export const OFFLINE_AFTER_ATTEMPTS = 5;
@@ -49,8 +50,18 @@ const BYE_TEXT: Record<DisconnectReason, string> = {
   session_expired: 'session expired',
 };
 
-/** The words the status line shows for a state (and the server's last `bye`, while reconnecting). */
-export function describeConnection(state: ConnectionState, labels: Record<TransportKind, string>, bye: DisconnectReason | null = null): string {
+/**
+ * The words the status line shows for a state, and, while it reconnects, why
+ * the server last closed the connection (`bye`) or refused to open one.
+ */
+export function describeConnection(
+  state: ConnectionState,
+  labels: Record<TransportKind, string>,
+  bye: DisconnectReason | null = null,
+  refusal: ConnectionRefusal | null = null,
+): string {
+  const retrying = state.status === 'reconnecting' || (state.status === 'offline' && state.reason === 'unreachable');
+  if (refusal !== null && retrying) return REFUSAL_TEXT[refusal];
   if (bye !== null && state.status === 'reconnecting') return `Reconnecting… (${BYE_TEXT[bye]})`;
   switch (state.status) {
     case 'idle':

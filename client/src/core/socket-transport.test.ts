@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { io } from 'socket.io-client';
 import { roundTrip } from './transport.ts';
-import { SocketTransport } from './socket-transport.ts';
+import { REFUSED_RETRY_MS, SocketTransport } from './socket-transport.ts';
 import { msg } from './testing-fakes.ts';
 import type { CloseInfo, TransportKind, TransportListener } from './transport.ts';
 
@@ -140,6 +140,27 @@ describe('SocketTransport connecting', () => {
     const { sockets, rec } = setup('websocket');
     sockets[0]?.fire('connect_error', new Error('unauthorized'));
     expect(rec.closed).toEqual([{ unauthorized: true }]);
+  });
+
+  it('a connection cap refusal is the server closing on purpose, with a long pause and its reason', () => {
+    const { sockets, rec } = setup('websocket');
+    sockets[0]?.fire('connect_error', new Error('too_many_connections'));
+    expect(sockets).toHaveLength(1);
+    expect(sockets[0]?.disconnected).toBe(true);
+    expect(rec.closed).toEqual([{ cause: 'server-closed', refusal: 'too_many_connections', retryAfterMs: REFUSED_RETRY_MS }]);
+    expect(REFUSED_RETRY_MS).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it.each<[unknown, number]>([
+    [{ retryAfterMs: 30_000 }, 30_000],
+    [{ retryAfterMs: 10 * 60 * 60_000 }, 5 * 60_000],
+    [{ retryAfterMs: -1 }, REFUSED_RETRY_MS],
+    [{ retryAfterMs: 'soon' }, REFUSED_RETRY_MS],
+    [null, REFUSED_RETRY_MS],
+  ])('a refusal carrying data %j pauses %i ms', (data, pause) => {
+    const { sockets, rec } = setup('long-polling');
+    sockets[0]?.fire('connect_error', Object.assign(new Error('too_many_connections'), { data }));
+    expect(rec.closed).toEqual([{ cause: 'server-closed', refusal: 'too_many_connections', retryAfterMs: pause }]);
   });
 
   it('a drop of a live connection is "lost"', () => {

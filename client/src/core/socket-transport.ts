@@ -38,6 +38,16 @@ export interface SocketTransportOptions {
 }
 
 const UNAUTHORIZED = 'unauthorized';
+const TOO_MANY_CONNECTIONS = 'too_many_connections';
+/**
+ * The pause after a connection-cap refusal when the server names none. Long
+ * on purpose: the cap is lifted only when other connections of this address
+ * or identity close. Retrying sooner does not hasten that, and falling back
+ * to another transport would only move the load the server is shedding.
+ */
+export const REFUSED_RETRY_MS = 10_000;
+/** The longest pause a refusal may ask for; a larger figure is taken as this. */
+const REFUSED_RETRY_MAX_MS = 5 * 60_000;
 /** Added to the server's heartbeat window before silence counts as death (network jitter). */
 const SILENCE_SLACK_MS = 5000;
 /** Assumed heartbeat window until the handshake tells the real one (socket.io's defaults: 25 s + 20 s). */
@@ -89,9 +99,15 @@ export class SocketTransport implements Transport {
       if (this.socket !== socket || this.finished) return;
       this.opts.listener.opened(kindOf(socket));
     });
-    socket.on('connect_error', (err: Error) => {
+    // A middleware refusal arrives as `connect_error` with the server's message (and
+    // its `data`, if any); anything else here is the network or the transport failing.
+    socket.on('connect_error', (err: Error & { data?: unknown }) => {
       if (this.socket !== socket || this.finished) return;
       if (err.message === UNAUTHORIZED) return this.finish({ unauthorized: true });
+      if (err.message === TOO_MANY_CONNECTIONS) {
+        // Said on purpose by the server, so not the carrier's fault: back off rather than try the next transport.
+        return this.finish({ cause: 'server-closed', refusal: 'too_many_connections', retryAfterMs: refusalPause(err.data) });
+      }
       this.finish({ cause: err.message === 'timeout' ? 'timeout' : 'refused' });
     });
     socket.on('disconnect', (reason) => {
@@ -179,6 +195,13 @@ export class SocketTransport implements Transport {
   private get requestTimeoutMs(): number {
     return this.opts.requestTimeoutMs ?? 10_000;
   }
+}
+
+/** The pause a refusal asks for (`data.retryAfterMs`), within bounds, or the default. */
+function refusalPause(data: unknown): number {
+  const asked = typeof data === 'object' && data !== null ? (data as { retryAfterMs?: unknown }).retryAfterMs : undefined;
+  if (typeof asked !== 'number' || !Number.isFinite(asked) || asked < 0) return REFUSED_RETRY_MS;
+  return Math.min(Math.round(asked), REFUSED_RETRY_MAX_MS);
 }
 
 function kindOf(socket: ChatSocket): TransportKind {
