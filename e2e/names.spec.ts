@@ -12,8 +12,10 @@ async function userIdOf(page: Page): Promise<string> {
 test('two people of one name are told apart by a tag everywhere, and "(you)" follows the userId', async ({ person }) => {
   const first = await person('sam', '/r/twins');
   const second = await person('sam', '/r/twins');
-  const firstTag = displayTag(await userIdOf(first.page));
-  const secondTag = displayTag(await userIdOf(second.page));
+  const firstId = await userIdOf(first.page);
+  const secondId = await userIdOf(second.page);
+  const firstTag = displayTag(firstId);
+  const secondTag = displayTag(secondId);
   expect(firstTag).not.toBe(secondTag);
 
   await sendMessage(first.page, 'from the first sam');
@@ -23,6 +25,14 @@ test('two people of one name are told apart by a tag everywhere, and "(you)" fol
   await expect(storedMessage(first.page, 'from the second sam').locator('.msg-author')).toHaveText(`sam ${secondTag}`);
   await expect(storedMessage(second.page, 'from the first sam').locator('.msg-author')).toHaveText(`sam ${firstTag}`);
   await expect(storedMessage(second.page, 'from the second sam').locator('.msg-author')).toHaveText(`sam ${secondTag} (you)`);
+
+  // So do the member list and the own name in the top bar.
+  const member = (id: string) => first.page.locator(`.member[data-user-id="${id}"]`);
+  await expect(member(firstId).locator('.name-tag')).toHaveText(firstTag);
+  await expect(member(firstId)).toContainText(`sam ${firstTag} you`);
+  await expect(member(secondId).locator('.name-tag')).toHaveText(secondTag);
+  await expect(member(secondId)).not.toContainText('you');
+  await expect(first.page.locator('.me')).toHaveText(`sam ${firstTag}`);
 
   // The typing indicator tags the typist too.
   await composer(second.page).pressSequentially('still typ');

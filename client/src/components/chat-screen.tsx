@@ -6,6 +6,7 @@ import { Composer } from './composer.tsx';
 import { ConnectionStatus } from './connection-status.tsx';
 import { MemberList } from './member-list.tsx';
 import { MessageList } from './message-list.tsx';
+import { NameLabel } from './name-label.tsx';
 import { RoomSwitcher } from './room-switcher.tsx';
 import { TypingIndicator } from './typing-indicator.tsx';
 
@@ -52,9 +53,11 @@ export function ChatScreen({ room }: { room: string }) {
           >
             Rooms &amp; people
           </button>
-          <bdi className="me" title="Your nickname">
-            {session?.name}
-          </bdi>
+          {session && (
+            <span className="me" title="Your nickname">
+              <NameLabel name={session.name} tag={tagOf(session)} />
+            </span>
+          )}
           <button type="button" className="button ghost" onClick={() => client.signOut()}>
             Change name
           </button>

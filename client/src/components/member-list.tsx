@@ -23,7 +23,7 @@ export function MemberList({ members, me, tagOf }: { members: readonly User[]; m
                 {initial(u.name)}
               </span>
               <NameLabel className="member-name" name={u.name} tag={tagOf(u)} />
-              {u.userId === me && <span className="you-tag">you</span>}
+              {u.userId === me && <span className="you-tag">{' you'}</span>}
             </li>
           ))}
         </ul>
