@@ -1,5 +1,10 @@
-import { composer, connectionStatus, sendMessage } from './support/chat.ts';
+import { io, type Socket } from 'socket.io-client';
+import { SETTINGS } from '../server/config.ts';
+import { composer, connectionStatus, openChat, sendMessage } from './support/chat.ts';
 import { expect, test } from './support/server.ts';
+
+/** The cap on one identity's open connections the test server runs with (its default). */
+const MAX_CONNECTIONS_PER_IDENTITY = SETTINGS.maxConnectionsPerIdentity.default;
 
 /**
  * The server refuses a handshake past its per-address or per-identity
@@ -42,4 +47,32 @@ test('a connection refused by the cap waits long, stays on WebSocket, says why, 
   expect(fallbacks).toEqual([]);
   await expect(page.locator('[data-seq]', { hasText: 'queued behind the cap' })).toBeVisible();
   await sendMessage(page, 'and more after it');
+});
+
+test('against the real server: a tab past the per-identity cap waits and says why, and gets in once a connection closes', async ({ page, context, server }) => {
+  await openChat(page, 'dana', '/r/cap-real');
+  const token = await page.evaluate(() => (JSON.parse(localStorage.getItem('fiberchat.session.v1') ?? '{}') as { token: string }).token);
+  // The identity's other connections (other tabs, other devices) fill the cap with this page's own.
+  const others: Socket[] = [];
+  try {
+    for (let i = 1; i < MAX_CONNECTIONS_PER_IDENTITY; i++) {
+      const s = io(server.url, { transports: ['websocket'], auth: { token }, reconnection: false, forceNew: true });
+      others.push(s);
+      await new Promise<void>((resolve, reject) => {
+        s.once('connect', () => resolve());
+        s.once('connect_error', reject);
+      });
+    }
+    const tab = await context.newPage();
+    await tab.goto('/r/cap-real');
+    await expect(connectionStatus(tab)).toHaveText('Too many connections from this address or account; retrying…');
+    // The first tab is not disturbed.
+    await sendMessage(page, 'the first tab still chats');
+
+    others.pop()?.disconnect();
+    await expect(connectionStatus(tab)).toHaveText(/^Connected · /, { timeout: 20_000 });
+    await expect(tab.locator('[data-seq]', { hasText: 'the first tab still chats' })).toBeVisible();
+  } finally {
+    for (const s of others) s.disconnect();
+  }
 });
