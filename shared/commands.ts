@@ -8,19 +8,8 @@
  * one entry here plus its handler.
  */
 import { z } from 'zod';
-import {
-  ClientId,
-  DisplayName,
-  Epoch,
-  Message,
-  MessageText,
-  PageLimit,
-  RoomName,
-  Seq,
-  User,
-  queryNumber,
-  type Ack,
-} from './schemas.ts';
+import * as P from './payloads.ts';
+import type { Ack } from './schemas.ts';
 
 /** A REST carrier. Path parameters (`:room`) are fields of the request. */
 export interface RestRoute {
@@ -37,7 +26,7 @@ export interface RestRoute {
  * The rate budget a command draws on; server/config.ts sets each budget's
  * rate and burst. `read` is also charged by the bytes an answer carries.
  */
-export type Budget = 'session' | 'join' | 'send' | 'read' | 'typing' | 'ping';
+export type Budget = 'session' | 'join' | 'send' | 'read' | 'signal' | 'ping' | 'manage';
 
 /**
  * Who may call a command: anyone (`public`), a holder of a valid session
@@ -67,116 +56,13 @@ function command<Req extends z.ZodType, Res extends z.ZodType, S extends boolean
   return spec as Omit<CommandSpec<Req, Res, S>, 'rest'> & { rest: R };
 }
 
-/** An ok answer that carries nothing but `ok: true`. */
-const Empty = z.looseObject({});
-
-// ----- requests -------------------------------------------------------------
-
-export const SessionRequest = z.strictObject({ name: DisplayName });
-
-export const JoinRequest = z.strictObject({
-  room: RoomName,
-  /** Last seq the client has seen in this room; omit on first join. */
-  since: Seq.optional(),
-  /** Epoch the client's `since` belongs to; a mismatch means "not recovered". */
-  epoch: Epoch.optional(),
-});
-
-export const LeaveRequest = z.strictObject({ room: RoomName });
-
-export const SendRequest = z.strictObject({ room: RoomName, text: MessageText, clientId: ClientId });
-
-export const HistoryRequest = z.strictObject({
-  room: RoomName,
-  /** Messages with seq strictly below this. */
-  before: Seq,
-  limit: PageLimit.optional(),
-});
-
-export const PageRequest = z
-  .strictObject({
-    room: RoomName,
-    /** What follows this seq: a poll, or a resume with `epoch` (same rules as `join` with `since`). */
-    after: Seq.optional(),
-    /** The page just below this seq (scrollback). */
-    before: Seq.optional(),
-    limit: PageLimit.optional(),
-    /** The epoch `after` belongs to. */
-    epoch: Epoch.optional(),
-  })
-  .refine((q) => q.after === undefined || q.before === undefined, 'give either after or before, not both');
-
-const PageQuery = z.object({
-  after: queryNumber(Seq).optional(),
-  before: queryNumber(Seq).optional(),
-  limit: queryNumber(PageLimit).optional(),
-  epoch: Epoch.optional(),
-});
-
-export const TypingRequest = z.strictObject({ room: RoomName });
-
-/** `undefined` arrives as `null` over JSON: both mean "no payload". */
-export const PingRequest = z.strictObject({}).nullish();
-
-// ----- answers --------------------------------------------------------------
-
-export const SessionOk = z.object({
-  token: z.string(),
-  name: z.string(),
-  userId: z.string(),
-  expiresAt: z.number(),
-  /** The server's protocol version. Since 1.5. */
-  protocol: z.string().optional(),
-});
-
-export const JoinOk = z.object({
-  room: z.string(),
-  /** Identity of this room's log; changes only if the history was reset. */
-  epoch: z.string(),
-  lastSeq: z.number(),
-  /** After `since` when recovered, else the latest page. Ascending by seq. */
-  messages: z.array(Message),
-  /** Display names of the users present, one per user (two users of one name: twice). */
-  members: z.array(z.string()),
-  /** The users present, told apart by userId. Since 1.5. */
-  users: z.array(User).optional(),
-  /** False when `since`/`epoch` could not be replayed; `messages` is then the latest page. */
-  recovered: z.boolean(),
-  /** The server's protocol version. Since 1.5. */
-  protocol: z.string().optional(),
-});
-
-export const SendOk = z.object({ seq: z.number(), id: z.string(), ts: z.number(), duplicate: z.boolean().optional() });
-
-export const HistoryOk = z.object({ messages: z.array(Message) });
-
-export const PageOk = z.object({
-  room: z.string(),
-  epoch: z.string(),
-  lastSeq: z.number(),
-  messages: z.array(Message),
-  /** Who is present (socket members and Ajax pollers alike). Since 1.2. */
-  members: z.array(z.string()).default([]),
-  users: z.array(User).optional(),
-  /** Who is typing (names). Since 1.2. */
-  typing: z.array(z.string()).default([]),
-  typingUsers: z.array(User).optional(),
-  /** With `after`: false when the resume could not be replayed and `messages` is the latest page. Since 1.5. */
-  recovered: z.boolean().optional(),
-});
-
-export const PingOk = z.object({ ts: z.number() });
-
-export const RoomsRequest = z.strictObject({}).nullish();
-export const RoomSummary = z.object({ room: z.string(), lastSeq: z.number(), members: z.number() });
-export const RoomsOk = z.object({ rooms: z.array(RoomSummary) });
 
 // ----- the table --------------------------------------------------------------
 
 export const COMMANDS = {
   session: command({
-    request: SessionRequest,
-    ok: SessionOk,
+    request: P.SessionRequest,
+    ok: P.SessionOk,
     socket: false,
     rest: { method: 'POST', path: '/api/session' },
     budget: 'session',
@@ -185,8 +71,8 @@ export const COMMANDS = {
     since: '1.0',
   }),
   join: command({
-    request: JoinRequest,
-    ok: JoinOk,
+    request: P.JoinRequest,
+    ok: P.JoinOk,
     socket: true,
     budget: 'join',
     access: 'room',
@@ -194,8 +80,8 @@ export const COMMANDS = {
     since: '1.0',
   }),
   leave: command({
-    request: LeaveRequest,
-    ok: Empty,
+    request: P.LeaveRequest,
+    ok: P.Empty,
     socket: true,
     budget: 'join',
     access: 'user',
@@ -203,8 +89,8 @@ export const COMMANDS = {
     since: '1.0',
   }),
   send: command({
-    request: SendRequest,
-    ok: SendOk,
+    request: P.SendRequest,
+    ok: P.SendOk,
     socket: true,
     rest: { method: 'POST', path: '/api/rooms/:room/messages' },
     budget: 'send',
@@ -213,8 +99,8 @@ export const COMMANDS = {
     since: '1.0',
   }),
   history: command({
-    request: HistoryRequest,
-    ok: HistoryOk,
+    request: P.HistoryRequest,
+    ok: P.HistoryOk,
     socket: true,
     budget: 'read',
     access: 'room',
@@ -222,28 +108,28 @@ export const COMMANDS = {
     since: '1.0',
   }),
   page: command({
-    request: PageRequest,
-    ok: PageOk,
+    request: P.PageRequest,
+    ok: P.PageOk,
     socket: false,
-    rest: { method: 'GET', path: '/api/rooms/:room/messages', query: PageQuery },
+    rest: { method: 'GET', path: '/api/rooms/:room/messages', query: P.PageQuery },
     budget: 'read',
     access: 'room',
     summary: 'Ajax polling and REST reads: what follows a seq (renewing presence), the page below one, or the latest page.',
     since: '1.0',
   }),
   typing: command({
-    request: TypingRequest,
-    ok: Empty,
+    request: P.TypingRequest,
+    ok: P.Empty,
     socket: true,
     rest: { method: 'POST', path: '/api/rooms/:room/typing' },
-    budget: 'typing',
+    budget: 'signal',
     access: 'room',
     summary: 'Says "I am typing" in a room the caller is in.',
     since: '1.1',
   }),
   ping: command({
-    request: PingRequest,
-    ok: PingOk,
+    request: P.PingRequest,
+    ok: P.PingOk,
     socket: true,
     rest: { method: 'GET', path: '/api/ping' },
     budget: 'ping',
@@ -252,13 +138,173 @@ export const COMMANDS = {
     since: '1.3',
   }),
   rooms: command({
-    request: RoomsRequest,
-    ok: RoomsOk,
+    request: P.RoomsRequest,
+    ok: P.RoomsOk,
     socket: true,
     budget: 'read',
     access: 'user',
     summary: 'The rooms this connection is in, each with its last seq and how many people are present.',
     since: '1.5',
+  }),
+  edit: command({
+    request: P.EditRequest,
+    ok: P.ChangeOk,
+    socket: true,
+    rest: { method: 'POST', path: '/api/rooms/:room/edits' },
+    budget: 'send',
+    access: 'room',
+    summary: "Replaces the text of one of the caller's messages: an entry in the log, acked after its commit.",
+    since: '2.0',
+  }),
+  delete: command({
+    request: P.DeleteRequest,
+    ok: P.ChangeOk,
+    socket: true,
+    rest: { method: 'POST', path: '/api/rooms/:room/deletes' },
+    budget: 'send',
+    access: 'room',
+    summary: "Deletes a message (its author, or the room's owner): its text is gone, a tombstone stays.",
+    since: '2.0',
+  }),
+  react: command({
+    request: P.ReactRequest,
+    ok: P.ChangeOk,
+    socket: true,
+    rest: { method: 'POST', path: '/api/rooms/:room/reactions' },
+    budget: 'send',
+    access: 'room',
+    summary: 'Adds (on: true) or takes back (on: false) the caller\'s emoji reaction on a message.',
+    since: '2.0',
+  }),
+  read: command({
+    request: P.ReadRequest,
+    ok: P.ReadOk,
+    socket: true,
+    rest: { method: 'POST', path: '/api/rooms/:room/read' },
+    budget: 'signal',
+    access: 'room',
+    summary: "Moves the caller's read position in a room forward (never back); the caller's other tabs hear it.",
+    since: '2.0',
+  }),
+  myRooms: command({
+    request: P.RoomsRequest,
+    ok: P.MyRoomsOk,
+    socket: true,
+    rest: { method: 'GET', path: '/api/rooms/mine' },
+    budget: 'read',
+    access: 'user',
+    summary: "The caller's rooms (joined, invited, direct messages) with read positions, unread and mention counts.",
+    since: '2.0',
+  }),
+  directory: command({
+    request: P.DirectoryRequest,
+    ok: P.DirectoryOk,
+    socket: true,
+    rest: { method: 'GET', path: '/api/rooms', query: P.DirectoryQuery },
+    budget: 'read',
+    access: 'user',
+    summary: 'Public rooms, busiest first, with people present and last activity; `q` searches by name.',
+    since: '2.0',
+  }),
+  part: command({
+    request: P.PartRequest,
+    ok: P.Empty,
+    socket: true,
+    rest: { method: 'POST', path: '/api/rooms/:room/part' },
+    budget: 'join',
+    access: 'room',
+    summary: "Removes a room from the caller's rooms (for a private room: gives up membership).",
+    since: '2.0',
+  }),
+  createRoom: command({
+    request: P.CreateRoomRequest,
+    ok: P.CreateRoomOk,
+    socket: true,
+    rest: { method: 'POST', path: '/api/private-rooms' },
+    budget: 'manage',
+    access: 'user',
+    summary: 'Creates a private room owned by the caller, under a name nobody can guess.',
+    since: '2.0',
+  }),
+  invite: command({
+    request: P.InviteRequest,
+    ok: P.Empty,
+    socket: true,
+    rest: { method: 'POST', path: '/api/rooms/:room/members' },
+    budget: 'manage',
+    access: 'room',
+    summary: "Adds a user to a private room (its owner only).",
+    since: '2.0',
+  }),
+  inviteLink: command({
+    request: P.InviteLinkRequest,
+    ok: P.InviteLinkOk,
+    socket: true,
+    rest: { method: 'POST', path: '/api/rooms/:room/invites' },
+    budget: 'manage',
+    access: 'room',
+    summary: 'Makes an invite link token for a private room (its owner only), valid until revoked.',
+    since: '2.0',
+  }),
+  revokeInvite: command({
+    request: P.RevokeInviteRequest,
+    ok: P.Empty,
+    socket: true,
+    rest: { method: 'POST', path: '/api/rooms/:room/invites/revoke' },
+    budget: 'manage',
+    access: 'room',
+    summary: 'Revokes an invite link (the room owner only).',
+    since: '2.0',
+  }),
+  acceptInvite: command({
+    request: P.AcceptInviteRequest,
+    ok: P.CreateRoomOk,
+    socket: true,
+    rest: { method: 'POST', path: '/api/invites/accept' },
+    budget: 'manage',
+    access: 'user',
+    summary: 'Joins the private room an invite link opens.',
+    since: '2.0',
+  }),
+  removeMember: command({
+    request: P.RemoveMemberRequest,
+    ok: P.Empty,
+    socket: true,
+    rest: { method: 'POST', path: '/api/rooms/:room/members/remove' },
+    budget: 'manage',
+    access: 'room',
+    summary: "Removes a member from a private room (its owner only); the member's live subscriptions end at once.",
+    since: '2.0',
+  }),
+  members: command({
+    request: P.MembersRequest,
+    ok: P.MembersOk,
+    socket: true,
+    rest: { method: 'GET', path: '/api/rooms/:room/members' },
+    budget: 'read',
+    access: 'room',
+    summary: "A room's kind and title, and a private room's members with their roles.",
+    since: '2.0',
+  }),
+  dm: command({
+    request: P.DmRequest,
+    ok: P.DmOk,
+    socket: true,
+    rest: { method: 'POST', path: '/api/dms' },
+    budget: 'manage',
+    access: 'user',
+    summary: 'The direct-message room of the caller and another user, created on first use; the same from either side.',
+    since: '2.0',
+  }),
+  users: command({
+    request: P.UsersRequest,
+    ok: P.UsersOk,
+    socket: true,
+    rest: { method: 'GET', path: '/api/users', query: P.UsersRequest.partial() },
+    budget: 'read',
+    access: 'user',
+    summary: 'People whose name starts with `q` (to invite or to message directly).',
+    since: '2.0',
   }),
 };
 
@@ -279,6 +325,7 @@ export type JoinRequest = RequestOf<'join'>;
 export type SendRequest = RequestOf<'send'>;
 export type JoinOk = OkOf<'join'>;
 export type SendOk = OkOf<'send'>;
+export type MyRoom = OkOf<'myRooms'>['rooms'][number];
 export type HistoryOk = OkOf<'history'>;
 export type PageOk = OkOf<'page'>;
 export type SessionOk = OkOf<'session'>;

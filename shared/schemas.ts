@@ -73,26 +73,94 @@ export function queryNumber<S extends z.ZodType<number, number>>(schema: S) {
 // Records
 // ---------------------------------------------------------------------------
 
+/** A person as others see them: the stable id and the display name. Since 1.5. */
+export const User = z.object({ userId: z.string(), name: z.string() });
+export type User = z.infer<typeof User>;
+
+/**
+ * A reaction: one emoji, as a person picks it from a keyboard or a picker
+ * (ZWJ sequences, skin tones, flags and keycaps included), at most 16 code
+ * points. Text that merely contains an emoji is not a reaction.
+ */
+export const Emoji = z
+  .string()
+  .max(64)
+  .refine(
+    (s) => /^(?:[\p{Extended_Pictographic}\p{Emoji_Component}\u200d\ufe0f\u20e3])+$/u.test(s) && /[\p{Extended_Pictographic}\u{1F1E6}-\u{1F1FF}\u20e3]/u.test(s) && [...s].length <= 16,
+    'a reaction is one emoji',
+  );
+
+/** The kinds of entry in a room's log. Since 2.0. */
+export const ENTRY_KINDS = ['message', 'edit', 'delete', 'reaction'] as const;
+export const EntryKind = z.enum(ENTRY_KINDS);
+export type EntryKind = z.infer<typeof EntryKind>;
+
+/** A reaction on a message, as a page shows it to one reader. Since 2.0. */
+export const ReactionSummary = z.object({
+  emoji: z.string(),
+  count: z.number(),
+  /** Whether the reader is among those who reacted. */
+  mine: z.boolean(),
+  /** Who reacted (the first 20). */
+  users: z.array(User),
+});
+export type ReactionSummary = z.infer<typeof ReactionSummary>;
+
+/** The message a reply answers, as it is now. Since 2.0. */
+export const ReplyPreview = z.object({
+  seq: Seq,
+  author: z.string(),
+  authorId: z.string(),
+  /** The start of its text; empty when it was deleted. */
+  text: z.string(),
+  deleted: z.boolean().optional(),
+});
+export type ReplyPreview = z.infer<typeof ReplyPreview>;
+
+/**
+ * One entry of a room's log. Every entry has its own `seq` in the room's
+ * total order. Without `kind` (or with `kind: "message"`) it is a message;
+ * since 2.0 an entry may also record a change to an earlier message
+ * (`target`): an `edit` (its new `text`), a `delete`, or a `reaction`
+ * (`emoji`, `on`). In the live stream and in a resume, entries come as they
+ * happened; in pages a message comes in its current state (`editedAt`,
+ * `deleted`, `reactions`, `reply`), so applying the changes that follow it
+ * is idempotent.
+ */
 export const Message = z.object({
   room: RoomName,
   /** Per-room, gap-free, increasing from 1. */
   seq: Seq,
-  /** Globally unique message id. */
+  /** Globally unique entry id. */
   id: z.string(),
   clientId: z.string().optional(),
   /** Display name of the author at the time of sending. */
   author: z.string(),
   /** Stable id of the author's session identity (distinguishes two "alice"s). */
   authorId: z.string(),
+  /** A message's text (empty once deleted); an edit's new text; empty for other changes. */
   text: z.string(),
   /** Server time at commit, ms since the Unix epoch. */
   ts: z.number(),
+  kind: EntryKind.optional(),
+  /** A change: the seq of the message it changes. */
+  target: Seq.optional(),
+  /** A reaction: which emoji, and whether it was added (true) or taken back (false). */
+  emoji: z.string().optional(),
+  on: z.boolean().optional(),
+  /** A message: when it was last edited. */
+  editedAt: z.number().optional(),
+  /** A message: deleted (a tombstone; its text is gone). */
+  deleted: z.boolean().optional(),
+  /** A message in a page: its reactions now, as the reader sees them. */
+  reactions: z.array(ReactionSummary).optional(),
+  /** A message that replies to another: its seq, and (in pages and live) how it looks now. */
+  replyTo: Seq.optional(),
+  reply: ReplyPreview.optional(),
+  /** The userIds a message mentions. */
+  mentions: z.array(z.string()).optional(),
 });
 export type Message = z.infer<typeof Message>;
-
-/** A person as others see them: the stable id and the display name. Since 1.5. */
-export const User = z.object({ userId: z.string(), name: z.string() });
-export type User = z.infer<typeof User>;
 
 // ---------------------------------------------------------------------------
 // Errors: a closed set of codes; messages are safe to show to a user.

@@ -1,21 +1,46 @@
-import type { Message } from '../../shared/protocol.ts';
-import type { CommitResult, Draft, RoomLog, Store } from './store.ts';
+import type { Message, User } from '../../shared/protocol.ts';
+import { decorate, isMessage, plan } from './log-rules.ts';
+import {
+  MY_ROOMS_CAP,
+  UNREAD_CAP,
+  type CommitResult,
+  type Draft,
+  type Membership,
+  type Role,
+  type RoomInfo,
+  type RoomLog,
+  type Store,
+} from './store.ts';
 
 interface MemoryRoom {
   epoch: string;
-  messages: Message[];
-  /** `authorId \0 clientId` → index in `messages`. */
+  info: RoomInfo;
+  /** Index i holds seq i + 1, in its current state. */
+  entries: Message[];
+  /** `authorId \0 clientId` → seq. */
   byClient: Map<string, number>;
+  /** target seq → emoji → userId → name. */
+  reactions: Map<number, Map<string, Map<string, string>>>;
+}
+
+interface Member {
+  name: string;
+  role: Role;
+  lastRead: number;
+  joinedAt: number;
 }
 
 /**
  * In-memory Store for unit tests and throwaway demos. Same contract as the
- * SQLite store (see store.contract.test.ts), plus switches that make calls
- * fail, so tests can prove that a failed commit never produces an ok ack and
- * that every failure is reported.
+ * SQLite and PostgreSQL stores (see store.contract.test.ts), plus switches
+ * that make calls fail, so tests can prove that a failed commit never
+ * produces an ok ack and that every failure is reported.
  */
 export class MemoryStore implements Store {
   private readonly rooms = new Map<string, MemoryRoom>();
+  private readonly membersOf = new Map<string, Map<string, Member>>();
+  private readonly invites = new Map<string, string>();
+  private readonly users = new Map<string, User>();
   /** When set, every commit rejects with this error. */
   failCommits: Error | undefined;
   /** When set, every read (roomLog, readAfter, readBefore) rejects with this error. */
@@ -25,7 +50,7 @@ export class MemoryStore implements Store {
   async roomLog(room: string): Promise<RoomLog | undefined> {
     this.checkRead();
     const r = this.rooms.get(room);
-    return r && { epoch: r.epoch, lastSeq: r.messages.length };
+    return r && { epoch: r.epoch, lastSeq: r.entries.length };
   }
 
   async roomLogs(rooms: readonly string[]): Promise<Map<string, RoomLog>> {
@@ -40,37 +65,222 @@ export class MemoryStore implements Store {
   async commit(room: string, drafts: readonly Draft[], epochIfNew: string): Promise<CommitResult> {
     this.commitCalls++;
     if (this.failCommits) throw this.failCommits;
-    let r = this.rooms.get(room);
-    if (!r) {
-      if (drafts.length === 0) return { log: { epoch: epochIfNew, lastSeq: 0 }, results: [] };
-      r = { epoch: epochIfNew, messages: [], byClient: new Map() };
-      this.rooms.set(room, r);
-    }
-    const results = drafts.map((d) => {
-      const key = `${d.authorId}\u0000${d.clientId}`;
-      const at = r.byClient.get(key);
-      if (at !== undefined) return { message: { ...(r.messages[at] as Message) }, duplicate: true };
-      const message: Message = { room, seq: r.messages.length + 1, ...d };
-      r.byClient.set(key, r.messages.length);
-      r.messages.push(message);
-      return { message: { ...message }, duplicate: false };
+    const existing = this.rooms.get(room);
+    const r: MemoryRoom = existing ?? {
+      epoch: epochIfNew,
+      info: { visibility: 'public', owner: drafts[0]?.authorId },
+      entries: [],
+      byClient: new Map(),
+      reactions: new Map(),
+    };
+    const p = plan(room, drafts, {
+      byClient: (authorId, clientId) => {
+        const seq = r.byClient.get(`${authorId}\u0000${clientId}`);
+        return seq === undefined ? undefined : r.entries[seq - 1];
+      },
+      entry: (seq) => r.entries[seq - 1],
+      hasReaction: (target, emoji, userId) => r.reactions.get(target)?.get(emoji)?.has(userId) ?? false,
+      owner: () => r.info.owner,
+      lastSeq: () => r.entries.length,
     });
-    return { log: { epoch: r.epoch, lastSeq: r.messages.length }, results };
+    if (p.ops.length > 0 && !existing) this.rooms.set(room, r);
+    for (const op of p.ops) {
+      switch (op.op) {
+        case 'insert':
+          r.entries.push({ ...op.entry });
+          if (op.entry.clientId) r.byClient.set(`${op.entry.authorId}\u0000${op.entry.clientId}`, op.entry.seq);
+          break;
+        case 'edit': {
+          const t = r.entries[op.target - 1] as Message;
+          t.text = op.text;
+          t.editedAt = op.editedAt;
+          if (op.mentions) t.mentions = op.mentions;
+          break;
+        }
+        case 'delete': {
+          const t = r.entries[op.target - 1] as Message;
+          t.text = '';
+          t.deleted = true;
+          delete t.mentions;
+          delete t.editedAt;
+          for (const e of r.entries) if (e.kind === 'edit' && e.target === op.target) e.text = '';
+          r.reactions.delete(op.target);
+          break;
+        }
+        case 'react': {
+          let emojis = r.reactions.get(op.target);
+          if (!emojis) r.reactions.set(op.target, (emojis = new Map()));
+          const who = emojis.get(op.emoji) ?? new Map<string, string>();
+          if (op.on) who.set(op.user.userId, op.user.name);
+          else who.delete(op.user.userId);
+          if (who.size > 0) emojis.set(op.emoji, who);
+          else emojis.delete(op.emoji);
+          break;
+        }
+      }
+    }
+    return { log: { epoch: r.epoch, lastSeq: r.entries.length }, results: p.results };
   }
 
-  async readAfter(room: string, after: number, limit: number): Promise<Message[]> {
+  async readAfter(room: string, after: number, limit: number, viewer?: string): Promise<Message[]> {
     this.checkRead();
-    return (this.rooms.get(room)?.messages ?? []).slice(after, after + limit).map((m) => ({ ...m }));
+    const r = this.rooms.get(room);
+    return r ? this.show(r, r.entries.slice(after, after + limit), viewer) : [];
   }
 
-  async readBefore(room: string, before: number, limit: number): Promise<Message[]> {
+  async readBefore(room: string, before: number, limit: number, viewer?: string): Promise<Message[]> {
     this.checkRead();
-    const messages = this.rooms.get(room)?.messages ?? [];
-    const end = Math.max(0, Math.min(before - 1, messages.length));
-    return messages.slice(Math.max(0, end - limit), end).map((m) => ({ ...m }));
+    const r = this.rooms.get(room);
+    if (!r) return [];
+    const end = Math.max(0, Math.min(before - 1, r.entries.length));
+    return this.show(r, r.entries.slice(Math.max(0, end - limit), end), viewer);
+  }
+
+  async roomInfo(room: string): Promise<RoomInfo | undefined> {
+    const r = this.rooms.get(room);
+    return r && { ...r.info };
+  }
+
+  async createRoom(room: string, info: RoomInfo & { visibility: 'private' | 'dm' }, epoch: string): Promise<boolean> {
+    if (this.rooms.has(room)) return false;
+    this.rooms.set(room, { epoch, info: { ...info }, entries: [], byClient: new Map(), reactions: new Map() });
+    return true;
+  }
+
+  async addMember(room: string, user: User, role: Role): Promise<boolean> {
+    const existing = this.membersOf.get(room)?.get(user.userId);
+    if (!existing && this.countRooms(user.userId) >= MY_ROOMS_CAP) return false;
+    let m = this.membersOf.get(room);
+    if (!m) this.membersOf.set(room, (m = new Map()));
+    m.set(user.userId, { name: user.name, role: existing?.role === 'owner' ? 'owner' : role, lastRead: existing?.lastRead ?? 0, joinedAt: existing?.joinedAt ?? Date.now() });
+    return true;
+  }
+
+  async removeMember(room: string, userId: string): Promise<boolean> {
+    return this.membersOf.get(room)?.delete(userId) ?? false;
+  }
+
+  async isMember(room: string, userId: string): Promise<boolean> {
+    return this.membersOf.get(room)?.has(userId) ?? false;
+  }
+
+  async members(room: string): Promise<Array<User & { role: Role }>> {
+    return [...(this.membersOf.get(room) ?? [])]
+      .map(([userId, m]) => ({ userId, name: m.name, role: m.role }))
+      .sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === 'owner' ? -1 : 1));
+  }
+
+  async memberships(userId: string): Promise<Membership[]> {
+    const out: Membership[] = [];
+    for (const [room, members] of this.membersOf) {
+      const me = members.get(userId);
+      if (!me) continue;
+      const r = this.rooms.get(room);
+      const entries = r?.entries ?? [];
+      let unread = 0;
+      let mentions = 0;
+      for (let i = me.lastRead; i < entries.length && unread < UNREAD_CAP; i++) {
+        const e = entries[i] as Message;
+        if (!isMessage(e) || e.deleted || e.authorId === userId) continue;
+        unread++;
+        if (e.mentions?.includes(userId)) mentions++;
+      }
+      const lastMessage = [...entries].reverse().find((e) => isMessage(e));
+      const visibility = r?.info.visibility ?? 'public';
+      const peer = visibility === 'dm' ? [...members].find(([id]) => id !== userId) : undefined;
+      out.push({
+        room,
+        visibility,
+        title: r?.info.title,
+        peer: peer ? { userId: peer[0], name: peer[1].name } : undefined,
+        lastSeq: entries.length,
+        lastRead: me.lastRead,
+        unread,
+        mentions,
+        lastActivity: lastMessage?.ts,
+      });
+    }
+    return out.sort((a, b) => (b.lastActivity ?? 0) - (a.lastActivity ?? 0) || a.room.localeCompare(b.room));
+  }
+
+  async setRead(room: string, userId: string, seq: number): Promise<number> {
+    const m = this.membersOf.get(room)?.get(userId);
+    if (!m) return 0;
+    const end = this.rooms.get(room)?.entries.length ?? 0;
+    m.lastRead = Math.max(m.lastRead, Math.min(seq, end));
+    return m.lastRead;
+  }
+
+  async lastRead(room: string, userId: string): Promise<number> {
+    return this.membersOf.get(room)?.get(userId)?.lastRead ?? 0;
+  }
+
+  async directory(q: string | undefined, limit: number) {
+    const needle = q?.toLowerCase() ?? '';
+    const out: Array<{ room: string; lastSeq: number; lastActivity?: number }> = [];
+    for (const [room, r] of this.rooms) {
+      if (r.info.visibility !== 'public' || !room.includes(needle) || r.entries.length === 0) continue;
+      out.push({ room, lastSeq: r.entries.length, lastActivity: r.entries.at(-1)?.ts });
+    }
+    return out.sort((a, b) => (b.lastActivity ?? 0) - (a.lastActivity ?? 0)).slice(0, limit);
+  }
+
+  async createInvite(room: string, token: string): Promise<void> {
+    this.invites.set(token, room);
+  }
+
+  async revokeInvite(room: string, token: string): Promise<boolean> {
+    if (this.invites.get(token) !== room) return false;
+    return this.invites.delete(token);
+  }
+
+  async inviteRoom(token: string): Promise<string | undefined> {
+    return this.invites.get(token);
+  }
+
+  async saveUser(user: User): Promise<void> {
+    this.users.set(user.userId, { ...user });
+  }
+
+  async user(userId: string): Promise<User | undefined> {
+    const u = this.users.get(userId);
+    return u && { ...u };
+  }
+
+  async findUsers(prefix: string, limit: number): Promise<User[]> {
+    const p = prefix.toLowerCase();
+    return [...this.users.values()]
+      .filter((u) => u.name.toLowerCase().startsWith(p))
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .slice(0, limit)
+      .map((u) => ({ ...u }));
   }
 
   async close(): Promise<void> {}
+
+  private show(r: MemoryRoom, entries: Message[], viewer: string | undefined): Message[] {
+    const rows: Array<{ target: number; emoji: string; userId: string; name: string }> = [];
+    const originals = new Map<number, Message>();
+    for (const e of entries) {
+      for (const [emoji, who] of r.reactions.get(e.seq) ?? []) for (const [userId, name] of who) rows.push({ target: e.seq, emoji, userId, name });
+      if (e.replyTo !== undefined) {
+        const o = r.entries[e.replyTo - 1];
+        if (o) originals.set(o.seq, o);
+      }
+    }
+    return decorate(
+      entries.map((e) => ({ ...e })),
+      rows,
+      originals,
+      viewer,
+    );
+  }
+
+  private countRooms(userId: string): number {
+    let n = 0;
+    for (const m of this.membersOf.values()) if (m.has(userId)) n++;
+    return n;
+  }
 
   private checkRead(): void {
     if (this.failReads) throw this.failReads;

@@ -2,8 +2,21 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { Message } from '../../shared/protocol.ts';
-import type { CommitResult, Committed, Draft, RoomLog, Store } from './store.ts';
+import type { Message, User } from '../../shared/protocol.ts';
+import { decorate, plan, type PlanOp } from './log-rules.ts';
+import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
+import {
+  MY_ROOMS_CAP,
+  UNREAD_CAP,
+  type CommitResult,
+  type Draft,
+  type Membership,
+  type Role,
+  type RoomInfo,
+  type RoomLog,
+  type Store,
+  type Visibility,
+} from './store.ts';
 
 export type SqliteSynchronous = 'NORMAL' | 'FULL';
 
@@ -24,18 +37,7 @@ export interface SqliteStoreOptions {
   checkpointEveryMs?: number;
 }
 
-interface Row {
-  room: string;
-  seq: number;
-  id: string;
-  client_id: string | null;
-  author: string;
-  author_id: string;
-  text: string;
-  ts: number;
-}
-
-/** Schema migrations, applied in order; `PRAGMA user_version` records the last one applied. */
+/** Schema migrations, applied in order; `PRAGMA user_version` records the last one applied. Never edit one: append. */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE rooms (
      name TEXT PRIMARY KEY,
@@ -54,18 +56,46 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (room, seq)
    ) WITHOUT ROWID;
    CREATE UNIQUE INDEX messages_client ON messages (room, client_id, author_id) WHERE client_id IS NOT NULL;`,
+  // Protocol 2.0: changes are entries of the log; rooms have owners, members and read positions.
+  `ALTER TABLE rooms ADD COLUMN visibility TEXT NOT NULL DEFAULT 'public';
+   ALTER TABLE rooms ADD COLUMN title TEXT;
+   ALTER TABLE rooms ADD COLUMN owner_id TEXT;
+   ALTER TABLE rooms ADD COLUMN last_ts INTEGER;
+   ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'message';
+   ALTER TABLE messages ADD COLUMN target INTEGER;
+   ALTER TABLE messages ADD COLUMN emoji TEXT;
+   ALTER TABLE messages ADD COLUMN on_flag INTEGER;
+   ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+   ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+   ALTER TABLE messages ADD COLUMN mentions TEXT;
+   CREATE INDEX messages_target ON messages (room, target) WHERE target IS NOT NULL;
+   CREATE TABLE reactions (
+     room TEXT NOT NULL, target INTEGER NOT NULL, emoji TEXT NOT NULL, user_id TEXT NOT NULL, user_name TEXT NOT NULL,
+     PRIMARY KEY (room, target, emoji, user_id)
+   );
+   CREATE TABLE members (
+     room TEXT NOT NULL, user_id TEXT NOT NULL, user_name TEXT NOT NULL, role TEXT NOT NULL,
+     last_read INTEGER NOT NULL DEFAULT 0, joined_at INTEGER NOT NULL,
+     PRIMARY KEY (room, user_id)
+   ) WITHOUT ROWID;
+   CREATE INDEX members_user ON members (user_id);
+   CREATE TABLE invites (token TEXT PRIMARY KEY, room TEXT NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE TABLE users (user_id TEXT PRIMARY KEY, name TEXT NOT NULL, name_lower TEXT NOT NULL, seen_at INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE INDEX users_name ON users (name_lower);`,
 ];
 
-function toMessage(r: Row): Message {
-  const m: Message = { room: r.room, seq: r.seq, id: r.id, author: r.author, authorId: r.author_id, text: r.text, ts: r.ts };
-  if (r.client_id !== null) m.clientId = r.client_id;
-  return m;
+interface RoomRow {
+  epoch: string;
+  visibility: Visibility;
+  title: string | null;
+  owner_id: string | null;
 }
 
 /**
  * The default Store: one SQLite file in WAL mode through better-sqlite3.
  * Calls are synchronous under the hood; they stay short because the room
- * fiber commits a whole turn's messages in one transaction and every read is
+ * fiber commits a whole turn's entries in one transaction and every read is
  * an index range scan. Event-loop delay under load is reported by the bench.
  *
  * The data folder is created 0700 and the database 0600 (SQLite gives its
@@ -74,8 +104,8 @@ function toMessage(r: Row): Message {
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
-  private readonly stmts;
-  private readonly commitTx: (room: string, drafts: readonly Draft[], epochIfNew: string) => CommitResult;
+  private readonly q;
+  private readonly commitTx: Database.Transaction<(room: string, drafts: readonly Draft[], epochIfNew: string) => CommitResult>;
   private readonly checkpointer: Worker | undefined;
 
   constructor(opts: SqliteStoreOptions) {
@@ -94,50 +124,142 @@ export class SqliteStore implements Store {
       this.checkpointer.unref();
     }
     const db = this.db;
-    this.stmts = {
-      getRoom: db.prepare<[string], { epoch: string }>('SELECT epoch FROM rooms WHERE name = ?'),
-      insertRoom: db.prepare<[string, string, number]>('INSERT INTO rooms (name, epoch, created_at) VALUES (?, ?, ?)'),
+    this.q = {
+      room: db.prepare<[string], RoomRow>('SELECT epoch, visibility, title, owner_id FROM rooms WHERE name = ?'),
+      insertRoom: db.prepare<[string, string, number, string, string | null, string | null]>(
+        'INSERT INTO rooms (name, epoch, created_at, visibility, title, owner_id) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      touchRoom: db.prepare<[number, string]>('UPDATE rooms SET last_ts = ? WHERE name = ?'),
       lastSeq: db.prepare<[string], { s: number | null }>('SELECT MAX(seq) AS s FROM messages WHERE room = ?'),
-      insert: db.prepare<[string, number, string, string | null, string, string, string, number]>(
-        'INSERT INTO messages (room, seq, id, client_id, author, author_id, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      insert: db.prepare<[string, number, string, string | null, string, string, string, number, string, number | null, string | null, number | null, number | null, string | null]>(
+        'INSERT INTO messages (room, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      after: db.prepare<[string, number, number], Row>('SELECT * FROM messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?'),
-      before: db.prepare<[string, number, number], Row>(
-        'SELECT * FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+      entry: db.prepare<[string, number], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM messages WHERE room = ? AND seq = ?`),
+      after: db.prepare<[string, number, number], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?`),
+      before: db.prepare<[string, number, number], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
+      byClient: db.prepare<[string, string, string], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM messages WHERE room = ? AND client_id = ? AND author_id = ?`),
+      edit: db.prepare<[string, number, string | null, string, number]>('UPDATE messages SET text = ?, edited_at = ?, mentions = coalesce(?, mentions) WHERE room = ? AND seq = ?'),
+      tombstone: db.prepare<[string, number]>('UPDATE messages SET text = \'\', deleted = 1, mentions = NULL, edited_at = NULL WHERE room = ? AND seq = ?'),
+      wipeEdits: db.prepare<[string, number]>("UPDATE messages SET text = '' WHERE room = ? AND target = ? AND kind = 'edit'"),
+      dropReactions: db.prepare<[string, number]>('DELETE FROM reactions WHERE room = ? AND target = ?'),
+      hasReaction: db.prepare<[string, number, string, string], { x: number }>('SELECT 1 AS x FROM reactions WHERE room = ? AND target = ? AND emoji = ? AND user_id = ?'),
+      addReaction: db.prepare<[string, number, string, string, string]>('INSERT OR IGNORE INTO reactions (room, target, emoji, user_id, user_name) VALUES (?, ?, ?, ?, ?)'),
+      removeReaction: db.prepare<[string, number, string, string]>('DELETE FROM reactions WHERE room = ? AND target = ? AND emoji = ? AND user_id = ?'),
+      reactionsIn: db.prepare<[string, number, number], { target: number; emoji: string; user_id: string; user_name: string }>(
+        // rowid order: who reacted first is listed first.
+        'SELECT target, emoji, user_id, user_name FROM reactions WHERE room = ? AND target BETWEEN ? AND ? ORDER BY rowid',
       ),
-      byClient: db.prepare<[string, string, string], Row>(
-        'SELECT * FROM messages WHERE room = ? AND client_id = ? AND author_id = ?',
+      member: db.prepare<[string, string], { role: Role; last_read: number }>('SELECT role, last_read FROM members WHERE room = ? AND user_id = ?'),
+      countMine: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM members WHERE user_id = ?'),
+      upsertMember: db.prepare<[string, string, string, string, number]>(
+        `INSERT INTO members (room, user_id, user_name, role, joined_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (room, user_id) DO UPDATE SET user_name = excluded.user_name,
+           role = CASE WHEN members.role = 'owner' THEN 'owner' ELSE excluded.role END`,
+      ),
+      removeMember: db.prepare<[string, string]>('DELETE FROM members WHERE room = ? AND user_id = ?'),
+      members: db.prepare<[string], { user_id: string; user_name: string; role: Role }>(
+        "SELECT user_id, user_name, role FROM members WHERE room = ? ORDER BY role = 'owner' DESC, user_name",
+      ),
+      mine: db.prepare<[string], { room: string; last_read: number; visibility: Visibility | null; title: string | null; last_ts: number | null }>(
+        'SELECT m.room, m.last_read, r.visibility, r.title, r.last_ts FROM members m LEFT JOIN rooms r ON r.name = m.room WHERE m.user_id = ?',
+      ),
+      peer: db.prepare<[string, string], { user_id: string; user_name: string }>('SELECT user_id, user_name FROM members WHERE room = ? AND user_id <> ? LIMIT 1'),
+      unread: db.prepare<[string, string, number, string], { n: number; mentions: number | null }>(
+        `SELECT COUNT(*) AS n, SUM(mine) AS mentions FROM (
+           SELECT (mentions IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(mentions) WHERE value = ?)) AS mine
+           FROM messages WHERE room = ? AND seq > ? AND kind = 'message' AND deleted = 0 AND author_id <> ?
+           LIMIT ${UNREAD_CAP})`,
+      ),
+      setRead: db.prepare<[number, string, string]>('UPDATE members SET last_read = max(last_read, ?) WHERE room = ? AND user_id = ?'),
+      directory: db.prepare<[string, number], { name: string; last_ts: number | null }>(
+        "SELECT name, last_ts FROM rooms WHERE visibility = 'public' AND last_ts IS NOT NULL AND instr(name, ?) > 0 ORDER BY last_ts DESC LIMIT ?",
+      ),
+      insertInvite: db.prepare<[string, string, string, number]>('INSERT INTO invites (token, room, created_by, created_at) VALUES (?, ?, ?, ?)'),
+      deleteInvite: db.prepare<[string, string]>('DELETE FROM invites WHERE token = ? AND room = ?'),
+      invite: db.prepare<[string], { room: string }>('SELECT room FROM invites WHERE token = ?'),
+      upsertUser: db.prepare<[string, string, string, number]>(
+        'INSERT INTO users (user_id, name, name_lower, seen_at) VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, name_lower = excluded.name_lower, seen_at = excluded.seen_at',
+      ),
+      user: db.prepare<[string], { user_id: string; name: string }>('SELECT user_id, name FROM users WHERE user_id = ?'),
+      findUsers: db.prepare<[string, string, number], { user_id: string; name: string }>(
+        'SELECT user_id, name FROM users WHERE name_lower >= ? AND name_lower < ? ORDER BY name_lower LIMIT ?',
       ),
     };
-    this.commitTx = db.transaction((room: string, drafts: readonly Draft[], epochIfNew: string): CommitResult => {
-      let epoch = this.stmts.getRoom.get(room)?.epoch;
-      if (epoch === undefined) {
-        if (drafts.length === 0) return { log: { epoch: epochIfNew, lastSeq: 0 }, results: [] };
-        epoch = epochIfNew;
-        this.stmts.insertRoom.run(room, epoch, Date.now());
-      }
-      let last = this.stmts.lastSeq.get(room)?.s ?? 0;
-      const inBatch = new Map<string, Committed>();
-      const results = drafts.map((d): Committed => {
-        const key = `${d.authorId}\u0000${d.clientId}`;
-        const earlier = inBatch.get(key);
-        if (earlier) return { message: { ...earlier.message }, duplicate: true };
-        const stored = this.stmts.byClient.get(room, d.clientId, d.authorId);
-        if (stored) return { message: toMessage(stored), duplicate: true };
-        last += 1;
-        this.stmts.insert.run(room, last, d.id, d.clientId, d.author, d.authorId, d.text, d.ts);
-        const c = { message: { room, seq: last, ...d }, duplicate: false };
-        inBatch.set(key, c);
-        return c;
-      });
-      return { log: { epoch, lastSeq: last }, results };
+    // One synchronous transaction: the plan's lookups and its writes see one snapshot.
+    this.commitTx = db.transaction((room: string, drafts: readonly Draft[], epochIfNew: string) => this.commitIn(room, drafts, epochIfNew));
+  }
+
+  /** The commit's body, inside the transaction. */
+  private commitIn(room: string, drafts: readonly Draft[], epochIfNew: string): CommitResult {
+    const q = this.q;
+    const info = q.room.get(room);
+    const p = plan(room, drafts, {
+      byClient: (authorId, clientId) => {
+        const row = q.byClient.get(room, clientId, authorId);
+        return row && rowToEntry(row);
+      },
+      entry: (seq) => {
+        const row = q.entry.get(room, seq);
+        return row && rowToEntry(row);
+      },
+      hasReaction: (target, emoji, userId) => q.hasReaction.get(room, target, emoji, userId) !== undefined,
+      owner: () => info?.owner_id ?? undefined,
+      lastSeq: () => q.lastSeq.get(room)?.s ?? 0,
     });
+    let epoch = info?.epoch;
+    if (p.ops.length > 0 && epoch === undefined) {
+      epoch = epochIfNew;
+      q.insertRoom.run(room, epoch, Date.now(), 'public', null, drafts[0]?.authorId ?? null);
+    }
+    let lastTs: number | undefined;
+    for (const op of p.ops) lastTs = this.apply(room, op) ?? lastTs;
+    if (lastTs !== undefined) q.touchRoom.run(lastTs, room);
+    return { log: { epoch: epoch ?? epochIfNew, lastSeq: p.lastSeq }, results: p.results };
+  }
+
+  /** Performs one operation of a plan; answers the ts of an inserted entry. */
+  private apply(room: string, op: PlanOp): number | undefined {
+    const q = this.q;
+    switch (op.op) {
+      case 'insert': {
+        const e = op.entry;
+        q.insert.run(
+          room,
+          e.seq,
+          e.id,
+          e.clientId ?? null,
+          e.author,
+          e.authorId,
+          e.text,
+          e.ts,
+          e.kind ?? 'message',
+          e.target ?? null,
+          e.emoji ?? null,
+          e.on === undefined ? null : e.on ? 1 : 0,
+          e.replyTo ?? null,
+          e.mentions ? JSON.stringify(e.mentions) : null,
+        );
+        return e.ts;
+      }
+      case 'edit':
+        q.edit.run(op.text, op.editedAt, op.mentions ? JSON.stringify(op.mentions) : null, room, op.target);
+        return undefined;
+      case 'delete':
+        q.tombstone.run(room, op.target);
+        q.wipeEdits.run(room, op.target);
+        q.dropReactions.run(room, op.target);
+        return undefined;
+      case 'react':
+        if (op.on) q.addReaction.run(room, op.target, op.emoji, op.user.userId, op.user.name);
+        else q.removeReaction.run(room, op.target, op.emoji, op.user.userId);
+        return undefined;
+    }
   }
 
   async roomLog(room: string): Promise<RoomLog | undefined> {
-    const epoch = this.stmts.getRoom.get(room)?.epoch;
+    const epoch = this.q.room.get(room)?.epoch;
     if (epoch === undefined) return undefined;
-    return { epoch, lastSeq: this.stmts.lastSeq.get(room)?.s ?? 0 };
+    return { epoch, lastSeq: this.q.lastSeq.get(room)?.s ?? 0 };
   }
 
   async roomLogs(rooms: readonly string[]): Promise<Map<string, RoomLog>> {
@@ -150,15 +272,110 @@ export class SqliteStore implements Store {
   }
 
   async commit(room: string, drafts: readonly Draft[], epochIfNew: string): Promise<CommitResult> {
-    return this.commitTx(room, drafts, epochIfNew);
+    return this.commitTx.immediate(room, drafts, epochIfNew);
   }
 
-  async readAfter(room: string, after: number, limit: number): Promise<Message[]> {
-    return this.stmts.after.all(room, after, limit).map(toMessage);
+  async readAfter(room: string, after: number, limit: number, viewer?: string): Promise<Message[]> {
+    return this.show(room, this.q.after.all(room, after, limit).map(rowToEntry), viewer);
   }
 
-  async readBefore(room: string, before: number, limit: number): Promise<Message[]> {
-    return this.stmts.before.all(room, before, limit).map(toMessage).reverse();
+  async readBefore(room: string, before: number, limit: number, viewer?: string): Promise<Message[]> {
+    return this.show(room, this.q.before.all(room, before, limit).map(rowToEntry).reverse(), viewer);
+  }
+
+  async roomInfo(room: string): Promise<RoomInfo | undefined> {
+    const r = this.q.room.get(room);
+    return r && { visibility: r.visibility, title: r.title ?? undefined, owner: r.owner_id ?? undefined };
+  }
+
+  async createRoom(room: string, info: RoomInfo & { visibility: 'private' | 'dm' }, epoch: string): Promise<boolean> {
+    if (this.q.room.get(room)) return false;
+    this.q.insertRoom.run(room, epoch, Date.now(), info.visibility, info.title ?? null, info.owner ?? null);
+    return true;
+  }
+
+  async addMember(room: string, user: User, role: Role): Promise<boolean> {
+    if (!this.q.member.get(room, user.userId) && (this.q.countMine.get(user.userId)?.n ?? 0) >= MY_ROOMS_CAP) return false;
+    this.q.upsertMember.run(room, user.userId, user.name, role, Date.now());
+    return true;
+  }
+
+  async removeMember(room: string, userId: string): Promise<boolean> {
+    return this.q.removeMember.run(room, userId).changes > 0;
+  }
+
+  async isMember(room: string, userId: string): Promise<boolean> {
+    return this.q.member.get(room, userId) !== undefined;
+  }
+
+  async members(room: string): Promise<Array<User & { role: Role }>> {
+    return this.q.members.all(room).map((m) => ({ userId: m.user_id, name: m.user_name, role: m.role }));
+  }
+
+  async memberships(userId: string): Promise<Membership[]> {
+    const out: Membership[] = [];
+    for (const m of this.q.mine.all(userId)) {
+      const u = this.q.unread.get(userId, m.room, m.last_read, userId);
+      const visibility = m.visibility ?? 'public';
+      const peer = visibility === 'dm' ? this.q.peer.get(m.room, userId) : undefined;
+      out.push({
+        room: m.room,
+        visibility,
+        title: m.title ?? undefined,
+        peer: peer && { userId: peer.user_id, name: peer.user_name },
+        lastSeq: this.q.lastSeq.get(m.room)?.s ?? 0,
+        lastRead: m.last_read,
+        unread: u?.n ?? 0,
+        mentions: u?.mentions ?? 0,
+        lastActivity: m.last_ts ?? undefined,
+      });
+    }
+    return out.sort((a, b) => (b.lastActivity ?? 0) - (a.lastActivity ?? 0) || a.room.localeCompare(b.room));
+  }
+
+  async setRead(room: string, userId: string, seq: number): Promise<number> {
+    const end = this.q.lastSeq.get(room)?.s ?? 0;
+    this.q.setRead.run(Math.min(seq, end), room, userId);
+    return this.q.member.get(room, userId)?.last_read ?? 0;
+  }
+
+  async lastRead(room: string, userId: string): Promise<number> {
+    return this.q.member.get(room, userId)?.last_read ?? 0;
+  }
+
+  async directory(q: string | undefined, limit: number) {
+    return this.q.directory.all(q?.toLowerCase() ?? '', limit).map((r) => ({
+      room: r.name,
+      lastSeq: this.q.lastSeq.get(r.name)?.s ?? 0,
+      lastActivity: r.last_ts ?? undefined,
+    }));
+  }
+
+  async createInvite(room: string, token: string, by: string): Promise<void> {
+    this.q.insertInvite.run(token, room, by, Date.now());
+  }
+
+  async revokeInvite(room: string, token: string): Promise<boolean> {
+    return this.q.deleteInvite.run(token, room).changes > 0;
+  }
+
+  async inviteRoom(token: string): Promise<string | undefined> {
+    return this.q.invite.get(token)?.room;
+  }
+
+  async saveUser(user: User): Promise<void> {
+    this.q.upsertUser.run(user.userId, user.name, user.name.toLowerCase(), Date.now());
+  }
+
+  async user(userId: string): Promise<User | undefined> {
+    const u = this.q.user.get(userId);
+    return u && { userId: u.user_id, name: u.name };
+  }
+
+  async findUsers(prefix: string, limit: number): Promise<User[]> {
+    const p = prefix.toLowerCase();
+    // [p, p + U+FFFF): every name starting with p, through the index.
+    return this.q.findUsers.all(p, `${p}\uffff`, limit).map((u) => ({ userId: u.user_id, name: u.name }));
   }
 
   async close(): Promise<void> {
@@ -172,6 +389,21 @@ export class SqliteStore implements Store {
       await worker.terminate();
     }
     if (this.db.open) this.db.close();
+  }
+
+  /** A page as its reader sees it: reactions on its messages, and the originals of its replies. */
+  private show(room: string, entries: Message[], viewer: string | undefined): Message[] {
+    const first = entries[0]?.seq;
+    const last = entries.at(-1)?.seq;
+    if (first === undefined || last === undefined) return entries;
+    const reactions = this.q.reactionsIn.all(room, first, last).map((r) => ({ target: r.target, emoji: r.emoji, userId: r.user_id, name: r.user_name }));
+    const originals = new Map<number, Message>();
+    for (const e of entries) {
+      if (e.replyTo === undefined || originals.has(e.replyTo)) continue;
+      const row = this.q.entry.get(room, e.replyTo);
+      if (row) originals.set(e.replyTo, rowToEntry(row));
+    }
+    return decorate(entries, reactions, originals, viewer);
   }
 
   private migrate(): void {

@@ -8,12 +8,18 @@ import { startPostgres, type PostgresService } from '../../scripts/services/inde
 import { MemoryStore } from './memory-store.ts';
 import { PgStore } from './pg-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
-import type { Draft, Store } from './store.ts';
+import type { Committed, Draft, Store } from './store.ts';
 
 let n = 0;
 function draft(text: string, extra: Partial<Draft> = {}): Draft {
   n++;
-  return { id: `id-${n}`, clientId: `client-${n.toString().padStart(4, '0')}`, author: 'alice', authorId: 'u1', text, ts: 1000 + n, ...extra };
+  return { id: `id-${n}`, clientId: `client-${n.toString().padStart(4, '0')}`, author: 'alice', authorId: 'u1', text, ts: 1000 + n, kind: 'message', ...extra };
+}
+
+/** A result that stored (or found) an entry; fails the test on a refusal. */
+function ok(c: Committed | undefined): { message: Message; duplicate: boolean; unchanged?: boolean } {
+  if (!c || !('message' in c)) throw new Error(`expected a stored entry, got ${JSON.stringify(c)}`);
+  return c;
 }
 
 const dirs: string[] = [];
@@ -128,7 +134,7 @@ describe.each(impls)('%s contract', (_name, impl) => {
   it('assigns gap-free seqs and reads ranges in seq order', async () => {
     const s = impl.make();
     const a = await s.commit('r', [draft('one'), draft('two', { clientId: 'client-two' })], 'e');
-    expect(a.results.map((r) => [r.message.seq, r.duplicate])).toEqual([
+    expect(a.results.map((r) => [ok(r).message.seq, ok(r).duplicate])).toEqual([
       [1, false],
       [2, false],
     ]);
@@ -141,7 +147,7 @@ describe.each(impls)('%s contract', (_name, impl) => {
     expect(await s.readBefore('r', 1, 10)).toEqual([]);
     expect(await s.readAfter('r', 3, 10)).toEqual([]);
     const [two] = await s.readAfter('r', 1, 1);
-    expect(two).toEqual({ ...a.results[1]?.message });
+    expect(two).toEqual({ ...ok(a.results[1]).message });
     expect(two).toMatchObject({ room: 'r', seq: 2, text: 'two', clientId: 'client-two', author: 'alice', authorId: 'u1' });
     await s.close();
   });
@@ -151,15 +157,15 @@ describe.each(impls)('%s contract', (_name, impl) => {
     const original = draft('hello', { clientId: 'retry-0001' });
     const first = await s.commit('r', [original], 'e');
     const again = await s.commit('r', [draft('hello', { clientId: 'retry-0001' }), draft('new'), draft('new', { clientId: 'retry-0001' })], 'e');
-    expect(again.results.map((r) => [r.message.seq, r.duplicate])).toEqual([
+    expect(again.results.map((r) => [ok(r).message.seq, ok(r).duplicate])).toEqual([
       [1, true],
       [2, false],
       [1, true],
     ]);
-    expect(again.results[0]?.message).toEqual(first.results[0]?.message);
+    expect(ok(again.results[0]).message).toEqual(ok(first.results[0]).message);
     // Within one batch, the second copy of a new clientId is the duplicate.
     const twice = await s.commit('r', [draft('a', { clientId: 'twice-0001' }), draft('a', { clientId: 'twice-0001' })], 'e');
-    expect(twice.results.map((r) => [r.message.seq, r.duplicate])).toEqual([
+    expect(twice.results.map((r) => [ok(r).message.seq, ok(r).duplicate])).toEqual([
       [3, false],
       [3, true],
     ]);
@@ -179,12 +185,169 @@ describe.each(impls)('%s contract', (_name, impl) => {
       '😀'.repeat(4000),
     ];
     const res = await s.commit('text', texts.map((t) => draft(t, { author: 'Zoë 🦊', authorId: 'u-ü' })), 'e');
-    expect(res.results.map((r) => r.message.text)).toEqual(texts);
+    expect(res.results.map((r) => ok(r).message.text)).toEqual(texts);
     const read = await s.readAfter('text', 0, 10);
     expect(read.map((m) => m.text)).toEqual(texts);
     expect([...(read[3]?.text ?? '')].length).toBe(4000);
     expect(read[0]).toMatchObject({ author: 'Zoë 🦊', authorId: 'u-ü' });
     expect(read.map((m) => typeof m.seq + typeof m.ts)).toEqual(texts.map(() => 'numbernumber'));
+    await s.close();
+  });
+
+  it('records edits, deletes and reactions as entries of the log, and shows messages in their current state', async () => {
+    const s = impl.make();
+    const bob = { author: 'bob', authorId: 'u2' };
+    await s.commit('log', [draft('first', { mentions: ['u2'] }), draft('second', bob)], 'e');
+    const res = await s.commit(
+      'log',
+      [
+        draft('first, edited', { kind: 'edit', target: 1 }),
+        draft('', { kind: 'reaction', target: 1, emoji: '👍', on: true, ...bob }),
+        draft('', { kind: 'reaction', target: 1, emoji: '👍', on: true }),
+        draft('', { kind: 'delete', target: 2, ...bob }),
+        draft('reply', { replyTo: 1 }),
+      ],
+      'e',
+    );
+    expect(res.results.map((r) => ok(r).message.seq)).toEqual([3, 4, 5, 6, 7]);
+    expect(res.log.lastSeq).toBe(7);
+    // The live form: each change as it happened.
+    const [edit, react] = res.results.map((r) => ok(r).message);
+    expect(edit).toMatchObject({ seq: 3, kind: 'edit', target: 1, text: 'first, edited' });
+    expect(react).toMatchObject({ seq: 4, kind: 'reaction', target: 1, emoji: '👍', on: true, authorId: 'u2' });
+    // The page form: messages now, as a reader sees them.
+    const page = await s.readAfter('log', 0, 10, 'u2');
+    expect(page.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(page[0]).toMatchObject({ text: 'first, edited', editedAt: expect.any(Number) });
+    expect(page[0]?.reactions).toEqual([
+      { emoji: '👍', count: 2, mine: true, users: [{ userId: 'u2', name: 'bob' }, { userId: 'u1', name: 'alice' }] },
+    ]);
+    expect(page[1]).toMatchObject({ seq: 2, text: '', deleted: true });
+    expect(page[1]?.reactions).toBeUndefined();
+    expect(page[6]).toMatchObject({ text: 'reply', replyTo: 1, reply: { seq: 1, author: 'alice', text: 'first, edited' } });
+    expect((await s.readBefore('log', 8, 10, 'u3'))[0]?.reactions?.[0]?.mine).toBe(false);
+    await s.close();
+  });
+
+  it('refuses what the log rules forbid, storing nothing and burning no seq', async () => {
+    const s = impl.make();
+    const bob = { author: 'bob', authorId: 'u2' };
+    await s.commit('rules', [draft('alice says')], 'e');
+    const res = await s.commit(
+      'rules',
+      [
+        draft('not mine', { kind: 'edit', target: 1, ...bob }),
+        draft('', { kind: 'delete', target: 1, ...bob }),
+        draft('nothing there', { kind: 'edit', target: 99 }),
+        draft('', { kind: 'reaction', target: 99, emoji: '🎉', on: true }),
+        draft('reply to nothing', { replyTo: 50 }),
+      ],
+      'e',
+    );
+    expect(res.results.map((r) => ('refused' in r ? r.refused : 'stored'))).toEqual(['forbidden', 'forbidden', 'not_found', 'not_found', 'not_found']);
+    expect(res.log.lastSeq).toBe(1);
+    // The owner (the room's first author) may delete others' messages; nobody may change a tombstone.
+    await s.commit('rules', [draft('bob says', bob)], 'e');
+    const del = await s.commit('rules', [draft('', { kind: 'delete', target: 2 })], 'e');
+    expect(ok(del.results[0]).message).toMatchObject({ seq: 3, kind: 'delete', target: 2 });
+    const after = await s.commit('rules', [draft('too late', { kind: 'edit', target: 2, ...bob })], 'e');
+    expect(after.results[0]).toMatchObject({ refused: 'not_found' });
+    await s.close();
+  });
+
+  it('takes a reaction that changes nothing as unchanged, without a seq, and a retry as a duplicate', async () => {
+    const s = impl.make();
+    await s.commit('re', [draft('m')], 'e');
+    const on = draft('', { kind: 'reaction', target: 1, emoji: '🦊', on: true });
+    expect(ok((await s.commit('re', [on], 'e')).results[0]).message.seq).toBe(2);
+    const again = await s.commit('re', [draft('', { kind: 'reaction', target: 1, emoji: '🦊', on: true })], 'e');
+    expect(ok(again.results[0])).toMatchObject({ unchanged: true, message: { seq: 1 } });
+    expect(again.log.lastSeq).toBe(2);
+    expect(ok((await s.commit('re', [on], 'e')).results[0])).toMatchObject({ duplicate: true, message: { seq: 2 } });
+    const off = await s.commit('re', [draft('', { kind: 'reaction', target: 1, emoji: '🦊', on: false })], 'e');
+    expect(ok(off.results[0]).message).toMatchObject({ seq: 3, on: false });
+    expect((await s.readAfter('re', 0, 1))[0]?.reactions).toBeUndefined();
+    await s.close();
+  });
+
+  it('wipes a deleted message and the text of its edits', async () => {
+    const s = impl.make();
+    await s.commit('wipe', [draft('secret'), draft('still secret', { kind: 'edit', target: 1 })], 'e');
+    await s.commit('wipe', [draft('', { kind: 'delete', target: 1 })], 'e');
+    const all = await s.readAfter('wipe', 0, 10);
+    expect(all.map((m) => m.text)).toEqual(['', '', '']);
+    expect(JSON.stringify(all)).not.toContain('secret');
+    await s.close();
+  });
+
+  it('keeps members, read positions (forward only, never past the end) and unread and mention counts', async () => {
+    const s = impl.make();
+    const alice = { userId: 'u1', name: 'alice' };
+    const bob = { userId: 'u2', name: 'bob' };
+    expect(await s.addMember('pub', alice, 'member')).toBe(true);
+    await s.addMember('pub', bob, 'member');
+    await s.commit('pub', [draft('hi', { author: 'bob', authorId: 'u2' }), draft('@alice look', { author: 'bob', authorId: 'u2', mentions: ['u1'] }), draft('mine')], 'e');
+    await s.commit('pub', [draft('', { kind: 'reaction', target: 1, emoji: '👍', on: true, author: 'bob', authorId: 'u2' })], 'e');
+    let mine = await s.memberships('u1');
+    expect(mine).toEqual([expect.objectContaining({ room: 'pub', visibility: 'public', lastSeq: 4, lastRead: 0, unread: 2, mentions: 1 })]);
+    expect(await s.setRead('pub', 'u1', 2)).toBe(2);
+    expect(await s.setRead('pub', 'u1', 1)).toBe(2); // never back
+    expect(await s.setRead('pub', 'u1', 1000)).toBe(4); // never past the end
+    mine = await s.memberships('u1');
+    expect(mine[0]).toMatchObject({ lastRead: 4, unread: 0, mentions: 0 });
+    expect(await s.lastRead('pub', 'u2')).toBe(0);
+    expect(await s.setRead('pub', 'nobody', 3)).toBe(0);
+    expect(await s.removeMember('pub', 'u1')).toBe(true);
+    expect(await s.memberships('u1')).toEqual([]);
+    expect(await s.isMember('pub', 'u2')).toBe(true);
+    await s.close();
+  });
+
+  it('creates private rooms and direct messages with owners, members, invites; lists public rooms only', async () => {
+    const s = impl.make();
+    expect(await s.createRoom('p-secret', { visibility: 'private', title: 'Plans', owner: 'u1' }, 'e1')).toBe(true);
+    expect(await s.createRoom('p-secret', { visibility: 'private', title: 'Again', owner: 'u2' }, 'e2')).toBe(false);
+    expect(await s.roomInfo('p-secret')).toEqual({ visibility: 'private', title: 'Plans', owner: 'u1' });
+    expect(await s.roomInfo('nowhere')).toBeUndefined();
+    await s.addMember('p-secret', { userId: 'u1', name: 'alice' }, 'owner');
+    await s.addMember('p-secret', { userId: 'u2', name: 'bob' }, 'member');
+    // Adding the owner again as a member keeps the owner.
+    await s.addMember('p-secret', { userId: 'u1', name: 'alice' }, 'member');
+    expect(await s.members('p-secret')).toEqual([
+      { userId: 'u1', name: 'alice', role: 'owner' },
+      { userId: 'u2', name: 'bob', role: 'member' },
+    ]);
+    expect((await s.roomLog('p-secret'))?.epoch).toBe('e1');
+    const c = await s.commit('p-secret', [draft('in private')], 'ignored');
+    expect(c.log).toEqual({ epoch: 'e1', lastSeq: 1 });
+    await s.createInvite('p-secret', 'tok-123', 'u1');
+    expect(await s.inviteRoom('tok-123')).toBe('p-secret');
+    expect(await s.revokeInvite('other', 'tok-123')).toBe(false);
+    expect(await s.revokeInvite('p-secret', 'tok-123')).toBe(true);
+    expect(await s.inviteRoom('tok-123')).toBeUndefined();
+    await s.createRoom('dm-ab', { visibility: 'dm' }, 'e3');
+    await s.addMember('dm-ab', { userId: 'u1', name: 'alice' }, 'member');
+    await s.addMember('dm-ab', { userId: 'u2', name: 'bob' }, 'member');
+    const mine = await s.memberships('u1');
+    expect(mine.find((m) => m.room === 'dm-ab')).toMatchObject({ visibility: 'dm', peer: { userId: 'u2', name: 'bob' } });
+    expect(mine.find((m) => m.room === 'p-secret')).toMatchObject({ visibility: 'private', title: 'Plans' });
+    await s.commit('lobby', [draft('public hello')], 'e');
+    await s.commit('design', [draft('public too')], 'e');
+    const dir = await s.directory(undefined, 10);
+    expect(dir.map((d) => d.room).sort()).toEqual(['design', 'lobby']);
+    expect((await s.directory('sig', 10)).map((d) => d.room)).toEqual(['design']);
+    await s.close();
+  });
+
+  it('remembers users by name for invites and direct messages', async () => {
+    const s = impl.make();
+    await s.saveUser({ userId: 'u1', name: 'Alice' });
+    await s.saveUser({ userId: 'u2', name: 'alina' });
+    await s.saveUser({ userId: 'u3', name: 'bob' });
+    await s.saveUser({ userId: 'u1', name: 'Alice B' });
+    expect((await s.findUsers('al', 10)).map((u) => u.userId).sort()).toEqual(['u1', 'u2']);
+    expect(await s.user('u1')).toEqual({ userId: 'u1', name: 'Alice B' });
+    expect(await s.findUsers('zz', 10)).toEqual([]);
     await s.close();
   });
 
@@ -194,7 +357,7 @@ describe.each(impls)('%s contract', (_name, impl) => {
     for (let i = 0; i < 20; i++) {
       const writer = i % 3 === 0 ? b : a;
       const res = await writer.commit('shared', [draft(`m${i}`), draft(`n${i}`)], `epoch-${i % 2 === 0 ? 'a' : 'b'}`);
-      seqs.push(...res.results.map((r) => r.message.seq));
+      seqs.push(...res.results.map((r) => ok(r).message.seq));
       expect(res.log.lastSeq).toBe(seqs.length);
     }
     expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
@@ -202,7 +365,7 @@ describe.each(impls)('%s contract', (_name, impl) => {
     const c = draft('once', { clientId: 'cross-0001' });
     const viaA = await a.commit('shared', [c], 'x');
     const viaB = await b.commit('shared', [{ ...c, id: 'other-id' }], 'x');
-    expect(viaB.results[0]).toEqual({ message: viaA.results[0]?.message, duplicate: true });
+    expect(viaB.results[0]).toEqual({ message: ok(viaA.results[0]).message, duplicate: true });
     // The first writer's epoch is the room's, whoever proposes another.
     expect((await a.roomLog('shared'))?.epoch).toBe('epoch-a');
     expect(await b.roomLog('shared')).toEqual(await a.roomLog('shared'));
@@ -274,10 +437,10 @@ describe('PgStore on PostgreSQL', () => {
     expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(new Set(stored.map((m) => `${m.authorId}/${m.clientId}`)).size).toBe(n);
     expect(stored.filter((m) => m.authorId === 'u9').length).toBe(7);
-    const fresh = results.flatMap((r) => r.results.filter((c) => !c.duplicate).map((c) => c.message));
+    const fresh = results.flatMap((r) => r.results.map(ok).filter((c) => !c.duplicate).map((c) => c.message));
     expect(fresh.length).toBe(n);
     // Every answer, first or retry, is the stored message.
-    for (const c of results.flatMap((r) => r.results)) expect(stored[c.message.seq - 1]).toEqual(c.message);
+    for (const c of results.flatMap((r) => r.results.map(ok))) expect(stored[c.message.seq - 1]).toEqual(c.message);
     const epochs = new Set(results.map((r) => r.log.epoch));
     expect(epochs.size).toBe(1);
     expect(await b.roomLog('busy')).toEqual({ epoch: [...epochs][0], lastSeq: n });
@@ -315,7 +478,7 @@ describe('PgStore on PostgreSQL', () => {
         if (stopped) afterStop++;
         try {
           const r = await store.commit('burst', [draft(`w${w} #${i}`)], 'e');
-          acked.push(...r.results.map((c) => c.message));
+          acked.push(...r.results.map((c) => ok(c).message));
         } catch {
           failures++;
         }
@@ -339,7 +502,7 @@ describe('PgStore on PostgreSQL', () => {
     expect(all.map((m) => m.seq)).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
     // Durable: every commit that was acknowledged is there, as acknowledged.
     for (const m of acked) expect(all[m.seq - 1]).toEqual(m);
-    expect(back.results[0]?.message.seq).toBe(all.length);
+    expect(ok(back.results[0]).message.seq).toBe(all.length);
     await store.close();
   }, 90_000);
 });

@@ -1,4 +1,4 @@
-import type { Message } from '../../shared/protocol.ts';
+import type { EntryKind, Message, User } from '../../shared/protocol.ts';
 
 /** What the store knows of a room's log. */
 export interface RoomLog {
@@ -8,23 +8,38 @@ export interface RoomLog {
   lastSeq: number;
 }
 
-/** A message as the room hands it to the store: everything but its seq, which the store assigns. */
+/** An entry as the room hands it to the store: everything but its seq, which the store assigns. */
 export interface Draft {
-  /** Globally unique message id, chosen by the room. */
+  /** Globally unique entry id, chosen by the room. */
   id: string;
-  /** The sender's idempotency key: one stored message per (authorId, clientId) in a room. */
+  /** The sender's idempotency key: one stored entry per (authorId, clientId) in a room. */
   clientId: string;
   author: string;
   authorId: string;
-  text: string;
   ts: number;
+  kind: EntryKind;
+  /** A message's text, or an edit's new text; empty otherwise. */
+  text: string;
+  /** A change: the seq of the message it changes. */
+  target?: number | undefined;
+  /** A reaction: which emoji, added or taken back. */
+  emoji?: string | undefined;
+  on?: boolean | undefined;
+  /** A message that replies to another. */
+  replyTo?: number | undefined;
+  /** The userIds a message (or an edit) mentions. */
+  mentions?: string[] | undefined;
 }
 
-/** The outcome of one draft: the stored message, and whether it had been stored before (a retry). */
-export interface Committed {
-  message: Message;
-  duplicate: boolean;
-}
+/**
+ * The outcome of one draft: the stored entry and whether it had been stored
+ * before (a retry), or `unchanged` (a reaction already as asked: `message`
+ * is the target), or a refusal by the log's rules (see log-rules.ts), which
+ * stores nothing.
+ */
+export type Committed =
+  | { message: Message; duplicate: boolean; unchanged?: boolean }
+  | { refused: 'not_found' | 'forbidden'; reason: string };
 
 export interface CommitResult {
   /** The room's log right after the commit (its epoch, and the highest seq any writer committed). */
@@ -33,16 +48,50 @@ export interface CommitResult {
   results: Committed[];
 }
 
+export type Visibility = 'public' | 'private' | 'dm';
+export type Role = 'owner' | 'member';
+
+/** What the store keeps about a room besides its log. */
+export interface RoomInfo {
+  visibility: Visibility;
+  /** A private room's title. */
+  title?: string | undefined;
+  /** Who may delete others' messages and manage members. */
+  owner?: string | undefined;
+}
+
+/** One of a user's rooms, with the counts the room list shows. */
+export interface Membership {
+  room: string;
+  visibility: Visibility;
+  title?: string | undefined;
+  /** A direct message: the other person. */
+  peer?: User | undefined;
+  lastSeq: number;
+  lastRead: number;
+  /** Messages by others after `lastRead`, at most `UNREAD_CAP`. */
+  unread: number;
+  /** Of those, the ones that mention the user. */
+  mentions: number;
+  lastActivity?: number | undefined;
+}
+
+/** Unread counts stop here: the room list says "999+", and counting costs at most this many rows. */
+export const UNREAD_CAP = 999;
+/** Rooms one user's list holds; joins past it still work but are not remembered. */
+export const MY_ROOMS_CAP = 200;
+
 /**
- * Durable message storage. The store, not the room, is the source of order:
- * `commit` assigns seqs inside one atomic write, so several writers (room
- * fibers of one room on several nodes, or a fiber and a repair tool) can
- * never produce a gap or a duplicate. A room fiber keeps its own `lastSeq`
- * as a cache; when a commit's seqs do not follow it, another writer
- * committed meanwhile and the room reads the missing range back.
+ * Durable storage. The store, not the room, is the source of order: `commit`
+ * assigns seqs inside one atomic write, so several writers (room fibers of
+ * one room on several nodes) can never produce a gap or a duplicate. A room
+ * fiber keeps its own `lastSeq` as a cache; when a commit's seqs do not follow
+ * it, another writer committed meanwhile and the room reads the missing range
+ * back.
  *
- * Nothing is written for a room until its first message is committed, so
- * reading an unknown room costs a lookup and leaves nothing behind.
+ * Nothing is written for a room until its first entry is committed (or it is
+ * created private), so reading an unknown room costs a lookup and leaves
+ * nothing behind.
  */
 export interface Store {
   /** The room's log, or undefined when the room has never stored a message. Writes nothing. */
@@ -55,15 +104,54 @@ export interface Store {
   roomLogs(rooms: readonly string[]): Promise<Map<string, RoomLog>>;
   /**
    * Commits a batch atomically: all of it or none of it (the promise rejects).
-   * A draft whose (authorId, clientId) is already stored in the room, or
-   * appears earlier in the batch, is answered with the stored original and
-   * `duplicate: true`; every other draft gets the next seq. The room's row is
-   * created with the first message, with `epochIfNew` as its epoch.
+   * Retries (same author and clientId, already stored or earlier in the batch)
+   * are answered with the stored original and `duplicate: true`; the log's
+   * rules (log-rules.ts) refuse what may not be done; every other draft gets
+   * the next seq. A public room's row is created with its first entry, with
+   * `epochIfNew` as its epoch and the first author as its owner.
    */
   commit(room: string, drafts: readonly Draft[], epochIfNew: string): Promise<CommitResult>;
-  /** Up to `limit` messages with seq > `after`, ascending. */
-  readAfter(room: string, after: number, limit: number): Promise<Message[]>;
-  /** The `limit` messages just below `before`, ascending. */
-  readBefore(room: string, before: number, limit: number): Promise<Message[]>;
+  /**
+   * Up to `limit` entries with seq > `after`, ascending. Messages come in
+   * their current state, with reactions as `viewer` sees them and the
+   * originals of replies.
+   */
+  readAfter(room: string, after: number, limit: number, viewer?: string): Promise<Message[]>;
+  /** The `limit` entries just below `before`, ascending, as `readAfter` shows them. */
+  readBefore(room: string, before: number, limit: number, viewer?: string): Promise<Message[]>;
+
+  /** A room's kind, title and owner; undefined for a room with no row (public until created otherwise). */
+  roomInfo(room: string): Promise<RoomInfo | undefined>;
+  /** Creates a private room or a direct message (with `epoch`); false when the name is taken. */
+  createRoom(room: string, info: RoomInfo & { visibility: 'private' | 'dm' }, epoch: string): Promise<boolean>;
+  /** Adds (or renames) a member; for a public room, puts it in the user's list. False when the user's list is full. */
+  addMember(room: string, user: User, role: Role): Promise<boolean>;
+  /** Removes a member; true when there was one. */
+  removeMember(room: string, userId: string): Promise<boolean>;
+  isMember(room: string, userId: string): Promise<boolean>;
+  /** A room's members, owner first. */
+  members(room: string): Promise<Array<User & { role: Role }>>;
+  /** A user's rooms with read positions and unread counts, most recently active first. */
+  memberships(userId: string): Promise<Membership[]>;
+  /** Moves a read position forward (never back, never past the log's end); answers where it is now. */
+  setRead(room: string, userId: string, seq: number): Promise<number>;
+  /** The read position (0 when none). */
+  lastRead(room: string, userId: string): Promise<number>;
+  /** Public rooms that stored messages, whose name contains `q`, most recently active first. */
+  directory(q: string | undefined, limit: number): Promise<Array<{ room: string; lastSeq: number; lastActivity?: number | undefined }>>;
+
+  /** Remembers an invite link token for a room. */
+  createInvite(room: string, token: string, by: string): Promise<void>;
+  /** Forgets a token; true when it existed for this room. */
+  revokeInvite(room: string, token: string): Promise<boolean>;
+  /** The room an unrevoked token opens. */
+  inviteRoom(token: string): Promise<string | undefined>;
+
+  /** Remembers a user's current name (so others can find them to invite or to message). */
+  saveUser(user: User): Promise<void>;
+  user(userId: string): Promise<User | undefined>;
+  /** Users whose name starts with `prefix` (case-insensitive). */
+  findUsers(prefix: string, limit: number): Promise<User[]>;
+
   close(): Promise<void>;
 }

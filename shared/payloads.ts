@@ -1,0 +1,216 @@
+/**
+ * The payloads of the command table (shared/commands.ts): each command's
+ * request and ok answer, as zod schemas. Types are inferred from them.
+ */
+import { z } from 'zod';
+import {
+  ClientId,
+  DisplayName,
+  Emoji,
+  Epoch,
+  Message,
+  MessageText,
+  PageLimit,
+  RoomName,
+  Seq,
+  User,
+  queryNumber,
+} from './schemas.ts';
+
+/** An ok answer that carries nothing but `ok: true`. */
+export const Empty = z.looseObject({});
+
+/** The userIds a message mentions (the client resolves `@name` to a user it knows). */
+const Mentions = z.array(z.string().min(1).max(64)).max(20);
+
+// ----- requests -------------------------------------------------------------
+
+export const SessionRequest = z.strictObject({ name: DisplayName });
+
+export const JoinRequest = z.strictObject({
+  room: RoomName,
+  /** Last seq the client has seen in this room; omit on first join. */
+  since: Seq.optional(),
+  /** Epoch the client's `since` belongs to; a mismatch means "not recovered". */
+  epoch: Epoch.optional(),
+});
+
+export const LeaveRequest = z.strictObject({ room: RoomName });
+
+export const SendRequest = z.strictObject({
+  room: RoomName,
+  text: MessageText,
+  clientId: ClientId,
+  /** The message this one answers. Since 2.0. */
+  replyTo: Seq.optional(),
+  /** The users it mentions. Since 2.0. */
+  mentions: Mentions.optional(),
+});
+
+export const HistoryRequest = z.strictObject({
+  room: RoomName,
+  /** Messages with seq strictly below this. */
+  before: Seq,
+  limit: PageLimit.optional(),
+});
+
+export const PageRequest = z
+  .strictObject({
+    room: RoomName,
+    /** What follows this seq: a poll, or a resume with `epoch` (same rules as `join` with `since`). */
+    after: Seq.optional(),
+    /** The page just below this seq (scrollback). */
+    before: Seq.optional(),
+    limit: PageLimit.optional(),
+    /** The epoch `after` belongs to. */
+    epoch: Epoch.optional(),
+  })
+  .refine((q) => q.after === undefined || q.before === undefined, 'give either after or before, not both');
+
+export const PageQuery = z.object({
+  after: queryNumber(Seq).optional(),
+  before: queryNumber(Seq).optional(),
+  limit: queryNumber(PageLimit).optional(),
+  epoch: Epoch.optional(),
+});
+
+export const TypingRequest = z.strictObject({ room: RoomName });
+
+/** `undefined` arrives as `null` over JSON: both mean "no payload". */
+export const PingRequest = z.strictObject({}).nullish();
+
+// ----- answers --------------------------------------------------------------
+
+export const SessionOk = z.object({
+  token: z.string(),
+  name: z.string(),
+  userId: z.string(),
+  expiresAt: z.number(),
+  /** The server's protocol version. Since 1.5. */
+  protocol: z.string().optional(),
+});
+
+export const JoinOk = z.object({
+  room: z.string(),
+  /** Identity of this room's log; changes only if the history was reset. */
+  epoch: z.string(),
+  lastSeq: z.number(),
+  /** After `since` when recovered, else the latest page. Ascending by seq. */
+  messages: z.array(Message),
+  /** Display names of the users present, one per user (two users of one name: twice). */
+  members: z.array(z.string()),
+  /** The users present, told apart by userId. Since 1.5. */
+  users: z.array(User).optional(),
+  /** False when `since`/`epoch` could not be replayed; `messages` is then the latest page. */
+  recovered: z.boolean(),
+  /** The server's protocol version. Since 1.5. */
+  protocol: z.string().optional(),
+  /** This user's read position in the room (0: nothing read). Since 2.0. */
+  lastRead: z.number().optional(),
+  /** Since 2.0: public, private or a direct message, with a private room's title. */
+  visibility: z.enum(['public', 'private', 'dm']).optional(),
+  title: z.string().optional(),
+});
+
+export const SendOk = z.object({ seq: z.number(), id: z.string(), ts: z.number(), duplicate: z.boolean().optional() });
+
+export const HistoryOk = z.object({ messages: z.array(Message) });
+
+export const PageOk = z.object({
+  room: z.string(),
+  epoch: z.string(),
+  lastSeq: z.number(),
+  messages: z.array(Message),
+  /** Who is present (socket members and Ajax pollers alike). Since 1.2. */
+  members: z.array(z.string()).default([]),
+  users: z.array(User).optional(),
+  /** Who is typing (names). Since 1.2. */
+  typing: z.array(z.string()).default([]),
+  typingUsers: z.array(User).optional(),
+  /** With `after`: false when the resume could not be replayed and `messages` is the latest page. Since 1.5. */
+  recovered: z.boolean().optional(),
+});
+
+export const PingOk = z.object({ ts: z.number() });
+
+export const RoomsRequest = z.strictObject({}).nullish();
+export const RoomSummary = z.object({ room: z.string(), lastSeq: z.number(), members: z.number() });
+export const RoomsOk = z.object({ rooms: z.array(RoomSummary) });
+
+
+// ----- changes to messages (since 2.0) ---------------------------------------
+
+export const EditRequest = z.strictObject({ room: RoomName, target: Seq, text: MessageText, clientId: ClientId, mentions: Mentions.optional() });
+export const DeleteRequest = z.strictObject({ room: RoomName, target: Seq, clientId: ClientId });
+export const ReactRequest = z.strictObject({ room: RoomName, target: Seq, emoji: Emoji, on: z.boolean(), clientId: ClientId });
+
+/** The ack of a change: its own seq in the log; `unchanged` when it changed nothing (a reaction already there). */
+export const ChangeOk = z.object({
+  seq: z.number(),
+  id: z.string(),
+  ts: z.number(),
+  duplicate: z.boolean().optional(),
+  unchanged: z.boolean().optional(),
+});
+
+// ----- read positions, my rooms, the directory (since 2.0) -----------------
+
+export const ReadRequest = z.strictObject({ room: RoomName, seq: Seq });
+export const ReadOk = z.object({ room: z.string(), lastRead: z.number() });
+
+export const RoomVisibility = z.enum(['public', 'private', 'dm']);
+
+/** One of my rooms, as the room list shows it. */
+export const MyRoom = z.object({
+  room: z.string(),
+  visibility: RoomVisibility,
+  /** A private room's title; a direct message's other person. */
+  title: z.string().optional(),
+  peer: User.optional(),
+  lastSeq: z.number(),
+  lastRead: z.number(),
+  /** Messages after `lastRead` by others (changes and my own messages do not count). */
+  unread: z.number(),
+  /** Of those, the ones that mention me. */
+  mentions: z.number(),
+  /** When the last message arrived (ms), if any. */
+  lastActivity: z.number().optional(),
+});
+export const MyRoomsOk = z.object({ rooms: z.array(MyRoom) });
+
+export const DirectoryRequest = z.strictObject({ q: z.string().max(64).optional(), limit: z.number().int().min(1).max(100).optional() });
+export const DirectoryQuery = z.object({ q: z.string().max(64).optional(), limit: queryNumber(z.number().int().min(1).max(100)).optional() });
+export const DirectoryEntry = z.object({
+  room: z.string(),
+  /** People present now. */
+  members: z.number(),
+  /** How long its log is. */
+  lastSeq: z.number(),
+  lastActivity: z.number().optional(),
+});
+export const DirectoryOk = z.object({ rooms: z.array(DirectoryEntry) });
+
+export const PartRequest = z.strictObject({ room: RoomName });
+
+// ----- private rooms and direct messages (since 2.0) ------------------------
+
+export const CreateRoomRequest = z.strictObject({ title: DisplayName });
+export const CreateRoomOk = z.object({ room: z.string(), title: z.string() });
+export const InviteRequest = z.strictObject({ room: RoomName, userId: z.string().min(1).max(64) });
+export const InviteLinkRequest = z.strictObject({ room: RoomName });
+export const InviteLinkOk = z.object({ token: z.string() });
+export const RevokeInviteRequest = z.strictObject({ room: RoomName, token: z.string().min(1).max(128) });
+export const AcceptInviteRequest = z.strictObject({ token: z.string().min(1).max(128) });
+export const RemoveMemberRequest = z.strictObject({ room: RoomName, userId: z.string().min(1).max(64) });
+export const MembersRequest = z.strictObject({ room: RoomName });
+export const RoomMember = z.object({ userId: z.string(), name: z.string(), role: z.enum(['owner', 'member']) });
+export const MembersOk = z.object({
+  room: z.string(),
+  visibility: RoomVisibility,
+  title: z.string().optional(),
+  members: z.array(RoomMember),
+});
+export const DmRequest = z.strictObject({ userId: z.string().min(1).max(64) });
+export const DmOk = z.object({ room: z.string(), peer: User });
+export const UsersRequest = z.strictObject({ q: z.string().min(1).max(32) });
+export const UsersOk = z.object({ users: z.array(User) });
