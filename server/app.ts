@@ -9,11 +9,13 @@ import { LIMITS, TIMING, fail } from '../shared/protocol.ts';
 import { Sessions, loadSecret } from './auth.ts';
 import { roomOptions, type Config } from './config.ts';
 import { ChatEdge } from './edge/chat-edge.ts';
+import { RoomAccess } from './edge/access.ts';
 import { createBudgets } from './edge/budgets.ts';
 import { addressKey, canonicalAddress, clientAddressResolver } from './edge/client-address.ts';
 import { ConnectionCaps } from './edge/connection-caps.ts';
 import { captureClientAddress, releaseHandshakeRequest, transportOf } from './edge/engine-internals.ts';
 import { ExpiryWatch } from './edge/expiry-watch.ts';
+import { UserNotices } from './edge/notices.ts';
 import { capTcpPerAddress } from './edge/tcp-cap.ts';
 import { registerHttpEdge, sendError } from './edge/http-edge.ts';
 import { httpHardeningOptions, registerHttpHardening } from './edge/http-hardening.ts';
@@ -150,7 +152,16 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
 
   const sessions = new Sessions(loadSecret(config.sessionSecret, config.dataDir), config.sessionTtlMs, now);
   const metrics = createMetrics({ rooms: () => rooms.size, queued: () => rooms.queued() });
-  const edge = new ChatEdge({ rooms, sessions, ...createBudgets(config), refused: (reason) => metrics.refusals.inc({ reason }) });
+  const notices = new UserNotices(io, bus);
+  const edge = new ChatEdge({
+    rooms,
+    sessions,
+    store,
+    access: new RoomAccess(store),
+    notices,
+    ...createBudgets(config),
+    refused: (reason) => metrics.refusals.inc({ reason }),
+  });
   const caps = new ConnectionCaps({ perAddress: config.maxConnectionsPerAddress, perIdentity: config.maxConnectionsPerIdentity });
   // A connection whose token expires is told so and closed at that moment, even if it only listens.
   const expiry = new ExpiryWatch<ChatSocket>(
@@ -168,6 +179,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
   };
   attachSocketEdge(io, edge, sessions, { caps, maxInFlight: config.maxInFlight, cutIfOver: (socket) => slow.cutIfOver(socket) }, {
     connected: (socket) => {
+      notices.connected(socket);
       const expiresAt = socket.data.identity.expiresAt;
       if (expiresAt !== undefined) expiry.add(socket, expiresAt);
       const t = transportOf(socket.conn);

@@ -28,11 +28,21 @@ export const TypingEvent = z.object({
 /** Sent before the server closes a connection on purpose. */
 export const ByeEvent = z.object({ reason: DisconnectReason, retryAfterMs: z.number().int().min(0).optional() });
 
+/** This user's read position in a room moved (in another tab, or on another device). Since 2.0. */
+export const ReadEvent = z.object({ room: z.string(), seq: z.number() });
+/** This user lost access to a private room (removed by its owner); the subscription has ended. Since 2.0. */
+export const RemovedEvent = z.object({ room: z.string() });
+/** A room was added to this user's rooms by someone else (an invitation, a direct message). Since 2.0. */
+export const InvitedEvent = z.object({ room: z.string(), title: z.string().optional(), by: User });
+
 export const EVENTS = {
   messages: MessagesEvent,
   presence: PresenceEvent,
   typing: TypingEvent,
   bye: ByeEvent,
+  read: ReadEvent,
+  removed: RemovedEvent,
+  invited: InvitedEvent,
 };
 
 export type Events = typeof EVENTS;

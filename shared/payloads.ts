@@ -74,7 +74,11 @@ export const PageQuery = z.object({
   epoch: Epoch.optional(),
 });
 
-export const TypingRequest = z.strictObject({ room: RoomName });
+export const TypingRequest = z.strictObject({
+  room: RoomName,
+  /** `true`: "I stopped typing" (the composer was emptied), ending the signal at once. Since 2.0. */
+  stop: z.boolean().optional(),
+});
 
 /** `undefined` arrives as `null` over JSON: both mean "no payload". */
 export const PingRequest = z.strictObject({}).nullish();

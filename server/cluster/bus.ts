@@ -26,8 +26,14 @@ export const PeerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('typing'), node: z.string(), users: z.array(User) }),
   /** `node` just started serving the room: peers answer with their presence and typing. */
   z.object({ type: z.literal('hello'), node: z.string() }),
+  /** A user lost access to the room: every node ends their subscriptions at once. */
+  z.object({ type: z.literal('kick'), node: z.string(), userId: z.string() }),
 ]);
 export type PeerMessage = z.infer<typeof PeerMessage>;
+
+/** An event for one user's connections, wherever they are (read positions, invitations, removals). */
+export const UserNotice = z.object({ node: z.string(), userId: z.string(), event: z.string(), payload: z.unknown() });
+export type UserNotice = z.infer<typeof UserNotice>;
 
 export interface Bus {
   readonly node: string;
@@ -36,6 +42,10 @@ export interface Bus {
   unsubscribe(room: string): void;
   /** Best effort: a message that cannot be sent now is dropped (the store catches everyone up). */
   publish(room: string, msg: PeerMessage): void;
+  /** Sends a notice to every node (each delivers it to the user's connections there, if any). */
+  notify(notice: UserNotice): void;
+  /** Receives the notices other nodes send. */
+  onNotice(deliver: (notice: UserNotice) => void): void;
   close(): Promise<void>;
 }
 
@@ -47,11 +57,14 @@ export interface RedisBusEvents {
 }
 
 const PREFIX = 'fc:room:';
+/** One channel for all user notices: every node hears each and delivers to its own connections of that user. */
+const NOTICES = 'fc:users';
 
 export class RedisBus implements Bus {
   private readonly pub: Redis;
   private readonly sub: Redis;
   private readonly rooms = new Map<string, (msg: PeerMessage) => void>();
+  private noticeHandler: ((notice: UserNotice) => void) | undefined;
 
   constructor(
     url: string,
@@ -72,6 +85,7 @@ export class RedisBus implements Bus {
     }
     this.sub.on('ready', () => {
       this.events.state?.(true);
+      this.sub.subscribe(NOTICES).catch(() => {});
       for (const room of this.rooms.keys()) this.sub.subscribe(PREFIX + room).catch(() => {});
     });
     this.sub.on('message', (channel: string, raw: string) => this.receive(channel, raw));
@@ -92,6 +106,15 @@ export class RedisBus implements Bus {
     this.pub.publish(PREFIX + room, JSON.stringify(msg)).catch(() => {});
   }
 
+  notify(notice: UserNotice): void {
+    if (this.pub.status !== 'ready') return;
+    this.pub.publish(NOTICES, JSON.stringify(notice)).catch(() => {});
+  }
+
+  onNotice(deliver: (notice: UserNotice) => void): void {
+    this.noticeHandler = deliver;
+  }
+
   async close(): Promise<void> {
     this.rooms.clear();
     this.pub.disconnect();
@@ -99,6 +122,7 @@ export class RedisBus implements Bus {
   }
 
   private receive(channel: string, raw: string): void {
+    if (channel === NOTICES) return this.receiveNotice(raw);
     if (!channel.startsWith(PREFIX)) return;
     const room = channel.slice(PREFIX.length);
     const deliver = this.rooms.get(room);
@@ -112,5 +136,17 @@ export class RedisBus implements Bus {
     const msg = PeerMessage.safeParse(parsed);
     if (!msg.success) return this.events.malformed?.(room);
     if (msg.data.node !== this.node) deliver(msg.data);
+  }
+
+  private receiveNotice(raw: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      return this.events.malformed?.(NOTICES);
+    }
+    const notice = UserNotice.safeParse(parsed);
+    if (!notice.success) return this.events.malformed?.(NOTICES);
+    if (notice.data.node !== this.node) this.noticeHandler?.(notice.data);
   }
 }

@@ -15,9 +15,10 @@ export function createBudgets(config: Config): Pick<EdgeDeps, 'limiters' | 'send
     join: new RateLimiter(config.joinRate, config.joinBurst),
     send: new RateLimiter(config.sendRate, config.sendBurst),
     read: new RateLimiter(config.readRate, config.readBurst),
-    // A typist renews every 2 s; a ping is a probe: twice the rate is burst enough.
-    typing: new RateLimiter(config.typingRate, config.typingRate * 2),
+    // A typist renews every 2 s and a reader marks what it read; a ping is a probe: twice the rate is burst enough.
+    signal: new RateLimiter(config.signalRate, config.signalRate * 2),
     ping: new RateLimiter(config.pingRate, config.pingRate * 2),
+    manage: new RateLimiter(config.manageRate, config.manageRate * 5),
   };
   return {
     limiters,

@@ -14,7 +14,11 @@ import type { Sessions } from '../auth.ts';
 import { takeFromAll, type RateLimiter } from '../rate-limit.ts';
 import { pageBytes } from '../rooms/pages.ts';
 import type { RoomRegistry, Starter } from '../rooms/registry.ts';
-import type { EmptyOk, Identity, Reply, RoomCommand, Subscriber } from '../rooms/types.ts';
+import type { EmptyOk, EntryDraft, Identity, Reply, RoomCommand, Subscriber } from '../rooms/types.ts';
+import type { Store } from '../store/store.ts';
+import type { RoomAccess } from './access.ts';
+import type { UserNotices } from './notices.ts';
+import { adminHandlers } from './room-admin.ts';
 
 /** Receives an answer synchronously, at the moment it is given (see `ChatEdge.ask`). */
 export type Respond<T> = (ack: Ack<T>) => void;
@@ -53,6 +57,11 @@ export type Handler<K extends CommandName> = (
 export interface EdgeDeps {
   rooms: RoomRegistry;
   sessions: Sessions;
+  store: Store;
+  /** Decides who may use a room (see access.ts). */
+  access: RoomAccess;
+  /** Events for one user's connections, wherever they are. */
+  notices: UserNotices;
   /** One limiter per budget; its keys are the connection, the identity, and (for reads) the room. */
   limiters: Record<Budget, RateLimiter>;
   /** Sends per client address across its identities, and per room across everyone. */
@@ -76,18 +85,27 @@ export class ChatEdge {
 
   constructor(private readonly deps: EdgeDeps) {
     this.handlers = {
-      session: async (caller, req) => ({ ok: true, ...this.deps.sessions.issue(req.name), protocol: PROTOCOL_VERSION }),
       join: (caller, req, respond) => this.join(caller, req, respond),
       leave: (caller, req, respond) => this.leave(caller, req, respond),
+      session: async (_caller, req) => {
+        const session = this.deps.sessions.issue(req.name);
+        // Remembered by name, so others can find this user to invite or to message.
+        await this.deps.store.saveUser({ userId: session.userId, name: session.name });
+        return { ok: true, ...session, protocol: PROTOCOL_VERSION };
+      },
       send: (caller, req, respond) =>
+        this.entry(caller, req.room, { kind: 'message', clientId: req.clientId, text: req.text, replyTo: req.replyTo, mentions: req.mentions }, respond),
+      edit: (caller, req, respond) =>
+        this.entry(caller, req.room, { kind: 'edit', clientId: req.clientId, text: req.text, target: req.target, mentions: req.mentions }, respond),
+      delete: (caller, req, respond) => this.entry(caller, req.room, { kind: 'delete', clientId: req.clientId, text: '', target: req.target }, respond),
+      react: (caller, req, respond) =>
+        this.entry(caller, req.room, { kind: 'reaction', clientId: req.clientId, text: '', target: req.target, emoji: req.emoji, on: req.on }, respond),
+      history: (caller, req, respond) =>
         this.ask(
           req.room,
-          (reply) => ({ kind: 'send', author: caller.identity, text: req.text, clientId: req.clientId, reply }),
+          (reply) => ({ kind: 'history', before: req.before, limit: req.limit ?? LIMITS.historyDefaultPage, viewer: caller.identity.userId, reply }),
           respond,
-          this.starterOf(caller),
         ),
-      history: (_caller, req, respond) =>
-        this.ask(req.room, (reply) => ({ kind: 'history', before: req.before, limit: req.limit ?? LIMITS.historyDefaultPage, reply }), respond),
       page: (caller, req, respond) =>
         this.ask(
           req.room,
@@ -100,6 +118,7 @@ export class ChatEdge {
             // A poll (`after`) or the latest page (how an Ajax client joins) renews the
             // reader's presence; scrollback (`before`) does not.
             poller: req.before === undefined ? caller.identity : undefined,
+            viewer: caller.identity.userId,
             reply,
           }),
           respond,
@@ -108,7 +127,7 @@ export class ChatEdge {
       typing: (caller, req, respond) => {
         const conn = caller.conn;
         if (conn && !conn.joined.has(req.room)) return Promise.resolve(fail('not_found', `join room ${req.room} before typing in it`));
-        return this.ask(req.room, (reply) => ({ kind: 'typing', who: caller.identity, sub: conn?.sub, reply }), respond);
+        return this.ask(req.room, (reply) => ({ kind: 'typing', who: caller.identity, sub: conn?.sub, stop: req.stop, reply }), respond);
       },
       ping: async () => ({ ok: true, ts: Date.now() }),
       rooms: async (caller) => {
@@ -117,13 +136,15 @@ export class ChatEdge {
         const answers = await Promise.all(names.map((room) => this.ask<Summary>(room, (reply) => ({ kind: 'info', reply }), () => {})));
         return { ok: true, rooms: answers.flatMap((a) => (a.ok ? [{ room: a.room, lastSeq: a.lastSeq, members: a.members }] : [])) };
       },
+      ...wrapAdmin(adminHandlers({ store: this.deps.store, rooms: this.deps.rooms, access: this.deps.access, notices: this.deps.notices })),
     };
   }
 
-  /** Decides whether `who` may use `room`. Every room is public for now; this one helper keeps it that way. */
-  canAccess(_who: Identity, _room: string): boolean {
-    return true;
+  /** A new entry of the room's log (a message, or a change to one), charged to the caller if it starts the room. */
+  private entry(caller: UserCaller, room: string, entry: EntryDraft, respond: Respond<OkInputOf<'edit'>>): Promise<Ack<OkInputOf<'edit'>>> {
+    return this.ask(room, (reply) => ({ kind: 'send', author: caller.identity, entry, reply }), respond, this.starterOf(caller));
   }
+
 
   /**
    * Serves command `name` for `caller`: authenticate, validate against the
@@ -138,8 +159,9 @@ export class ChatEdge {
     const req = parsePayload(spec.request, payload);
     if (!req.ok) return req;
     const value = req.value as ParsedRequestOf<K>;
-    if (spec.access === 'room' && identity && !this.canAccess(identity, (value as { room: string }).room)) {
-      return fail('forbidden', 'no access to this room');
+    // Whoever may not use a room learns nothing of it, not even that it exists.
+    if (spec.access === 'room' && identity && !(await this.deps.access.allows(identity.userId, (value as { room: string }).room))) {
+      return fail('not_found', 'no such room');
     }
     const keys = limitKeys(spec.budget, caller, value);
     const wait = this.spend(spec.budget, keys, caller, value);
@@ -245,9 +267,15 @@ const tooFast: Record<Budget, string> = {
   join: 'joining too fast',
   send: 'sending too fast',
   read: 'reading too fast',
-  typing: 'typing signals too fast',
+  signal: 'too many signals',
   ping: 'pinging too fast',
+  manage: 'too many changes to rooms',
 };
+
+/** The admin handlers take no `respond`: they answer when they return. */
+function wrapAdmin<H extends Record<string, (caller: UserCaller, req: never) => Promise<Ack<object>>>>(handlers: H) {
+  return handlers as unknown as { [K in keyof H]: Handler<K & CommandName> };
+}
 
 /**
  * Which buckets a call draws from. Sessions are limited per client address;

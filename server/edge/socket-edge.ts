@@ -170,4 +170,9 @@ export class SocketConnection implements Connection, Subscriber {
   unsubscribe(channel: string): void {
     void this.socket.leave(channel);
   }
+
+  /** Lost access to a room: it is no longer one of this connection's rooms (the user is told by a notice). */
+  removed(room: string): void {
+    this.joined.delete(room);
+  }
 }

@@ -42,12 +42,12 @@ export function oldestWithin(messages: Message[], maxBytes = LIMITS.pageMaxBytes
   return messages;
 }
 
-/** Up to `limit` messages just below `before`, ascending, the newest that fit in a page. */
-export async function pageBefore(store: Store, room: string, before: number, limit: number): Promise<Message[]> {
-  return newestWithin(await store.readBefore(room, before, limit));
+/** Up to `limit` entries just below `before`, ascending, the newest that fit in a page, as `viewer` sees them. */
+export async function pageBefore(store: Store, room: string, before: number, limit: number, viewer?: string): Promise<Message[]> {
+  return newestWithin(await store.readBefore(room, before, limit, viewer));
 }
 
-/** Up to `limit` messages after `after`, ascending, the oldest that fit in a page. */
-export async function pageAfter(store: Store, room: string, after: number, limit: number): Promise<Message[]> {
-  return oldestWithin(await store.readAfter(room, after, limit));
+/** Up to `limit` entries after `after`, ascending, the oldest that fit in a page, as `viewer` sees them. */
+export async function pageAfter(store: Store, room: string, after: number, limit: number, viewer?: string): Promise<Message[]> {
+  return oldestWithin(await store.readAfter(room, after, limit, viewer));
 }

@@ -117,6 +117,11 @@ export class Presence {
     return this.members.get(userId)?.connections.has(connId) ?? false;
   }
 
+  /** Drops a user from the list whatever holds them (a user who lost access). True when the list changed. */
+  forgetUser(userId: string): boolean {
+    return this.members.delete(userId);
+  }
+
   /** True while the user is present here or on another node. */
   hasUser(userId: string): boolean {
     return this.members.has(userId);

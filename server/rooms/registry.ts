@@ -141,6 +141,7 @@ export class RoomRegistry {
       case 'tick':
       case 'hint':
       case 'peer':
+      case 'kick':
         return;
     }
     const refused = this.startRefusal(starter);
@@ -150,6 +151,21 @@ export class RoomRegistry {
     }
     const room = this.create(name, starter);
     if (!room?.offer(cmd)) answer(cmd, fail('unavailable', room ? `room ${name} is busy, retry` : 'server is at its room limit, retry', BUSY_RETRY_MS));
+  }
+
+  /**
+   * A user lost access to a room: their subscriptions end now, on this node
+   * and (through the bus) on every other.
+   */
+  kick(name: string, userId: string): void {
+    void this.live(name)?.offerEventually({ kind: 'kick', userId });
+    const bus = this.opts.bus;
+    bus?.publish(name, { type: 'kick', node: bus.node, userId });
+  }
+
+  /** People present in a room (0 when no fiber serves it here). */
+  present(name: string): number {
+    return this.live(name)?.present ?? 0;
   }
 
   /** Rooms started by this identity and by this address that are still live. */

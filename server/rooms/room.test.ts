@@ -37,7 +37,7 @@ function setup(opts: { idleMs?: number; mailboxCapacity?: number } = {}) {
   const ask = <T>(room: string, build: (reply: (a: Ack<T>) => void) => RoomCommand) =>
     new Promise<Ack<T>>((resolve) => rooms.dispatch(room, build(resolve)));
   const send = (room: string, text: string, clientId: string, who = alice) =>
-    ask<SendOk>(room, (reply) => ({ kind: 'send', author: who, text, clientId, reply }));
+    ask<SendOk>(room, (reply) => ({ kind: 'send', author: who, entry: { kind: 'message', text, clientId }, reply }));
   const join = (room: string, s: Subscriber, since?: number, epoch?: string) =>
     ask<JoinOk>(room, (reply) => ({ kind: 'join', sub: s, since, epoch, reply }));
   return { root, store, bc, rooms, ask, send, join, errors };
@@ -191,10 +191,10 @@ describe('room fiber', () => {
     // Another node commits two messages to the same room through the shared store.
     const other = await store.commit(
       'r',
-      ['theirs 1', 'theirs 2'].map((text, i) => ({ id: `t${i}`, clientId: `theirs-${i}-xxxx`, author: 'carol', authorId: 'u-carol', text, ts: 1 })),
+      ['theirs 1', 'theirs 2'].map((text, i) => ({ id: `t${i}`, clientId: `theirs-${i}-xxxx`, author: 'carol', authorId: 'u-carol', text, ts: 1, kind: 'message' as const })),
       'ignored',
     );
-    expect(other.results.map((r) => r.message.seq)).toEqual([2, 3]);
+    expect(other.results.map((r) => ('message' in r ? r.message.seq : 0))).toEqual([2, 3]);
     // The room's cached lastSeq (1) is stale; its next commit gets seq 4 from the store.
     expect(okOf(await send('r', 'ours 2', 'ours-2-xxxx')).seq).toBe(4);
     // The ack is durable at once; the broadcast follows the read of the missing range.
@@ -218,9 +218,9 @@ describe('room fiber', () => {
       failed: (room, kind) => failures.push([room, kind]),
     });
     const ask = <T>(build: (reply: (a: Ack<T>) => void) => RoomCommand) => new Promise<Ack<T>>((resolve) => rooms.dispatch('r', build(resolve)));
-    await ask<SendOk>((reply) => ({ kind: 'send', author: alice, text: 'a', clientId: 'fail-1-xxxx', reply }));
+    await ask<SendOk>((reply) => ({ kind: 'send', author: alice, entry: { kind: 'message', text: 'a', clientId: 'fail-1-xxxx' }, reply }));
     store.failCommits = new Error('disk full');
-    const sent = await ask<SendOk>((reply) => ({ kind: 'send', author: alice, text: 'b', clientId: 'fail-2-xxxx', reply }));
+    const sent = await ask<SendOk>((reply) => ({ kind: 'send', author: alice, entry: { kind: 'message', text: 'b', clientId: 'fail-2-xxxx' }, reply }));
     store.failCommits = undefined;
     store.failReads = new Error('io error');
     const read = await ask<unknown>((reply) => ({ kind: 'history', before: 10, limit: 5, reply }));

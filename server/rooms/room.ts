@@ -156,6 +156,11 @@ export class Room {
     this.hooks.failed?.(this, kind, error);
   }
 
+  /** How many users are present (a directory listing reads it; a number, never the fiber's state). */
+  get present(): number {
+    return this.presence.users().length;
+  }
+
   /** The highest seq this room has delivered to its subscribers. */
   get delivered(): number {
     return this.lastSeq;
@@ -164,6 +169,7 @@ export class Room {
   /** A message from another node, queued for the fiber (dropped when the mailbox is full: the store check catches up). */
   private hear(msg: PeerMessage): void {
     if (msg.type === 'hint') this.mailbox.offer({ kind: 'hint', last: msg.last, epoch: msg.epoch, messages: msg.messages });
+    else if (msg.type === 'kick') void this.offerEventually({ kind: 'kick', userId: msg.userId });
     else this.mailbox.offer({ kind: 'peer', news: msg });
   }
 
@@ -286,9 +292,9 @@ export class Room {
         case 'leave':
           return this.leave(cmd.sub, cmd.disconnected === true, cmd.reply);
         case 'typing':
-          return this.startTyping(cmd.who, cmd.sub, cmd.reply);
+          return this.startTyping(cmd.who, cmd.sub, cmd.reply, cmd.stop === true);
         case 'history':
-          cmd.reply({ ok: true, messages: await pageBefore(this.store, this.name, cmd.before, cmd.limit) });
+          cmd.reply({ ok: true, messages: await pageBefore(this.store, this.name, cmd.before, cmd.limit, cmd.viewer) });
           return;
         case 'page':
           return await this.page(cmd);
@@ -299,6 +305,8 @@ export class Room {
           return await this.catchUp(cmd.last, cmd.epoch, cmd.messages);
         case 'peer':
           return this.heard(cmd.news);
+        case 'kick':
+          return this.kick(cmd.userId);
         case 'tick':
           return this.expire(); // mixed into a busy turn
       }
@@ -321,27 +329,39 @@ export class Room {
    * the byte limit is not recovered; a REST read answers one page of it and
    * the client reads on.
    */
-  private async resume(since: number | undefined, epoch: string | undefined, opts: { limit: number; latest: number; whole: boolean }): Promise<Resume> {
-    if (since === undefined) return { messages: await this.latest(opts.latest), recovered: true };
+  private async resume(
+    since: number | undefined,
+    epoch: string | undefined,
+    opts: { limit: number; latest: number; whole: boolean; viewer?: string | undefined },
+  ): Promise<Resume> {
+    if (since === undefined) return { messages: await this.latest(opts.latest, opts.viewer), recovered: true };
     const behind = this.lastSeq - since;
     const sameLog = epoch === undefined || epoch === this.epoch || since === 0;
     if (sameLog && behind >= 0 && behind <= LIMITS.replayMax) {
       if (behind === 0) return { messages: [], recovered: true };
-      const replay = await this.store.readAfter(this.name, since, Math.min(behind, opts.limit));
+      const replay = await this.store.readAfter(this.name, since, Math.min(behind, opts.limit), opts.viewer);
       if (!opts.whole) return { messages: oldestWithin(replay), recovered: true };
       if (pageBytes(replay) <= LIMITS.replayMaxBytes) return { messages: replay, recovered: true };
     }
-    return { messages: await this.latest(opts.latest), recovered: false };
+    return { messages: await this.latest(opts.latest, opts.viewer), recovered: false };
   }
 
-  /** The latest page: up to `limit` messages, the newest that fit in a page's bytes. */
-  private async latest(limit: number): Promise<Message[]> {
-    return this.lastSeq === 0 ? [] : newestWithin(await this.store.readBefore(this.name, this.lastSeq + 1, limit));
+  /** The latest page: up to `limit` entries, the newest that fit in a page's bytes. */
+  private async latest(limit: number, viewer: string | undefined): Promise<Message[]> {
+    return this.lastSeq === 0 ? [] : newestWithin(await this.store.readBefore(this.name, this.lastSeq + 1, limit, viewer));
   }
 
   private async join(sub: Subscriber, since: number | undefined, epoch: string | undefined, reply: Reply<OkInputOf<'join'>>) {
-    const { messages, recovered } = await this.resume(since, epoch, { limit: LIMITS.replayMax, latest: LIMITS.joinPage, whole: true });
+    const { messages, recovered } = await this.resume(since, epoch, {
+      limit: LIMITS.replayMax,
+      latest: LIMITS.joinPage,
+      whole: true,
+      viewer: sub.identity.userId,
+    });
     this.servedWrite = true;
+    // The room goes in the user's list (a private room's members are there already), and the answer says how far they read.
+    await this.store.addMember(this.name, { userId: sub.identity.userId, name: sub.identity.name }, 'member');
+    const lastRead = await this.store.lastRead(this.name, sub.identity.userId);
     const isNew = !this.subs.has(sub.id);
     if (isNew) {
       this.subs.set(sub.id, sub);
@@ -357,14 +377,19 @@ export class Room {
       members: this.presence.names(),
       users: this.presence.users(),
       recovered,
+      lastRead,
     });
     if (presenceChanged) this.broadcastPresence();
   }
 
   private async page(cmd: Extract<RoomCommand, { kind: 'page' }>): Promise<void> {
     let resumed: Resume;
-    if (cmd.before !== undefined) resumed = { messages: await pageBefore(this.store, this.name, cmd.before, cmd.limit), recovered: true };
-    else resumed = await this.resume(cmd.after, cmd.epoch, { limit: cmd.limit, latest: cmd.limit, whole: false });
+    if (cmd.before !== undefined) resumed = { messages: await pageBefore(this.store, this.name, cmd.before, cmd.limit, cmd.viewer), recovered: true };
+    else resumed = await this.resume(cmd.after, cmd.epoch, { limit: cmd.limit, latest: cmd.limit, whole: false, viewer: cmd.viewer });
+    // The latest page is how an Ajax client joins: the room goes in its list, as for a socket join.
+    if (cmd.poller && cmd.after === undefined && cmd.before === undefined) {
+      await this.store.addMember(this.name, { userId: cmd.poller.userId, name: cmd.poller.name }, 'member');
+    }
     if (cmd.poller && this.presence.add(pollerId(cmd.poller), cmd.poller, this.now(), TIMING.pollLeaseMs)) {
       this.broadcastPresence();
     }
@@ -395,15 +420,38 @@ export class Room {
     reply?.({ ok: true });
   }
 
+  /**
+   * A user lost access (removed from a private room, or gave it up): every
+   * subscription of theirs on this node ends now, each connection is told,
+   * and they leave presence and typing.
+   */
+  private kick(userId: string): void {
+    for (const sub of [...this.subs.values()]) {
+      if (sub.identity.userId !== userId) continue;
+      this.subs.delete(sub.id);
+      sub.unsubscribe(this.channel);
+      sub.removed?.(this.name);
+      this.presence.remove(sub.id, sub.identity, this.now(), 0);
+    }
+    const poller = { userId, name: '' };
+    this.presence.remove(pollerId(poller), poller, this.now(), 0);
+    // Whatever other nodes said about this user here no longer counts either.
+    this.presence.forgetUser(userId);
+    if (this.typing.stop(userId)) this.broadcastTyping();
+    this.broadcastPresence();
+  }
+
   /** A socket must have joined; an Ajax client must hold a poll lease (it polled recently). */
-  private startTyping(who: Identity, sub: Subscriber | undefined, reply: Reply<EmptyOk> | undefined): void {
+  private startTyping(who: Identity, sub: Subscriber | undefined, reply: Reply<EmptyOk> | undefined, stop = false): void {
     // An Ajax client polled here, or (round-robined) through another node that says so.
     const inRoom = sub ? this.subs.has(sub.id) : this.presence.has(who.userId, pollerId(who)) || this.presence.hasUser(who.userId);
     if (!inRoom) {
       reply?.(fail('not_found', `join room ${this.name} before typing in it`));
       return;
     }
-    if (this.typing.start(who, this.now())) this.broadcastTyping();
+    if (stop) {
+      if (this.typing.stop(who.userId)) this.broadcastTyping();
+    } else if (this.typing.start(who, this.now())) this.broadcastTyping();
     // Peers hear each renewal too: their copy of a typer expires like ours unless renewed.
     else this.tellTyping(true);
     reply?.({ ok: true });
@@ -417,14 +465,7 @@ export class Room {
   private async commit(sends: PendingSend[]): Promise<void> {
     this.servedWrite = true;
     const ts = this.now();
-    const drafts: Draft[] = sends.map((s) => ({
-      id: randomUUID(),
-      clientId: s.clientId,
-      author: s.author.name,
-      authorId: s.author.userId,
-      text: s.text,
-      ts,
-    }));
+    const drafts: Draft[] = sends.map((s) => ({ ...s.entry, id: randomUUID(), author: s.author.name, authorId: s.author.userId, ts }));
     let committed;
     try {
       committed = await this.store.commit(this.name, drafts, this.epoch);
@@ -440,18 +481,19 @@ export class Room {
     this.epoch = log.epoch;
     const fresh: Message[] = [];
     results.forEach((r, i) => {
+      const s = sends[i] as PendingSend;
+      if ('refused' in r) return s.reply(fail(r.refused, r.reason));
       const m = r.message;
-      if (!r.duplicate) fresh.push(m);
-      (sends[i] as PendingSend).reply(
-        r.duplicate ? { ok: true, seq: m.seq, id: m.id, ts: m.ts, duplicate: true } : { ok: true, seq: m.seq, id: m.id, ts: m.ts },
-      );
+      if (!r.duplicate && !r.unchanged) fresh.push(m);
+      const extra = r.duplicate ? { duplicate: true } : r.unchanged ? { unchanged: true } : {};
+      s.reply({ ok: true, seq: m.seq, id: m.id, ts: m.ts, ...extra });
     });
     if (fresh.length > 0) this.hooks.committed?.(this, fresh.length);
     await this.deliver(fresh, log.lastSeq);
     if (fresh.length > 0) this.hint(fresh, log.lastSeq);
     // A sent message ends its author's typing.
     let typingChanged = false;
-    for (const m of fresh) typingChanged = this.typing.stop(m.authorId) || typingChanged;
+    for (const m of fresh) if (m.kind === undefined) typingChanged = this.typing.stop(m.authorId) || typingChanged;
     if (typingChanged) this.broadcastTyping();
   }
 

@@ -1,4 +1,4 @@
-import type { Ack, EventName, EventOf, Message, OkInputOf } from '../../shared/protocol.ts';
+import type { Ack, EntryKind, EventName, EventOf, Message, OkInputOf } from '../../shared/protocol.ts';
 import type { PeerMessage } from '../cluster/bus.ts';
 
 /** Who is acting, as established by the auth middleware and nothing else. */
@@ -17,6 +17,8 @@ export interface Subscriber {
   /** Starts delivery of this room's broadcasts to the connection. */
   subscribe(channel: string): void;
   unsubscribe(channel: string): void;
+  /** The user lost access to the room: the subscription ended, and the connection is told. */
+  removed?(room: string): void;
 }
 
 /** Sends one event to every subscriber of a channel, encoding it once. */
@@ -32,7 +34,20 @@ export type EmptyOk = OkInputOf<'leave'>;
 export type FailureKind = 'load' | 'read' | 'commit' | 'catch_up';
 
 /** Presence and typing heard from another node, for one room. */
-export type PeerNews = Exclude<PeerMessage, { type: 'hint' }>;
+export type PeerNews = Exclude<PeerMessage, { type: 'hint' } | { type: 'kick' }>;
+
+/** What a client asks to add to a room's log. */
+export interface EntryDraft {
+  kind: EntryKind;
+  clientId: string;
+  /** A message's text or an edit's new text; empty otherwise. */
+  text: string;
+  target?: number | undefined;
+  emoji?: string | undefined;
+  on?: boolean | undefined;
+  replyTo?: number | undefined;
+  mentions?: string[] | undefined;
+}
 
 /** The commands a room fiber serves, one at a time, in mailbox order. */
 export type RoomCommand =
@@ -40,9 +55,10 @@ export type RoomCommand =
   /** `disconnected`: the connection dropped (presence keeps the user for a grace period). */
   | { kind: 'leave'; sub: Subscriber; disconnected?: boolean; reply?: Reply<EmptyOk> }
   /** From a socket (`sub`) or from an Ajax poller (`who` only, admitted by its poll lease). */
-  | { kind: 'typing'; who: Identity; sub?: Subscriber | undefined; reply?: Reply<EmptyOk> }
-  | { kind: 'send'; author: Identity; text: string; clientId: string; reply: Reply<OkInputOf<'send'>> }
-  | { kind: 'history'; before: number; limit: number; reply: Reply<OkInputOf<'history'>> }
+  | { kind: 'typing'; who: Identity; sub?: Subscriber | undefined; stop?: boolean | undefined; reply?: Reply<EmptyOk> }
+  /** A new entry of the log: a message, or a change (edit, delete, reaction) to an earlier one. */
+  | { kind: 'send'; author: Identity; entry: EntryDraft; reply: Reply<OkInputOf<'edit'>> }
+  | { kind: 'history'; before: number; limit: number; viewer?: string | undefined; reply: Reply<OkInputOf<'history'>> }
   /**
    * A REST read. With `after`, a poll or resume (the join rules with `since`
    * and `epoch`); `poller`: the Ajax client whose poll renews its presence.
@@ -54,6 +70,8 @@ export type RoomCommand =
       epoch?: string | undefined;
       limit: number;
       poller?: Identity | undefined;
+      /** Whose reactions count as `mine` in the page. */
+      viewer?: string | undefined;
       reply: Reply<OkInputOf<'page'>>;
     }
   /** A summary of the room (the `rooms` command). */
@@ -65,5 +83,7 @@ export type RoomCommand =
   | { kind: 'hint'; last: number; epoch?: string | undefined; messages?: Message[] | undefined }
   /** Presence, typing or a greeting from another node. */
   | { kind: 'peer'; news: PeerNews }
+  /** A user lost access to the room: end every subscription of theirs here, at once. */
+  | { kind: 'kick'; userId: string }
   /** Enqueued by the room's deadline timer: expire typing, presence, or retire. */
   | { kind: 'tick' };

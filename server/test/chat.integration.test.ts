@@ -522,7 +522,7 @@ describe('join and send types', () => {
     const s = await server();
     const a = await s.client('alice');
     const j: JoinOk = ok(await a.emitWithAck('join', { room: 'lobby' }));
-    expect(Object.keys(j).sort()).toEqual(['epoch', 'lastSeq', 'members', 'messages', 'ok', 'protocol', 'recovered', 'room', 'users']);
+    expect(Object.keys(j).sort()).toEqual(['epoch', 'lastRead', 'lastSeq', 'members', 'messages', 'ok', 'protocol', 'recovered', 'room', 'users']);
     expect(j.protocol).toBe(PROTOCOL_VERSION);
   });
 });

@@ -37,6 +37,19 @@ describe('typing', () => {
     await expect.poll(() => seen.at(-1)?.typing).toEqual([]);
   });
 
+  it('ends at once when the typist says they stopped (the composer was emptied)', async () => {
+    const s = await server();
+    const alice = await s.client('alice');
+    const bob = await s.client('bob');
+    ok(await alice.emitWithAck('join', { room: 'r' }));
+    ok(await bob.emitWithAck('join', { room: 'r' }));
+    const seen = collect(bob, 'typing');
+    ok(await alice.emitWithAck('typing', { room: 'r' }));
+    await expect.poll(() => seen.at(-1)?.typing).toEqual(['alice']);
+    ok(await alice.emitWithAck('typing', { room: 'r', stop: true }));
+    await expect.poll(() => seen.at(-1)?.typing).toEqual([]);
+  });
+
   it('refuses typing in a room the connection has not joined', async () => {
     const s = await server();
     const alice = await s.client('alice');

@@ -31,6 +31,8 @@ export interface TestServer {
   session(name: string): Promise<SessionOk>;
   /** A connected socket.io client with a fresh session. */
   client(name: string, opts?: { transports?: Array<'websocket' | 'polling'> }): Promise<ChatSocket & { session: SessionOk }>;
+  /** Another connection of an existing session (a second tab). */
+  connectAs(session: SessionOk, opts?: { transports?: Array<'websocket' | 'polling'> }): Promise<ChatSocket & { session: SessionOk }>;
   close(): Promise<void>;
 }
 
@@ -84,7 +86,9 @@ export async function startServer(
     dataDir,
     session,
     async client(name, copts = {}) {
-      const s = await session(name);
+      return this.connectAs(await session(name), copts);
+    },
+    async connectAs(s, copts = {}) {
       const socket = connect(url, {
         auth: { token: s.token },
         transports: copts.transports ?? ['websocket'],

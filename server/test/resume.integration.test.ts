@@ -16,7 +16,7 @@ function ok<T>(a: Ack<T>): T {
 /** A room of `n` messages, committed straight to the store as another writer would. */
 async function seeded(n: number) {
   const store = new MemoryStore();
-  const drafts = Array.from({ length: n }, (_, i) => ({ id: `m${i}`, clientId: `seed-${i}-xxxx`, author: 'seed', authorId: 'u-seed', text: `m${i + 1}`, ts: i }));
+  const drafts = Array.from({ length: n }, (_, i) => ({ id: `m${i}`, clientId: `seed-${i}-xxxx`, author: 'seed', authorId: 'u-seed', text: `m${i + 1}`, ts: i, kind: 'message' as const }));
   const { log } = await store.commit('r', drafts, 'the-epoch');
   const s = await startServer({ store });
   servers.push(s);
