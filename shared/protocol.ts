@@ -9,4 +9,4 @@ export * from './commands.ts';
 export * from './events.ts';
 
 /** Bumped on any change: the minor for additions, the major for anything that breaks a client. */
-export const PROTOCOL_VERSION = '1.5';
+export const PROTOCOL_VERSION = '2.0';
