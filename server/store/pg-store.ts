@@ -1,6 +1,21 @@
 import pg from 'pg';
-import type { Message } from '../../shared/protocol.ts';
-import type { CommitResult, Committed, Draft, RoomLog, Store } from './store.ts';
+import type { Message, User } from '../../shared/protocol.ts';
+import { decorate } from './log-rules.ts';
+import { commitIn } from './pg-commit.ts';
+import { migrate } from './pg-schema.ts';
+import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
+import {
+  MY_ROOMS_CAP,
+  UNREAD_CAP,
+  type CommitResult,
+  type Draft,
+  type Membership,
+  type Role,
+  type RoomInfo,
+  type RoomLog,
+  type Store,
+  type Visibility,
+} from './store.ts';
 
 export interface PgStoreOptions {
   /** postgres://user:pass@host:port/db */
@@ -18,73 +33,79 @@ export interface PgStoreOptions {
   onIdleError?: (err: Error) => void;
 }
 
-interface Row {
-  room: string;
-  seq: number;
-  id: string;
-  client_id: string | null;
-  author: string;
-  author_id: string;
-  text: string;
-  ts: number;
-}
-
 /**
- * Schema migrations, applied in order; `fiberchat_migrations` records each
- * one applied. Never edit a released entry: append a new one.
- *
- * `rooms.last_seq` is the room's counter, advanced only under the room
- * row's lock; no SEQUENCE, because a sequence leaves a gap on every rollback.
- */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE rooms (
-     name TEXT PRIMARY KEY,
-     epoch TEXT NOT NULL,
-     last_seq BIGINT NOT NULL,
-     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
-   );
-   CREATE TABLE messages (
-     room TEXT NOT NULL REFERENCES rooms (name),
-     seq BIGINT NOT NULL,
-     id TEXT NOT NULL,
-     client_id TEXT,
-     author TEXT NOT NULL,
-     author_id TEXT NOT NULL,
-     text TEXT NOT NULL,
-     ts BIGINT NOT NULL,
-     PRIMARY KEY (room, seq)
-   );
-   CREATE UNIQUE INDEX messages_client ON messages (room, author_id, client_id);`,
-];
-
-/** Any fixed number: the advisory lock that serialises migrations across nodes starting at once. */
-const MIGRATION_LOCK = 0x66696265; // "fibe"
-
-const COLUMNS = 'room, seq, id, client_id, author, author_id, text, ts';
-
-/**
- * int8 (seq, ts) as JS numbers rather than pg's default strings. Both stay
- * far below 2^53: a seq counts one room's messages, a ts is milliseconds.
+ * int8 (seq, ts, counts) as JS numbers rather than pg's default strings.
+ * All stay far below 2^53: a seq counts one room's entries, a ts is
+ * milliseconds.
  */
 const TYPES: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: string) =>
     oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-function toMessage(r: Row): Message {
-  const m: Message = { room: r.room, seq: r.seq, id: r.id, author: r.author, authorId: r.author_id, text: r.text, ts: r.ts };
-  if (r.client_id !== null) m.clientId = r.client_id;
-  return m;
-}
+/** A page's entries with, in the same statement (one snapshot), the reactions on each and the original each replies to. */
+const PAGE = (range: string) => `
+  SELECT ${ENTRY_COLUMNS},
+    (SELECT jsonb_agg(jsonb_build_array(r.emoji, r.user_id, r.user_name) ORDER BY r.added)
+       FROM reactions r WHERE r.room = m.room AND r.target = m.seq) AS reacted,
+    (SELECT to_jsonb(o) FROM messages o WHERE o.room = m.room AND o.seq = m.reply_to) AS original
+  FROM (${range}) m
+  ORDER BY seq`;
+const AFTER = PAGE('SELECT * FROM messages WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3');
+const BEFORE = PAGE('SELECT * FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3');
 
-const clientKey = (authorId: string, clientId: string) => `${authorId}\u0000${clientId}`;
+type PageRow = EntryRow & { reacted: Array<[string, string, string]> | null; original: EntryRow | null };
+
+/**
+ * A user's rooms in one statement: for each, the room's row (absent for a
+ * public room that has not stored a message yet), the unread messages by
+ * others (counting at most UNREAD_CAP rows) and how many of them mention
+ * the user, and for a direct message the other person.
+ *
+ * The unread rows have no ORDER BY: `last_read` is a parameter of the
+ * lateral join, so the planner costs it for an average room and picks a
+ * bitmap scan, which with a sort would visit every unread row of a big
+ * room; without one it stops at the cap (only the bitmap of the index range
+ * is built in full: about 10 ms per 100 000 entries).
+ */
+const MEMBERSHIPS = `
+  SELECT m.room, m.last_read, r.visibility, r.title, r.last_ts, coalesce(r.last_seq, 0) AS last_seq,
+         u.unread, u.mentions, p.user_id AS peer_id, p.user_name AS peer_name
+  FROM members m
+  LEFT JOIN rooms r ON r.name = m.room
+  CROSS JOIN LATERAL (
+    SELECT count(*) AS unread, count(*) FILTER (WHERE $1 = ANY (x.mentions)) AS mentions
+    FROM (
+      SELECT mentions FROM messages
+      WHERE room = m.room AND seq > m.last_read AND kind = 'message' AND NOT deleted AND author_id <> $1
+      LIMIT ${UNREAD_CAP}
+    ) x
+  ) u
+  LEFT JOIN LATERAL (
+    SELECT user_id, user_name FROM members o WHERE o.room = m.room AND o.user_id <> $1 ORDER BY o.joined_at LIMIT 1
+  ) p ON r.visibility = 'dm'
+  WHERE m.user_id = $1`;
+
+interface MembershipRow {
+  room: string;
+  last_read: number;
+  visibility: Visibility | null;
+  title: string | null;
+  last_ts: number | null;
+  last_seq: number;
+  unread: number;
+  mentions: number;
+  peer_id: string | null;
+  peer_name: string | null;
+}
 
 /**
  * Store on PostgreSQL, for several nodes sharing one database. A commit is
  * one transaction that takes the room row's lock (`SELECT … FOR UPDATE`):
  * that lock is the room's single writer across every node, so seqs from
- * any number of writers come out gap-free and each (authorId, clientId)
- * is stored once. Reads are single statements, outside any lock.
+ * any number of writers come out gap-free, each (authorId, clientId) is
+ * stored once, and the log's rules see every earlier change (pg-commit.ts).
+ * Reads are single statements, outside any lock.
  *
  * The schema is migrated on first use (and retried on the next call if
  * PostgreSQL was down): `ready()` lets a server fail fast at start instead.
@@ -114,7 +135,7 @@ export class PgStore implements Store {
 
   /** Resolves once the schema is up to date; rejects if PostgreSQL cannot be reached or migrated. */
   ready(): Promise<void> {
-    this.migrated ??= this.migrate().catch((err: unknown) => {
+    this.migrated ??= this.transaction(migrate).catch((err: unknown) => {
       this.migrated = undefined; // try again on the next call
       throw err;
     });
@@ -122,80 +143,167 @@ export class PgStore implements Store {
   }
 
   async roomLog(room: string): Promise<RoomLog | undefined> {
-    await this.ready();
-    const r = await this.pool.query<{ epoch: string; last_seq: number }>('SELECT epoch, last_seq FROM rooms WHERE name = $1', [room]);
-    const row = r.rows[0];
+    const row = (await this.query<{ epoch: string; last_seq: number }>('SELECT epoch, last_seq FROM rooms WHERE name = $1', [room]))[0];
     return row && { epoch: row.epoch, lastSeq: row.last_seq };
   }
 
   async roomLogs(rooms: readonly string[]): Promise<Map<string, RoomLog>> {
     const out = new Map<string, RoomLog>();
     if (rooms.length === 0) return out;
-    await this.ready();
-    const r = await this.pool.query<{ name: string; epoch: string; last_seq: number }>(
-      'SELECT name, epoch, last_seq FROM rooms WHERE name = ANY($1::text[])',
-      [rooms],
-    );
-    for (const row of r.rows) out.set(row.name, { epoch: row.epoch, lastSeq: row.last_seq });
+    const rows = await this.query<{ name: string; epoch: string; last_seq: number }>('SELECT name, epoch, last_seq FROM rooms WHERE name = ANY($1::text[])', [rooms]);
+    for (const row of rows) out.set(row.name, { epoch: row.epoch, lastSeq: row.last_seq });
     return out;
   }
 
   async commit(room: string, drafts: readonly Draft[], epochIfNew: string): Promise<CommitResult> {
     if (drafts.length === 0) return { log: (await this.roomLog(room)) ?? { epoch: epochIfNew, lastSeq: 0 }, results: [] };
     await this.ready();
-    return this.transaction(async (client) => {
-      const log = await lockRoom(client, room, epochIfNew);
-      // Looked up under the lock, so commits of other nodes on this room are visible.
-      const stored = await findStored(client, room, drafts);
-      const inBatch = new Map<string, Committed>();
-      const fresh: Message[] = [];
-      const results = drafts.map((d): Committed => {
-        const key = clientKey(d.authorId, d.clientId);
-        const earlier = stored.get(key) ?? inBatch.get(key);
-        if (earlier) return { message: { ...earlier.message }, duplicate: true };
-        const message: Message = { room, seq: log.lastSeq + fresh.length + 1, ...d };
-        fresh.push(message);
-        const c = { message, duplicate: false };
-        inBatch.set(key, c);
-        return c;
-      });
-      if (fresh.length > 0) {
-        log.lastSeq += fresh.length;
-        await insertAndAdvance(client, room, fresh, log.lastSeq);
-      }
-      return { log, results };
-    });
+    return this.transaction((client) => commitIn(client, room, drafts, epochIfNew));
   }
 
-  async readAfter(room: string, after: number, limit: number): Promise<Message[]> {
-    await this.ready();
-    const r = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM messages WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [room, after, limit]);
-    return r.rows.map(toMessage);
+  async readAfter(room: string, after: number, limit: number, viewer?: string): Promise<Message[]> {
+    return show(await this.query<PageRow>(AFTER, [room, after, limit]), viewer);
   }
 
-  async readBefore(room: string, before: number, limit: number): Promise<Message[]> {
-    await this.ready();
-    const r = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, [room, before, limit]);
-    return r.rows.map(toMessage).reverse();
+  async readBefore(room: string, before: number, limit: number, viewer?: string): Promise<Message[]> {
+    return show(await this.query<PageRow>(BEFORE, [room, before, limit]), viewer);
+  }
+
+  async roomInfo(room: string): Promise<RoomInfo | undefined> {
+    const r = (await this.query<{ visibility: Visibility; title: string | null; owner_id: string | null }>(
+      'SELECT visibility, title, owner_id FROM rooms WHERE name = $1',
+      [room],
+    ))[0];
+    return r && { visibility: r.visibility, title: r.title ?? undefined, owner: r.owner_id ?? undefined };
+  }
+
+  async createRoom(room: string, info: RoomInfo & { visibility: 'private' | 'dm' }, epoch: string): Promise<boolean> {
+    const r = await this.query(
+      'INSERT INTO rooms (name, epoch, last_seq, visibility, title, owner_id) VALUES ($1, $2, 0, $3, $4, $5) ON CONFLICT (name) DO NOTHING RETURNING 1',
+      [room, epoch, info.visibility, info.title ?? null, info.owner ?? null],
+    );
+    return r.length > 0;
+  }
+
+  async addMember(room: string, user: User, role: Role): Promise<boolean> {
+    // One statement: the cap is checked against the user's rooms as this
+    // statement sees them (two joins racing on two nodes may both pass; the
+    // cap is a bound on a list, not a security limit).
+    const r = await this.query(
+      `INSERT INTO members (room, user_id, user_name, role)
+       SELECT $1, $2, $3, $4
+       WHERE EXISTS (SELECT 1 FROM members WHERE room = $1 AND user_id = $2)
+          OR (SELECT count(*) FROM members WHERE user_id = $2) < $5
+       ON CONFLICT (room, user_id) DO UPDATE SET user_name = excluded.user_name,
+         role = CASE WHEN members.role = 'owner' THEN 'owner' ELSE excluded.role END
+       RETURNING 1`,
+      [room, user.userId, user.name, role, MY_ROOMS_CAP],
+    );
+    return r.length > 0;
+  }
+
+  async removeMember(room: string, userId: string): Promise<boolean> {
+    return (await this.query('DELETE FROM members WHERE room = $1 AND user_id = $2 RETURNING 1', [room, userId])).length > 0;
+  }
+
+  async isMember(room: string, userId: string): Promise<boolean> {
+    return (await this.query('SELECT 1 FROM members WHERE room = $1 AND user_id = $2', [room, userId])).length > 0;
+  }
+
+  async members(room: string): Promise<Array<User & { role: Role }>> {
+    // COLLATE "C": names in code-point order, as the SQLite store lists them.
+    const rows = await this.query<{ user_id: string; user_name: string; role: Role }>(
+      `SELECT user_id, user_name, role FROM members WHERE room = $1 ORDER BY role = 'owner' DESC, user_name COLLATE "C"`,
+      [room],
+    );
+    return rows.map((m) => ({ userId: m.user_id, name: m.user_name, role: m.role }));
+  }
+
+  async memberships(userId: string): Promise<Membership[]> {
+    const rows = await this.query<MembershipRow>(MEMBERSHIPS, [userId]);
+    return rows
+      .map(
+        (m): Membership => ({
+          room: m.room,
+          visibility: m.visibility ?? 'public',
+          title: m.title ?? undefined,
+          peer: m.peer_id === null ? undefined : { userId: m.peer_id, name: m.peer_name ?? '' },
+          lastSeq: m.last_seq,
+          lastRead: m.last_read,
+          unread: m.unread,
+          mentions: m.mentions,
+          lastActivity: m.last_ts ?? undefined,
+        }),
+      )
+      .sort((a, b) => (b.lastActivity ?? 0) - (a.lastActivity ?? 0) || a.room.localeCompare(b.room));
+  }
+
+  async setRead(room: string, userId: string, seq: number): Promise<number> {
+    const r = await this.query<{ last_read: number }>(
+      `UPDATE members SET last_read = greatest(last_read, least($3, coalesce((SELECT last_seq FROM rooms WHERE name = $1), 0)))
+       WHERE room = $1 AND user_id = $2 RETURNING last_read`,
+      [room, userId, seq],
+    );
+    return r[0]?.last_read ?? 0;
+  }
+
+  async lastRead(room: string, userId: string): Promise<number> {
+    return (await this.query<{ last_read: number }>('SELECT last_read FROM members WHERE room = $1 AND user_id = $2', [room, userId]))[0]?.last_read ?? 0;
+  }
+
+  async directory(q: string | undefined, limit: number) {
+    const rows = await this.query<{ name: string; last_seq: number; last_ts: number }>(
+      `SELECT name, last_seq, last_ts FROM rooms
+       WHERE visibility = 'public' AND last_ts IS NOT NULL AND strpos(name, $1) > 0
+       ORDER BY last_ts DESC LIMIT $2`,
+      [q?.toLowerCase() ?? '', limit],
+    );
+    return rows.map((r) => ({ room: r.name, lastSeq: r.last_seq, lastActivity: r.last_ts }));
+  }
+
+  async createInvite(room: string, token: string, by: string): Promise<void> {
+    await this.query('INSERT INTO invites (token, room, created_by) VALUES ($1, $2, $3)', [token, room, by]);
+  }
+
+  async revokeInvite(room: string, token: string): Promise<boolean> {
+    return (await this.query('DELETE FROM invites WHERE token = $1 AND room = $2 RETURNING 1', [token, room])).length > 0;
+  }
+
+  async inviteRoom(token: string): Promise<string | undefined> {
+    return (await this.query<{ room: string }>('SELECT room FROM invites WHERE token = $1', [token]))[0]?.room;
+  }
+
+  async saveUser(user: User): Promise<void> {
+    await this.query(
+      `INSERT INTO users (user_id, name, name_lower) VALUES ($1, $2, $3)
+       ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, name_lower = excluded.name_lower, seen_at = now()`,
+      [user.userId, user.name, user.name.toLowerCase()],
+    );
+  }
+
+  async user(userId: string): Promise<User | undefined> {
+    const u = (await this.query<{ user_id: string; name: string }>('SELECT user_id, name FROM users WHERE user_id = $1', [userId]))[0];
+    return u && { userId: u.user_id, name: u.name };
+  }
+
+  async findUsers(prefix: string, limit: number): Promise<User[]> {
+    // name_lower is COLLATE "C": a LIKE with a fixed prefix is a range scan of its index.
+    const pattern = `${prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = await this.query<{ user_id: string; name: string }>(
+      'SELECT user_id, name FROM users WHERE name_lower LIKE $1 ORDER BY name_lower LIMIT $2',
+      [pattern, limit],
+    );
+    return rows.map((u) => ({ userId: u.user_id, name: u.name }));
   }
 
   async close(): Promise<void> {
     await this.pool.end();
   }
 
-  /** Applies missing migrations in one transaction, under an advisory lock so nodes starting together take turns. */
-  private async migrate(): Promise<void> {
-    await this.transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await client.query(
-        'CREATE TABLE IF NOT EXISTS fiberchat_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
-      );
-      const r = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM fiberchat_migrations');
-      for (let v = r.rows[0]?.v ?? 0; v < MIGRATIONS.length; v++) {
-        await client.query(MIGRATIONS[v] as string);
-        await client.query('INSERT INTO fiberchat_migrations (version) VALUES ($1)', [v + 1]);
-      }
-    });
+  /** One statement outside any transaction, once the schema is ready. */
+  private async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
+    await this.ready();
+    return (await this.pool.query<R>(sql, params)).rows;
   }
 
   /** Runs `body` in a transaction on one connection: COMMIT if it resolves, ROLLBACK if anything fails. */
@@ -219,6 +327,17 @@ export class PgStore implements Store {
   }
 }
 
+/** A page as its reader sees it, from the rows of PAGE. */
+function show(rows: readonly PageRow[], viewer: string | undefined): Message[] {
+  const reactions: Array<{ target: number; emoji: string; userId: string; name: string }> = [];
+  const originals = new Map<number, Message>();
+  for (const r of rows) {
+    for (const [emoji, userId, name] of r.reacted ?? []) reactions.push({ target: r.seq, emoji, userId, name });
+    if (r.original) originals.set(r.original.seq, rowToEntry(r.original));
+  }
+  return decorate(rows.map(rowToEntry), reactions, originals, viewer);
+}
+
 /**
  * Rolls back a failed transaction in the background, so the caller's
  * rejection is not held up by a dead server: the connection returns to the
@@ -233,54 +352,4 @@ function abandon(client: pg.PoolClient, errorListener: () => void): void {
       (err: unknown) => client.release(err instanceof Error ? err : true),
     )
     .finally(() => client.removeListener('error', errorListener));
-}
-
-/**
- * Locks the room's row for this transaction and returns its log, creating
- * the row first if the room has none. The common case (the room exists)
- * costs one statement.
- */
-async function lockRoom(client: pg.PoolClient, room: string, epochIfNew: string): Promise<RoomLog> {
-  const lock = () =>
-    client.query<{ epoch: string; last_seq: number }>('SELECT epoch, last_seq FROM rooms WHERE name = $1 FOR UPDATE', [room]);
-  let row = (await lock()).rows[0];
-  if (!row) {
-    // Two nodes may create the room at once: one insert wins, the other waits on it and then finds its row.
-    await client.query('INSERT INTO rooms (name, epoch, last_seq) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING', [room, epochIfNew]);
-    row = (await lock()).rows[0];
-    if (!row) throw new Error(`room row missing after insert: ${room}`);
-  }
-  return { epoch: row.epoch, lastSeq: row.last_seq };
-}
-
-/** The room's stored messages whose (authorId, clientId) appear among the drafts, by that key. */
-async function findStored(client: pg.PoolClient, room: string, drafts: readonly Draft[]): Promise<Map<string, Committed>> {
-  const r = await client.query<Row>(
-    `SELECT ${COLUMNS} FROM messages
-     WHERE room = $1 AND (author_id, client_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
-    [room, drafts.map((d) => d.authorId), drafts.map((d) => d.clientId)],
-  );
-  return new Map(r.rows.map((row) => [clientKey(row.author_id, row.client_id ?? ''), { message: toMessage(row), duplicate: true }]));
-}
-
-/** Inserts the batch in one statement and advances the room's counter in the same one. */
-async function insertAndAdvance(client: pg.PoolClient, room: string, fresh: readonly Message[], lastSeq: number): Promise<void> {
-  await client.query(
-    `WITH inserted AS (
-       INSERT INTO messages (${COLUMNS})
-       SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
-     )
-     UPDATE rooms SET last_seq = $9 WHERE name = $1`,
-    [
-      room,
-      fresh.map((m) => m.seq),
-      fresh.map((m) => m.id),
-      fresh.map((m) => m.clientId ?? null),
-      fresh.map((m) => m.author),
-      fresh.map((m) => m.authorId),
-      fresh.map((m) => m.text),
-      fresh.map((m) => m.ts),
-      lastSeq,
-    ],
-  );
 }

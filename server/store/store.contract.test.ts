@@ -462,7 +462,7 @@ describe('PgStore on PostgreSQL', () => {
     await c.connect();
     const { rows } = await c.query<{ version: number }>('SELECT version FROM fiberchat_migrations ORDER BY version');
     await c.end();
-    expect(rows.map((r) => r.version)).toEqual([1]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2]);
     await Promise.all(nodes.map((s) => s.close()));
   });
 

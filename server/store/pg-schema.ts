@@ -1,0 +1,97 @@
+/**
+ * The PostgreSQL store's schema: migrations applied in order, each once,
+ * recorded in `fiberchat_migrations`. Never edit a released entry: append.
+ */
+import type pg from 'pg';
+
+/**
+ * `rooms.last_seq` is the room's counter, advanced only under the room
+ * row's lock; no SEQUENCE, because a sequence leaves a gap on every rollback.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE rooms (
+     name TEXT PRIMARY KEY,
+     epoch TEXT NOT NULL,
+     last_seq BIGINT NOT NULL,
+     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+   );
+   CREATE TABLE messages (
+     room TEXT NOT NULL REFERENCES rooms (name),
+     seq BIGINT NOT NULL,
+     id TEXT NOT NULL,
+     client_id TEXT,
+     author TEXT NOT NULL,
+     author_id TEXT NOT NULL,
+     text TEXT NOT NULL,
+     ts BIGINT NOT NULL,
+     PRIMARY KEY (room, seq)
+   );
+   CREATE UNIQUE INDEX messages_client ON messages (room, author_id, client_id);`,
+  // Protocol 2.0: changes are entries of the log; rooms have owners, members
+  // and read positions. Columns added with a constant default cost no
+  // rewrite of an existing table (PostgreSQL 11+).
+  `ALTER TABLE rooms
+     ADD COLUMN visibility TEXT NOT NULL DEFAULT 'public',
+     ADD COLUMN title TEXT,
+     ADD COLUMN owner_id TEXT,
+     ADD COLUMN last_ts BIGINT;
+   ALTER TABLE messages
+     ADD COLUMN kind TEXT NOT NULL DEFAULT 'message',
+     ADD COLUMN target BIGINT,
+     ADD COLUMN emoji TEXT,
+     ADD COLUMN on_flag BOOLEAN,
+     ADD COLUMN edited_at BIGINT,
+     ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT false,
+     ADD COLUMN reply_to BIGINT,
+     ADD COLUMN mentions TEXT[];
+   CREATE INDEX messages_target ON messages (room, target) WHERE target IS NOT NULL;
+   -- added: insertion order, so a page lists who reacted first first.
+   CREATE TABLE reactions (
+     room TEXT NOT NULL,
+     target BIGINT NOT NULL,
+     emoji TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     user_name TEXT NOT NULL,
+     added BIGSERIAL NOT NULL,
+     PRIMARY KEY (room, target, emoji, user_id)
+   );
+   -- No foreign key to rooms: a user joins a public room before its first message creates the row.
+   CREATE TABLE members (
+     room TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     user_name TEXT NOT NULL,
+     role TEXT NOT NULL,
+     last_read BIGINT NOT NULL DEFAULT 0,
+     joined_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+     PRIMARY KEY (room, user_id)
+   );
+   CREATE INDEX members_user ON members (user_id);
+   CREATE TABLE invites (
+     token TEXT PRIMARY KEY,
+     room TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+   );
+   -- COLLATE "C": byte order, so LIKE 'ab%' is an index range scan whatever the database's locale.
+   CREATE TABLE users (
+     user_id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     name_lower TEXT COLLATE "C" NOT NULL,
+     seen_at TIMESTAMPTZ NOT NULL DEFAULT now()
+   );
+   CREATE INDEX users_name ON users (name_lower);`,
+];
+
+/** Any fixed number: the advisory lock that serialises migrations across nodes starting at once. */
+const MIGRATION_LOCK = 0x66696265; // "fibe"
+
+/** Applies the missing migrations inside the caller's transaction, under an advisory lock so nodes starting together take turns. */
+export async function migrate(client: pg.PoolClient): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+  await client.query('CREATE TABLE IF NOT EXISTS fiberchat_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+  const r = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM fiberchat_migrations');
+  for (let v = r.rows[0]?.v ?? 0; v < MIGRATIONS.length; v++) {
+    await client.query(MIGRATIONS[v] as string);
+    await client.query('INSERT INTO fiberchat_migrations (version) VALUES ($1)', [v + 1]);
+  }
+}
