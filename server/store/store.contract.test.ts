@@ -455,6 +455,118 @@ describe('PgStore on PostgreSQL', () => {
     await b.close();
   }, 60_000);
 
+  it('performs a batch of changes to one message as if each ran in turn', async () => {
+    // The store collapses a batch's edits and reactions into one statement per kind; the outcome must not show it.
+    const s = new PgStore({ url: pgUrl() });
+    const bob = { author: 'bob', authorId: 'u2' };
+    const carol = { author: 'carol', authorId: 'u3' };
+    await s.commit('batch', [draft('first'), draft('', { kind: 'reaction', target: 1, emoji: '👍', on: true })], 'e');
+    const res = await s.commit(
+      'batch',
+      [
+        draft('second', { kind: 'edit', target: 1, mentions: ['u2'] }),
+        draft('', { kind: 'reaction', target: 1, emoji: '👍', on: false }),
+        draft('third', { kind: 'edit', target: 1 }),
+        draft('', { kind: 'reaction', target: 1, emoji: '👍', on: true, ...bob }),
+        draft('', { kind: 'reaction', target: 1, emoji: '🎉', on: true, ...carol }),
+        draft('', { kind: 'reaction', target: 1, emoji: '👍', on: true }),
+        draft('', { kind: 'reaction', target: 1, emoji: '🎉', on: false, ...carol }),
+        draft('', { kind: 'reaction', target: 1, emoji: '🎉', on: true, ...carol }),
+      ],
+      'e',
+    );
+    expect(res.results.map((r) => ok(r).message.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+    const [first] = await s.readAfter('batch', 0, 1, 'u3');
+    expect(first).toMatchObject({ text: 'third', mentions: ['u2'], editedAt: expect.any(Number) });
+    // alice took 👍 back and gave it again: now listed after bob.
+    expect(first?.reactions).toEqual([
+      { emoji: '👍', count: 2, mine: false, users: [{ userId: 'u2', name: 'bob' }, { userId: 'u1', name: 'alice' }] },
+      { emoji: '🎉', count: 1, mine: true, users: [{ userId: 'u3', name: 'carol' }] },
+    ]);
+    await s.close();
+  });
+
+  it('orders concurrent edits, deletes and reactions from two nodes: no gap, and the state a serial replay of the log gives', async () => {
+    const [a, b] = [new PgStore({ url: pgUrl() }), new PgStore({ url: pgUrl() })];
+    const users = [
+      { author: 'alice', authorId: 'u1' },
+      { author: 'bob', authorId: 'u2' },
+      { author: 'carol', authorId: 'u3' },
+    ] as const;
+    const base = 30;
+    // Message i (from 1) is by users[i % 3]; alice, the first author, owns the room.
+    await a.commit('mix', Array.from({ length: base }, (_, i) => draft(`m${i + 1}`, users[(i + 1) % 3])), 'e');
+    // A fixed pseudo-random sequence (mulberry32), so a failure can be replayed.
+    let seed = 42;
+    const rand = (k: number) => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % k;
+    };
+    const change = (i: number): Draft => {
+      const target = 1 + rand(base);
+      const who = users[rand(3)] as (typeof users)[number];
+      switch (rand(5)) {
+        case 0:
+          return draft(`edit ${i}`, { kind: 'edit', target, ...(users[target % 3] as (typeof users)[number]), ...(rand(2) ? { mentions: [who.authorId] } : {}) });
+        case 1:
+          return draft('', { kind: 'delete', target, ...(rand(3) === 0 ? users[0] : rand(2) ? (users[target % 3] as (typeof users)[number]) : who) });
+        case 2:
+          return draft(`reply ${i}`, { replyTo: target, ...who });
+        default:
+          return draft('', { kind: 'reaction', target, emoji: ['👍', '🎉', '🦊'][rand(3)], on: rand(3) > 0, ...who });
+      }
+    };
+    // Every fourth batch also retries one earlier draft, through either node.
+    const sent: Draft[] = [];
+    const commits = Array.from({ length: 120 }, (_, i) => {
+      const drafts = Array.from({ length: 1 + rand(3) }, () => change(i));
+      sent.push(...drafts);
+      if (i % 4 === 3) drafts.push({ ...(sent[rand(sent.length)] as Draft) });
+      return (i % 2 === 0 ? a : b).commit('mix', drafts, 'e');
+    });
+    const results = (await Promise.all(commits)).flatMap((r) => r.results);
+    const log = await a.readAfter('mix', 0, 10_000, 'u2');
+    const n = log.length;
+    expect(log.map((m) => m.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    const stored = results.filter((r): r is { message: Message; duplicate: boolean } => 'message' in r && !r.duplicate && !r.unchanged);
+    // Each new entry was acknowledged once, with its place in the log.
+    expect(stored.map((r) => r.message.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: n - base }, (_, i) => base + i + 1));
+    for (const r of stored) expect(log[r.message.seq - 1]?.id).toBe(r.message.id);
+    // The mix exercised every rule: some of each kind stored, some refused, some unchanged.
+    expect(new Set(log.map((m) => m.kind ?? 'message'))).toEqual(new Set(['message', 'edit', 'delete', 'reaction']));
+    expect(results.some((r) => 'refused' in r)).toBe(true);
+    expect(results.some((r) => 'message' in r && r.unchanged)).toBe(true);
+    expect(results.some((r) => 'message' in r && r.duplicate)).toBe(true);
+    // The log, committed again one entry at a time into a fresh SQLite store,
+    // stores every entry at the same seq and reads back the same page.
+    const replay = new SqliteStore({ file: sqliteFile() });
+    for (const m of log) {
+      const d: Draft = { id: m.id, clientId: m.clientId ?? '', author: m.author, authorId: m.authorId, ts: m.ts, kind: m.kind ?? 'message', text: m.text };
+      if (m.target !== undefined) d.target = m.target;
+      if (m.emoji !== undefined) d.emoji = m.emoji;
+      if (m.on !== undefined) d.on = m.on;
+      if (m.replyTo !== undefined) d.replyTo = m.replyTo;
+      if (m.mentions !== undefined) d.mentions = m.mentions;
+      const r = await replay.commit('mix', [d], 'e');
+      expect(r.results[0]).toMatchObject({ duplicate: false, message: { seq: m.seq } });
+      expect(r.results[0]).not.toHaveProperty('unchanged');
+    }
+    expect(await replay.readAfter('mix', 0, 10_000, 'u2')).toEqual(log);
+    expect(await b.readBefore('mix', n + 1, 10_000, 'u2')).toEqual(log);
+    const c = new pg.Client({ connectionString: pgUrl() });
+    await c.connect();
+    const { rows } = await c.query<{ last_seq: string; count: string }>(
+      "SELECT last_seq, (SELECT count(*) FROM messages WHERE room = 'mix') AS count FROM rooms WHERE name = 'mix'",
+    );
+    await c.end();
+    expect(rows).toEqual([{ last_seq: String(n), count: String(n) }]);
+    await replay.close();
+    await a.close();
+    await b.close();
+  }, 60_000);
+
   it('migrates once when several nodes start together', async () => {
     const nodes = Array.from({ length: 4 }, () => new PgStore({ url: pgUrl() }));
     await Promise.all(nodes.map((s) => s.ready()));
