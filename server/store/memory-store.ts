@@ -185,7 +185,6 @@ export class MemoryStore implements Store {
         unread++;
         if (e.mentions?.includes(userId)) mentions++;
       }
-      const lastMessage = [...entries].reverse().find((e) => isMessage(e));
       const visibility = r?.info.visibility ?? 'public';
       const peer = visibility === 'dm' ? [...members].find(([id]) => id !== userId) : undefined;
       out.push({
@@ -197,7 +196,7 @@ export class MemoryStore implements Store {
         lastRead: me.lastRead,
         unread,
         mentions,
-        lastActivity: lastMessage?.ts,
+        lastActivity: entries.at(-1)?.ts,
       });
     }
     return out.sort((a, b) => (b.lastActivity ?? 0) - (a.lastActivity ?? 0) || a.room.localeCompare(b.room));

@@ -374,8 +374,8 @@ export class SqliteStore implements Store {
 
   async findUsers(prefix: string, limit: number): Promise<User[]> {
     const p = prefix.toLowerCase();
-    // [p, p + U+FFFF): every name starting with p, through the index.
-    return this.q.findUsers.all(p, `${p}\uffff`, limit).map((u) => ({ userId: u.user_id, name: u.name }));
+    // [p, p + U+10FFFF): every name starting with p (SQLite compares UTF-8 bytes, and no character sorts after the last one), through the index.
+    return this.q.findUsers.all(p, `${p}\u{10FFFF}`, limit).map((u) => ({ userId: u.user_id, name: u.name }));
   }
 
   async close(): Promise<void> {

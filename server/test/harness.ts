@@ -78,17 +78,7 @@ export async function startServer(
     return (await res.json()) as SessionOk;
   };
 
-  return {
-    url,
-    port,
-    app,
-    store,
-    dataDir,
-    session,
-    async client(name, copts = {}) {
-      return this.connectAs(await session(name), copts);
-    },
-    async connectAs(s, copts = {}) {
+  const connectAs: TestServer['connectAs'] = async (s, copts = {}) => {
       const socket = connect(url, {
         auth: { token: s.token },
         transports: copts.transports ?? ['websocket'],
@@ -101,6 +91,18 @@ export async function startServer(
         socket.once('connect_error', reject);
       });
       return Object.assign(socket, { session: s });
+  };
+
+  return {
+    url,
+    port,
+    app,
+    store,
+    dataDir,
+    session,
+    connectAs,
+    async client(name, copts = {}) {
+      return connectAs(await session(name), copts);
     },
     async close() {
       for (const s of sockets) s.disconnect();
