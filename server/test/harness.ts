@@ -79,18 +79,18 @@ export async function startServer(
   };
 
   const connectAs: TestServer['connectAs'] = async (s, copts = {}) => {
-      const socket = connect(url, {
-        auth: { token: s.token },
-        transports: copts.transports ?? ['websocket'],
-        reconnection: false,
-        forceNew: true,
-      }) as ChatSocket;
-      sockets.push(socket);
-      await new Promise<void>((resolve, reject) => {
-        socket.once('connect', () => resolve());
-        socket.once('connect_error', reject);
-      });
-      return Object.assign(socket, { session: s });
+    const socket = connect(url, {
+      auth: { token: s.token },
+      transports: copts.transports ?? ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    }) as ChatSocket;
+    sockets.push(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    return Object.assign(socket, { session: s });
   };
 
   return {
