@@ -90,6 +90,8 @@ function setup() {
     bye: () => events.push('bye'),
     heard: () => heard.count++,
     roomReset: (room) => events.push(`reset:${room}`),
+    read: (ev) => events.push(`read:${ev.room}:${ev.seq}`),
+    invited: (ev) => events.push(`invited:${ev.room}`),
   };
   const transport = new AjaxTransport({
     url: '',

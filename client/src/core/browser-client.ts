@@ -4,6 +4,9 @@
  */
 import { AjaxTransport } from './ajax-transport.ts';
 import { ChatClient } from './chat-client.ts';
+import { Notifier, browserNotifications } from './notifier.ts';
+import { PreferenceStore } from './preferences.ts';
+import { roomLabel } from './room-label.ts';
 import { httpSessionApi } from './session.ts';
 import { SocketTransport } from './socket-transport.ts';
 import { memoryStorage, safeStorage, webStorage, type KeyValueStorage } from './storage.ts';
@@ -30,13 +33,34 @@ function browserStorage(which: 'localStorage' | 'sessionStorage'): KeyValueStora
   }
 }
 
-export function createBrowserClient(preference: TransportPreference): ChatClient {
+/** What the page runs on: the chat core, the user's preferences, and the notifier that serves the core's alerts. */
+export interface BrowserApp {
+  client: ChatClient;
+  prefs: PreferenceStore;
+  notifier: Notifier;
+}
+
+/** `openRoom`: how a clicked notification opens a room (the router lives outside the core). */
+export function createBrowserClient(preference: TransportPreference, openRoom: (room: string) => void): BrowserApp {
   const url = window.location.origin;
-  return new ChatClient({
-    storage: browserStorage('localStorage'),
+  const storage = browserStorage('localStorage');
+  const prefs = new PreferenceStore(storage);
+  let client: ChatClient | null = null;
+  const notifier = new Notifier({
+    prefs,
+    notifications: browserNotifications(),
+    audio: typeof AudioContext === 'undefined' ? null : () => new AudioContext(),
+    hidden: () => document.visibilityState === 'hidden',
+    labelOf: (room) => roomLabel(room, client?.getSnapshot().myRooms.rooms.find((r) => r.room === room)),
+    openRoom,
+  });
+  client = new ChatClient({
+    storage,
     tabStorage: browserStorage('sessionStorage'),
     sessionApi: httpSessionApi(url),
     transportFactory: transportFactory(preference, url),
     preference,
+    alert: notifier.alert,
   });
+  return { client, prefs, notifier };
 }

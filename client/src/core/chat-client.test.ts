@@ -273,9 +273,22 @@ describe('ChatClient rooms', () => {
     expect(t.joins[0]?.req).toEqual({ room: 'lobby', since: 2, epoch: 'e1' });
   });
 
-  it('switching rooms leaves the old one and joins the new', async () => {
+  it('switching rooms joins the new one and, on sockets, stays in the old one (it is one of my rooms now)', async () => {
     const r = rig();
     const t = await online(r);
+    r.client.openRoom('dev');
+    expect(t.leaves).toEqual([]);
+    expect(t.joins[0]?.req).toEqual({ room: 'dev' });
+  });
+
+  it('switching rooms on Ajax stops polling the old one', async () => {
+    const r = rig({ preference: 'ajax' });
+    r.client.start();
+    r.client.openRoom('lobby');
+    const t = r.transports.last;
+    t.connect('ajax');
+    t.joins.shift()?.reply({ ok: true, ...joinOk() });
+    await flush();
     r.client.openRoom('dev');
     expect(t.leaves).toEqual([{ room: 'lobby' }]);
     expect(t.joins[0]?.req).toEqual({ room: 'dev' });

@@ -21,6 +21,7 @@ import { connectionView, type ConnectionState } from './connection-view.ts';
 import { SESSION_EXPIRED_TEXT } from './error-text.ts';
 import { ChatStore, type ChatSnapshot } from './chat-store.ts';
 import type { Live } from './link.ts';
+import { MyRooms, type Alert } from './my-rooms.ts';
 import { usersOf } from './room-log.ts';
 import { OutboxSender, type SendResult } from './outbox-sender.ts';
 import { OutboxStorage } from './outbox-storage.ts';
@@ -40,6 +41,7 @@ import {
 
 export type { ChatSnapshot } from './chat-store.ts';
 export type { SendResult } from './outbox-sender.ts';
+export type { Alert } from './my-rooms.ts';
 
 /** The wall-clock watch ticks this often while online. */
 export const CLOCK_TICK_MS = 2000;
@@ -60,6 +62,8 @@ export interface ChatClientDeps {
   random?: () => number;
   newClientId?: () => string;
   timers?: TimerApi;
+  /** Hears of mentions and direct messages (desktop notifications, a sound). */
+  alert?: (a: Alert) => void;
 }
 
 export class ChatClient {
@@ -71,6 +75,7 @@ export class ChatClient {
   private readonly tabStorage: KeyValueStorage;
   private readonly outbox: OutboxSender;
   private readonly rooms: RoomSync;
+  private readonly myRooms: MyRooms;
 
   private machine: MachineState;
   private transport: Transport | null = null;
@@ -102,7 +107,13 @@ export class ChatClient {
       random: this.random,
       newClientId: ids,
     });
-    this.rooms = new RoomSync({ ...common, outbox: this.outbox });
+    this.rooms = new RoomSync({ ...common, outbox: this.outbox, joined: (room, ack) => this.myRooms.joined(room, ack) });
+    this.myRooms = new MyRooms({
+      ...common,
+      subscribe: (rooms) => this.rooms.subscribeAll(rooms),
+      unsubscribe: (room) => this.rooms.unsubscribe(room),
+      alert: deps.alert,
+    });
   }
 
   subscribe = (listener: () => void): (() => void) => this.store.subscribe(listener);
@@ -253,10 +264,33 @@ export class ChatClient {
     this.rooms.notifyTyping(name);
   }
 
-  send(room: string, text: string): SendResult {
-    const res = this.outbox.send(room, text);
+  /** Queues a message; `mentions` are the userIds it mentions (see mentions.ts). */
+  send(room: string, text: string, mentions: readonly string[] = []): SendResult {
+    const res = this.outbox.send(room, text, mentions);
     if (res.ok) this.rooms.resetTyping(room);
     return res;
+  }
+
+  // ----- my rooms, read positions, typing stop ------------------------------
+
+  /** The composer was emptied: end this user's "is typing" at once. */
+  stopTyping(room: string): void {
+    this.rooms.stopTyping(room);
+  }
+
+  /** The view showed messages up to `seq` in a visible tab: they are read (never moves back). */
+  markRead(room: string, seq: number): void {
+    this.myRooms.seen(room, seq);
+  }
+
+  /** "Leave room": removes it from the user's rooms. Resolves with a sentence for people, or null. */
+  partRoom(room: string): Promise<string | null> {
+    return this.myRooms.part(room);
+  }
+
+  /** Public rooms whose name contains `q`, for "Browse rooms". */
+  browseRooms(q: string): ReturnType<MyRooms['directory']> {
+    return this.myRooms.directory(q);
   }
 
   retry(clientId: string): void {
@@ -296,13 +330,17 @@ export class ChatClient {
 
     const wasOnline = before.phase.name === 'online';
     const isOnline = state.phase.name === 'online';
-    if (wasOnline && (!isOnline || this.transport !== mainBefore)) this.rooms.disconnected();
+    if (wasOnline && (!isOnline || this.transport !== mainBefore)) {
+      this.rooms.disconnected();
+      this.myRooms.disconnected();
+    }
     if (isOnline && (!wasOnline || this.transport !== mainBefore)) {
       const { lastBye, lastRefusal } = this.store.getSnapshot();
       if (lastBye !== null || lastRefusal !== null) this.store.set({ lastBye: null, lastRefusal: null });
       this.lastHeard = this.now();
       this.startClock();
       this.rooms.connected();
+      this.myRooms.connected();
       this.outbox.connected();
     }
     if (!isOnline) this.timers.clear('clock');
@@ -443,7 +481,11 @@ export class ChatClient {
         if (this.store.getSnapshot().lastRefusal !== refusal) this.store.set({ lastRefusal: refusal });
         this.dispatch({ type: 'closed', cause: info.cause ?? 'lost', retryAfterMs: info.retryAfterMs });
       },
-      messages: (ev) => main() && this.rooms.receiveMessages(ev.room, ev.messages),
+      messages: (ev) => {
+        if (!main()) return;
+        this.rooms.receiveMessages(ev.room, ev.messages);
+        this.myRooms.received(ev.room, ev.messages);
+      },
       presence: (ev) => main() && this.rooms.receivePresence(ev.room, usersOf(ev)),
       typing: (ev) => main() && this.rooms.receiveTyping(ev.room, usersOf({ members: ev.typing, users: ev.users })),
       bye: (ev) => {
@@ -458,6 +500,8 @@ export class ChatClient {
         if (main()) this.lastHeard = this.now();
       },
       roomReset: (room) => main() && this.rooms.reload(room),
+      read: (ev) => main() && this.myRooms.readElsewhere(ev.room, ev.seq),
+      invited: () => main() && this.myRooms.invited(),
     };
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { DisconnectReason } from '../../../shared/protocol.ts';
 import type { ConnectionState } from './connection-view.ts';
+import type { Arrival, MyRoomsState } from './my-rooms.ts';
 import type { OutboxEntry } from './outbox.ts';
 import type { RoomState } from './room-log.ts';
 import type { Session } from './session.ts';
@@ -32,6 +33,11 @@ export interface ChatSnapshot {
   rooms: Readonly<Record<string, RoomState>>;
   /** Messages typed but not yet acked, oldest first. */
   outbox: readonly OutboxEntry[];
+  // ----- my rooms and read positions (my-rooms.ts) -----
+  /** The user's rooms (`myRooms`), with unread and mention counts kept live. */
+  myRooms: MyRoomsState;
+  /** How the open room was found when it was opened: where the "New" divider goes. */
+  arrival: Arrival | null;
 }
 
 export const INITIAL_SNAPSHOT: ChatSnapshot = {
@@ -46,6 +52,8 @@ export const INITIAL_SNAPSHOT: ChatSnapshot = {
   activeRoom: null,
   rooms: {},
   outbox: [],
+  myRooms: { loaded: false, rooms: [] },
+  arrival: null,
 };
 
 export class ChatStore {

@@ -62,14 +62,14 @@ export class OutboxSender {
     this.deps.store.set({ outbox: next });
   }
 
-  /** Queues a message; it shows at once as "sending". */
-  send(room: string, text: string): SendResult {
+  /** Queues a message (mentioning `mentions`, userIds); it shows at once as "sending". */
+  send(room: string, text: string, mentions: readonly string[] = []): SendResult {
     // The shared rules normalise the text exactly as the server will: the
     // local echo and the stored message are the same string.
     if (text.trim() === '') return { ok: false, message: 'Type a message first.' };
     const valid = MessageText.safeParse(text);
     if (!valid.success) return { ok: false, message: valid.error.issues[0]?.message ?? 'This message cannot be sent.' };
-    const entry = newEntry(this.deps.newClientId(), room, valid.data, this.deps.now());
+    const entry = newEntry(this.deps.newClientId(), room, valid.data, this.deps.now(), mentions);
     this.setOutbox([...this.outbox, entry]);
     void this.pump();
     return { ok: true, clientId: entry.clientId };
@@ -128,7 +128,8 @@ export class OutboxSender {
         timers.set('outbox', Math.max(0, (head?.notBefore ?? 0) - now()), () => void this.pump());
         return;
       }
-      const res = await live.transport.request('send', { room: next.room, text: next.text, clientId: next.clientId });
+      const mentions = next.mentions ? { mentions: [...next.mentions] } : {};
+      const res = await live.transport.request('send', { room: next.room, text: next.text, clientId: next.clientId, ...mentions });
       // Settled meanwhile by the broadcast copy, or discarded by the user.
       if (!this.outbox.some((e) => e.clientId === next.clientId)) continue;
       if (res.ok) {

@@ -23,6 +23,8 @@ export interface OutboxEntry {
   notBefore: number;
   /** Why the last attempt failed, safe to show. */
   error: string | null;
+  /** The userIds the message mentions (`send`'s `mentions`). */
+  mentions?: readonly string[];
 }
 
 /** Answers after which retrying the same request cannot succeed. */
@@ -31,8 +33,9 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set(['bad_request', 'too_large', '
 /** Give up and offer "Retry" after this many failed answers in a row. */
 export const MAX_SEND_ATTEMPTS = 4;
 
-export function newEntry(clientId: string, room: string, text: string, now: number): OutboxEntry {
-  return { clientId, room, text, createdAt: now, state: 'sending', attempts: 0, notBefore: 0, error: null };
+export function newEntry(clientId: string, room: string, text: string, now: number, mentions: readonly string[] = []): OutboxEntry {
+  const entry: OutboxEntry = { clientId, room, text, createdAt: now, state: 'sending', attempts: 0, notBefore: 0, error: null };
+  return mentions.length > 0 ? { ...entry, mentions } : entry;
 }
 
 /** The next entry to send: oldest first, and never overtake one still waiting, to keep the typed order. */
@@ -113,6 +116,7 @@ const StoredEntry = z.object({
   attempts: z.number().int().min(0),
   notBefore: z.number().optional(),
   error: z.string().nullable().optional(),
+  mentions: z.array(z.string()).max(20).optional(),
 });
 
 /** Encodes the outbox for storage. */
@@ -154,5 +158,6 @@ export function ackedMessage(
     author: author.name,
     authorId: author.userId,
     text: entry.text,
+    ...(entry.mentions ? { mentions: [...entry.mentions] } : {}),
   };
 }

@@ -86,6 +86,8 @@ function recorder(): Recorded {
       bye: (ev) => events.push(`bye:${ev.reason}`),
       heard: () => events.push('heard'),
       roomReset: (room) => events.push(`reset:${room}`),
+      read: (ev) => events.push(`read:${ev.room}:${ev.seq}`),
+      invited: (ev) => events.push(`invited:${ev.room}`),
     },
   };
 }

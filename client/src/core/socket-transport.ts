@@ -129,6 +129,8 @@ export class SocketTransport implements Transport {
     on('messages', (ev) => this.opts.listener.messages(ev));
     on('presence', (ev) => this.opts.listener.presence(ev));
     on('typing', (ev) => this.opts.listener.typing(ev));
+    on('read', (ev) => this.opts.listener.read(ev));
+    on('invited', (ev) => this.opts.listener.invited(ev));
     on('bye', (ev) => {
       this.serverSaidBye = true;
       this.byeRetryAfterMs = ev.retryAfterMs;

@@ -80,6 +80,8 @@ export const STORAGE_KEYS = {
   /** One outbox per tab: `<prefix><tab id>`. The unversioned-by-tab v1 key is read once for migration. */
   outboxPrefix: 'fiberchat.outbox.v2.',
   legacyOutbox: 'fiberchat.outbox.v1',
+  /** Theme, notifications and sound (preferences.ts). */
+  preferences: 'fiberchat.preferences.v1',
   /** sessionStorage: this tab only. */
   tabId: 'fiberchat.tab.v1',
   transport: 'fiberchat.transport.v1',

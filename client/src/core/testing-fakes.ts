@@ -68,7 +68,7 @@ export class FakeTransport implements Transport {
         this.leaves.push(req as LeaveRequest);
         return Promise.resolve({ ok: true }) as Answer;
       case 'typing':
-        this.typings.push((req as RequestOf<'typing'>).room);
+        this.typings.push((req as RequestOf<'typing'>).room + ((req as RequestOf<'typing'>).stop ? ':stop' : ''));
         return Promise.resolve({ ok: true }) as Answer;
       case 'ping': {
         const answer = (ok: boolean): Ack<OkOf<'ping'>> => (ok ? { ok: true, ts: 1 } : { ok: false, error: { code: 'unavailable', message: 'no answer' } });

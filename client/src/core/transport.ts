@@ -4,7 +4,7 @@
  * interchangeable and the UI never learns which one carries the traffic
  * beyond the label it shows.
  */
-import type { Ack, ByeEvent, MessagesEvent, OkOf, PresenceEvent, RequestOf, SocketCommand, TypingEvent } from '../../../shared/protocol.ts';
+import type { Ack, ByeEvent, EventOf, MessagesEvent, OkOf, PresenceEvent, RequestOf, SocketCommand, TypingEvent } from '../../../shared/protocol.ts';
 
 /** The live carrier of a connection, as shown to the user. */
 export type TransportKind = 'websocket' | 'long-polling' | 'ajax';
@@ -61,6 +61,10 @@ export interface TransportListener {
   heard(): void;
   /** The room's log was reset (new epoch) under a live subscription: reload it. */
   roomReset(room: string): void;
+  /** This user's read position moved in another tab or on another device (socket transports). */
+  read(ev: EventOf<'read'>): void;
+  /** A room was added to this user's list by someone else (socket transports). */
+  invited(ev: EventOf<'invited'>): void;
 }
 
 /**
