@@ -1,34 +1,45 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
 import { emptyRoom } from '../core/room-log.ts';
 import { buildItems, firstItemIndex, type ChatItem } from '../core/view-items.ts';
+import { firstUnreadSeq, mentionSeqs } from '../core/view-marks.ts';
 import { useChatClient, useChatSnapshot } from '../hooks/use-chat.ts';
+import { useReadTracking, type ObserveRow } from '../hooks/use-read-tracking.ts';
 import { Announcer } from './announcer.tsx';
 import { MessageRow } from './message-row.tsx';
 
 /**
- * The conversation log, virtualised so a long history stays fast. Older pages
- * load when the reader reaches the top; new messages follow the bottom only
- * while the reader is there, otherwise a "New messages" button appears.
+ * The conversation log, virtualised so a long history stays fast. It opens
+ * at the first unread message under a "New" divider, or at the bottom when
+ * nothing is unread; older pages load when the reader reaches the top; new
+ * messages follow the bottom only while the reader is there, otherwise a
+ * "N new messages" button appears. The reader's own new message always
+ * scrolls into view. Rows on screen in a visible tab are marked read.
  */
 export function MessageList({ room }: { room: string }) {
-  const { rooms, outbox, session } = useChatSnapshot();
+  const { rooms, outbox, session, arrival, myRooms } = useChatSnapshot();
   const state = rooms[room] ?? emptyRoom(room);
   const items = useMemo(() => buildItems(state, outbox, session), [state, outbox, session]);
+  const me = session?.userId ?? null;
+  const mentioned = useMemo(() => mentionSeqs(state.messages, me), [state.messages, me]);
+  const here = arrival?.room === room ? arrival : null;
+  const dividerSeq = useMemo(() => firstUnreadSeq(items, here?.lastRead ?? null), [items, here?.lastRead]);
+  const unread = myRooms.rooms.find((r) => r.room === room)?.view.unread ?? 0;
 
   const announcer = <Announcer key={room} items={items} />;
 
+  // Until this visit's first join answers, the view does not know where the
+  // news starts: placing it at the old bottom would hide what arrived since.
+  const settling = state.loaded && here !== null && !here.settled;
   // Until the first join answers, only unsent messages exist: a plain list, since the
   // virtual list's indexes are anchored to server seqs.
-  if (!state.loaded || items.length === 0) {
+  if (!state.loaded || items.length === 0 || settling) {
     return (
       <>
         {announcer}
         <div role="log" aria-label="Messages" aria-live="off" className="log log-static" tabIndex={0}>
-          <p className="empty-state">{state.loaded ? 'No messages yet. Say hello!' : 'Loading messages…'}</p>
-          {items.map((item) => (
-            <MessageRow key={item.key} item={item} />
-          ))}
+          <p className="empty-state">{state.loaded && !settling ? 'No messages yet. Say hello!' : 'Loading messages…'}</p>
+          {!settling && items.map((item) => <MessageRow key={item.key} item={item} />)}
         </div>
       </>
     );
@@ -43,6 +54,9 @@ export function MessageList({ room }: { room: string }) {
         firstIndex={firstItemIndex(state)}
         loadingOlder={state.olderState === 'loading'}
         atStart={state.olderState === 'done' || (state.messages[0]?.seq ?? 1) <= 1}
+        dividerSeq={dividerSeq}
+        mentioned={mentioned}
+        unread={unread}
       />
     </>
   );
@@ -51,6 +65,9 @@ export function MessageList({ room }: { room: string }) {
 interface LogContext {
   loadingOlder: boolean;
   atStart: boolean;
+  dividerSeq: number | null;
+  mentioned: ReadonlySet<number>;
+  observe: ObserveRow;
 }
 
 /** Above the first row: scrollback progress, or the start of the room. */
@@ -66,9 +83,24 @@ function LogHeader({ context }: { context: LogContext }) {
   );
 }
 
+/** One row of the log: the message, the "New" divider above it if the news starts here, and the read watch. */
+function LogRow({ item, context }: { item: ChatItem; context: LogContext }) {
+  const seq = item.seq;
+  return (
+    <div className="log-item" data-read-seq={seq ?? undefined} ref={seq === null ? undefined : context.observe}>
+      {seq !== null && seq === context.dividerSeq && (
+        <div className="new-divider" role="separator" aria-label="New messages">
+          <span aria-hidden="true">New</span>
+        </div>
+      )}
+      <MessageRow item={item} mention={seq !== null && context.mentioned.has(seq)} />
+    </div>
+  );
+}
+
 const COMPONENTS = { Header: LogHeader };
 const itemKey = (_: number, item: ChatItem) => item.key;
-const itemContent = (_: number, item: ChatItem) => <MessageRow item={item} />;
+const itemContent = (_: number, item: ChatItem, context: LogContext) => <LogRow item={item} context={context} />;
 
 interface VirtualLogProps {
   room: string;
@@ -76,49 +108,67 @@ interface VirtualLogProps {
   firstIndex: number;
   loadingOlder: boolean;
   atStart: boolean;
+  dividerSeq: number | null;
+  mentioned: ReadonlySet<number>;
+  /** Messages by others not yet seen in this room (the "N new messages" button). */
+  unread: number;
 }
 
 // Every callback handed to Virtuoso is stable: a changed prop makes it re-run its
 // follow-the-bottom logic, which can pull a reader who just scrolled up back down.
-function VirtualLog({ room, items, firstIndex, loadingOlder, atStart }: VirtualLogProps) {
+function VirtualLog({ room, items, firstIndex, loadingOlder, atStart, dividerSeq, mentioned, unread }: VirtualLogProps) {
   const client = useChatClient();
   const virtuoso = useRef<VirtuosoHandle>(null);
   const [atBottom, setAtBottom] = useState(true);
-  const [unseen, setUnseen] = useState(false);
-  const lastKey = items[items.length - 1]?.key;
-  const ownPending = items.filter((i) => i.own && i.delivery === 'sending').length;
-  const prevOwnPending = useRef(ownPending);
-  // Virtuoso reports "left the bottom" a little after the scroll; followOutput
-  // knows at once. Both feed this ref so a message arriving right after the
-  // reader scrolled up still counts as unseen.
+  // Virtuoso reports "left the bottom" a little after the scroll; followOutput knows at once.
   const bottomRef = useRef(true);
+  /** The reader's own message was just added: follow it down until the list is at the bottom. */
+  const stickRef = useRef(false);
+  const last = items[items.length - 1];
+  const lastKey = useRef(last?.key);
 
-  // Something new arrived at the bottom while the reader was scrolled up.
-  useEffect(() => {
-    if (!bottomRef.current && lastKey !== undefined) setUnseen(true);
-  }, [lastKey]);
+  const toBottom = useCallback(() => virtuoso.current?.scrollToIndex({ index: 'LAST', align: 'end' }), []);
 
-  // The reader's own new message always brings the view to the bottom.
+  // The reader's own new message always comes into view, wherever they had scrolled to.
+  useLayoutEffect(() => {
+    const added = last !== undefined && last.key !== lastKey.current;
+    lastKey.current = last?.key;
+    if (!added || !last.own || last.delivery !== 'sending') return;
+    stickRef.current = true;
+    toBottom();
+    // Row heights are measured after they render: go again once they are.
+    const frame = requestAnimationFrame(() => toBottom());
+    return () => cancelAnimationFrame(frame);
+  }, [last, toBottom]);
+
+  // Give up following once the list is there, or after a moment (the reader may scroll away).
   useEffect(() => {
-    if (ownPending > prevOwnPending.current) virtuoso.current?.scrollToIndex({ index: 'LAST', align: 'end' });
-    prevOwnPending.current = ownPending;
-  }, [ownPending]);
+    if (!stickRef.current) return;
+    const timer = setTimeout(() => (stickRef.current = false), 1000);
+    return () => clearTimeout(timer);
+  }, [last?.key]);
 
   const followOutput = useCallback((bottom: boolean) => {
     bottomRef.current = bottom;
-    return bottom ? ('auto' as const) : false;
+    return bottom || stickRef.current ? ('auto' as const) : false;
   }, []);
   const onBottomChange = useCallback((bottom: boolean) => {
     bottomRef.current = bottom;
     setAtBottom(bottom);
-    if (bottom) setUnseen(false);
+    if (bottom) stickRef.current = false;
   }, []);
   const onStartReached = useCallback(() => void client.loadOlder(room), [client, room]);
-  const jump = useCallback(() => {
-    virtuoso.current?.scrollToIndex({ index: 'LAST', align: 'end', behavior: 'smooth' });
-  }, []);
-  const context = useMemo(() => ({ loadingOlder, atStart }), [loadingOlder, atStart]);
-  const [initialIndex] = useState(() => ({ index: items.length - 1, align: 'end' as const }));
+  const onSeen = useCallback((seq: number) => client.markRead(room, seq), [client, room]);
+  const observe = useReadTracking(onSeen);
+  const context = useMemo(
+    () => ({ loadingOlder, atStart, dividerSeq, mentioned, observe }),
+    [loadingOlder, atStart, dividerSeq, mentioned, observe],
+  );
+  // Opens at the first unread message, else at the bottom. Only the first value counts.
+  const [initialIndex] = useState(() => {
+    const at = dividerSeq === null ? -1 : items.findIndex((i) => i.seq === dividerSeq);
+    return at >= 0 ? { index: at, align: 'start' as const } : { index: items.length - 1, align: 'end' as const };
+  });
 
   return (
     <div className="log-frame">
@@ -142,9 +192,9 @@ function VirtualLog({ room, items, firstIndex, loadingOlder, atStart }: VirtualL
         increaseViewportBy={{ top: 600, bottom: 200 }}
         components={COMPONENTS}
       />
-      {unseen && !atBottom && (
-        <button type="button" className="button primary jump" onClick={jump}>
-          New messages ↓
+      {!atBottom && unread > 0 && (
+        <button type="button" className="button primary jump" onClick={toBottom}>
+          {unread} new {unread === 1 ? 'message' : 'messages'} ↓
         </button>
       )}
     </div>

@@ -21,14 +21,17 @@ function shortTime(ts: number): string {
  * "(you)" goes by userId only, and the author stays in the accessible text
  * even when a run of messages shows it once.
  */
-export const MessageRow = memo(function MessageRow({ item }: { item: ChatItem }) {
+export const MessageRow = memo(function MessageRow({ item, mention = false }: { item: ChatItem; mention?: boolean }) {
   const classes = ['msg', item.own ? 'own' : 'other', item.groupStart ? 'group-start' : 'grouped'];
   if (item.delivery === 'failed') classes.push('failed');
+  // A message that mentions the reader is highlighted.
+  if (mention) classes.push('mention');
   return (
     <div
       className={classes.join(' ')}
       data-seq={item.seq ?? undefined}
       data-client-id={item.clientId ?? undefined}
+      data-mention={mention ? 'true' : undefined}
     >
       {item.groupStart ? (
         <div className="msg-meta">

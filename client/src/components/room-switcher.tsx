@@ -1,18 +1,44 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { ROOM_PATTERN } from '../../../shared/protocol.ts';
+import type { MyRoomEntry } from '../core/my-rooms.ts';
+import { roomEntryName, roomLabel } from '../core/room-label.ts';
+import { countText } from '../core/unread.ts';
 import { useChatClient, useChatSnapshot } from '../hooks/use-chat.ts';
 import { LOBBY, navigate, roomPath } from '../route.ts';
+import { BrowseRoomsDialog } from './browse-rooms-dialog.tsx';
 
-/** Go to a room by name, or back to one visited before. */
+interface ListedRoom {
+  room: string;
+  label: string;
+  entry: MyRoomEntry | undefined;
+}
+
+/** Lobby first, then public rooms by name, private rooms by title, direct messages by person. */
+function listed(current: string, rooms: readonly MyRoomEntry[]): ListedRoom[] {
+  const byRoom = new Map(rooms.map((r) => [r.room, r]));
+  const names = new Set([LOBBY, ...rooms.map((r) => r.room), current]);
+  const rank = (e: MyRoomEntry | undefined) => (e?.visibility === 'dm' ? 2 : e?.visibility === 'private' ? 1 : 0);
+  return [...names]
+    .map((room) => ({ room, entry: byRoom.get(room), label: roomLabel(room, byRoom.get(room)) }))
+    .sort((a, b) =>
+      a.room === LOBBY ? -1 : b.room === LOBBY ? 1 : rank(a.entry) - rank(b.entry) || a.label.localeCompare(b.label),
+    );
+}
+
+/**
+ * The user's rooms (they survive a reload: the server keeps the list), each
+ * with what is unread in it and a "Leave" button; "Browse rooms" for the
+ * public ones, and a field to go to a room by name.
+ */
 export function RoomSwitcher({ current }: { current: string }) {
-  const { rooms, connection } = useChatSnapshot();
+  const client = useChatClient();
+  const { rooms, connection, myRooms } = useChatSnapshot();
   const state = rooms[current];
   const online = useOnlineCounts(current, connection.status === 'online' && state?.status === 'joined', state?.members.length ?? 0);
   const [name, setName] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const known = [...new Set([LOBBY, ...Object.keys(rooms)])].sort((a, b) =>
-    a === LOBBY ? -1 : b === LOBBY ? 1 : a.localeCompare(b),
-  );
+  const [leaveError, setLeaveError] = useState<string | null>(null);
+  const [browsing, setBrowsing] = useState(false);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -26,31 +52,77 @@ export function RoomSwitcher({ current }: { current: string }) {
     navigate(roomPath(room));
   };
 
+  const leave = async (room: string) => {
+    setLeaveError(null);
+    // Out of the room first: the open room would otherwise be joined, and listed, again.
+    if (room === current) navigate(roomPath(LOBBY));
+    const failed = await client.partRoom(room);
+    if (failed) setLeaveError(failed);
+  };
+
   return (
     <section className="panel-section" aria-labelledby="rooms-title">
-      <h2 id="rooms-title" className="panel-title">
-        Rooms
-      </h2>
+      <div className="panel-heading">
+        <h2 id="rooms-title" className="panel-title">
+          Rooms
+        </h2>
+        <button type="button" className="button ghost small" onClick={() => setBrowsing(true)}>
+          Browse rooms
+        </button>
+      </div>
       <nav aria-labelledby="rooms-title">
         <ul className="room-links">
-          {known.map((room) => (
-            <li key={room}>
-              <a
-                href={roomPath(room)}
-                aria-current={room === current ? 'page' : undefined}
-                onClick={(e) => {
-                  e.preventDefault();
-                  navigate(roomPath(room));
-                }}
-              >
-                <span aria-hidden="true">#</span>
-                {room}
-                {online[room] !== undefined && <span className="room-online"> · {online[room]} online</span>}
-              </a>
-            </li>
-          ))}
+          {listed(current, myRooms.rooms).map(({ room, label, entry }) => {
+            const unread = entry?.view.unread ?? 0;
+            const mentions = entry?.view.mentions ?? 0;
+            return (
+              <li key={room} className="room-entry">
+                <a
+                  href={roomPath(room)}
+                  aria-current={room === current ? 'page' : undefined}
+                  aria-label={roomEntryName(label, unread, mentions, online[room])}
+                  className={unread > 0 ? 'has-unread' : undefined}
+                  data-room={room}
+                  onClick={(e) => {
+                    e.preventDefault();
+                    navigate(roomPath(room));
+                  }}
+                >
+                  <span className="room-link-name">
+                    {label.startsWith('#') ? (
+                      <>
+                        <span aria-hidden="true" className="room-hash">
+                          #
+                        </span>
+                        <bdi>{label.slice(1)}</bdi>
+                      </>
+                    ) : (
+                      <bdi>{label}</bdi>
+                    )}
+                    {online[room] !== undefined && <span className="room-online"> · {online[room]} online</span>}
+                  </span>
+                  {mentions > 0 && (
+                    <span className="mention-mark" title={`${mentions} ${mentions === 1 ? 'mention' : 'mentions'}`}>
+                      @
+                    </span>
+                  )}
+                  {unread > 0 && <span className="unread-badge">{countText(unread)}</span>}
+                </a>
+                {room !== LOBBY && entry && (
+                  <button type="button" className="button ghost small leave-room" aria-label={`Leave ${label}`} title="Leave room" onClick={() => void leave(room)}>
+                    <span aria-hidden="true">×</span>
+                  </button>
+                )}
+              </li>
+            );
+          })}
         </ul>
       </nav>
+      {leaveError && (
+        <p className="form-error" role="alert">
+          {leaveError}
+        </p>
+      )}
       <form className="room-form" onSubmit={submit}>
         <label className="field-label" htmlFor="room-name">
           Room name
@@ -76,6 +148,7 @@ export function RoomSwitcher({ current }: { current: string }) {
           </p>
         )}
       </form>
+      {browsing && <BrowseRoomsDialog onClose={() => setBrowsing(false)} />}
     </section>
   );
 }
