@@ -71,7 +71,7 @@ test('a reader scrolled up is offered a jump to new messages instead of being mo
   await expect(log.locator('[data-seq="80"]')).not.toBeInViewport();
   await postMessage(server.url, bot.token, 'busy', 'breaking news', 'news-0000001');
 
-  const jump = page.getByRole('button', { name: /New messages/ });
+  const jump = page.getByRole('button', { name: /new messages? ↓/ });
   await expect(jump).toBeVisible();
   await expect(storedMessage(page, 'breaking news')).not.toBeInViewport();
   await jump.click();

@@ -89,17 +89,19 @@ export function RoomSwitcher({ current }: { current: string }) {
                   }}
                 >
                   <span className="room-link-name">
-                    {label.startsWith('#') ? (
-                      <>
-                        <span aria-hidden="true" className="room-hash">
-                          #
-                        </span>
-                        <bdi>{label.slice(1)}</bdi>
-                      </>
-                    ) : (
-                      <bdi>{label}</bdi>
-                    )}
-                    {online[room] !== undefined && <span className="room-online"> · {online[room]} online</span>}
+                    <span className="room-link-label">
+                      {label.startsWith('#') ? (
+                        <>
+                          <span aria-hidden="true" className="room-hash">
+                            #
+                          </span>
+                          <bdi>{label.slice(1)}</bdi>
+                        </>
+                      ) : (
+                        <bdi>{label}</bdi>
+                      )}
+                    </span>
+                    {online[room] !== undefined && <span className="room-online">{online[room]} online</span>}
                   </span>
                   {mentions > 0 && (
                     <span className="mention-mark" title={`${mentions} ${mentions === 1 ? 'mention' : 'mentions'}`}>
