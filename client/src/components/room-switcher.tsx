@@ -101,7 +101,13 @@ export function RoomSwitcher({ current }: { current: string }) {
                         <bdi>{label}</bdi>
                       )}
                     </span>
-                    {online[room] !== undefined && <span className="room-online">{online[room]} online</span>}
+                    {online[room] !== undefined && (
+                      // The separator reads where the line break shows (and keeps this apart from the top bar's "N online").
+                      <span className="room-online">
+                        <span className="visually-hidden">, </span>
+                        {online[room]} online
+                      </span>
+                    )}
                   </span>
                   {mentions > 0 && (
                     <span className="mention-mark" title={`${mentions} ${mentions === 1 ? 'mention' : 'mentions'}`}>
