@@ -1,21 +1,79 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ACK_BUCKETS } from '../shared/ops.ts';
 
 export type TransportName = 'websocket' | 'long-polling' | 'ajax';
 
+/** What the gauges read when scraped. */
+export interface MetricSources {
+  rooms: () => number;
+  queued: () => number;
+  /** Commands waiting in the fullest one mailbox. */
+  deepest: () => number;
+  /** Ajax clients that polled within the poll lease (they hold no connection to count). */
+  ajaxClients: () => number;
+  draining: () => boolean;
+  /** Labels of `fiberchat_build_info`. */
+  build: { version: string; protocol: string; node: string };
+}
+
 /**
  * Prometheus metrics on /metrics. Default process metrics include event-loop
- * delay (nodejs_eventloop_lag_* with p50/p90/p99), heap and RSS.
+ * delay (nodejs_eventloop_lag_* with p50/p90/p99 since the previous scrape),
+ * heap and RSS. Names carry their unit (`_seconds`, `_bytes`, `_total`); the
+ * operations page and docs/ops/grafana-dashboard.json plot the same series.
  */
-export function createMetrics(gauges: { rooms: () => number; queued: () => number }) {
+export function createMetrics(gauges: MetricSources) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  new Gauge({
+    name: 'fiberchat_build_info',
+    help: 'Always 1; the labels say which version, protocol and node this is',
+    labelNames: ['version', 'protocol', 'node'] as const,
+    registers: [registry],
+  }).set(gauges.build, 1);
   return {
     registry,
     connections: new Gauge({
       name: 'fiberchat_connections',
-      help: 'Open socket.io connections by transport',
+      help: 'Open socket.io connections by transport; ajax: clients that polled within the poll lease',
       labelNames: ['transport'] as const,
       registers: [registry],
+      collect() {
+        this.set({ transport: 'ajax' }, gauges.ajaxClients());
+      },
+    }),
+    sendAck: new Histogram({
+      name: 'fiberchat_send_ack_seconds',
+      help: 'Time from a send command reaching the edge to its ack (committed), in seconds',
+      buckets: [...ACK_BUCKETS],
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: 'fiberchat_deliveries_total',
+      help: 'Messages broadcast × the subscribers of their room on this node (rate() gives deliveries/s)',
+      registers: [registry],
+    }),
+    transportReports: new Counter({
+      name: 'fiberchat_transport_reports_total',
+      help: 'Transport fallbacks and upgrades as clients report them (event: fallback | upgrade)',
+      labelNames: ['event', 'from', 'to', 'reason'] as const,
+      registers: [registry],
+    }),
+    deepest: new Gauge({
+      name: 'fiberchat_mailbox_deepest',
+      help: 'Commands waiting in the fullest one room mailbox',
+      registers: [registry],
+      collect() {
+        this.set(gauges.deepest());
+      },
+    }),
+    draining: new Gauge({
+      name: 'fiberchat_draining',
+      help: '1 while the node is shutting down (DRAIN_MS, then draining its rooms), else 0',
+      registers: [registry],
+      collect() {
+        this.set(gauges.draining() ? 1 : 0);
+      },
     }),
     messages: new Counter({
       name: 'fiberchat_messages_total',
@@ -51,7 +109,7 @@ export function createMetrics(gauges: { rooms: () => number; queued: () => numbe
     }),
     refusals: new Counter({
       name: 'fiberchat_refusals_total',
-      help: 'Requests and connections refused to protect other clients, by reason (rate_<budget>, in_flight, room_budget, connection_cap_address, connection_cap_identity, tcp_cap)',
+      help: 'Requests and connections refused to protect other clients, by reason (rate_<budget>, in_flight, room_budget, connection_cap_address, connection_cap_identity, tcp_cap, ops_login)',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),

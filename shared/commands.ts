@@ -24,9 +24,10 @@ export interface RestRoute {
 
 /**
  * The rate budget a command draws on; server/config.ts sets each budget's
- * rate and burst. `read` is also charged by the bytes an answer carries.
+ * rate and burst (`report`'s is fixed, see server/edge/budgets.ts). `read`
+ * is also charged by the bytes an answer carries.
  */
-export type Budget = 'session' | 'join' | 'send' | 'read' | 'signal' | 'ping' | 'manage';
+export type Budget = 'session' | 'join' | 'send' | 'read' | 'signal' | 'ping' | 'manage' | 'report';
 
 /**
  * Who may call a command: anyone (`public`), a holder of a valid session
@@ -304,6 +305,16 @@ export const COMMANDS = {
     budget: 'read',
     access: 'user',
     summary: 'People whose name starts with `q` (to invite or to message directly).',
+    since: '2.0',
+  }),
+  report: command({
+    request: P.ReportRequest,
+    ok: P.Empty,
+    socket: true,
+    rest: { method: 'POST', path: '/api/report' },
+    budget: 'report',
+    access: 'user',
+    summary: 'Tells the server the client fell back to a lower transport or upgraded to a better one (counted for operators).',
     since: '2.0',
   }),
 };

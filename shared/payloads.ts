@@ -218,3 +218,25 @@ export const DmRequest = z.strictObject({ userId: z.string().min(1).max(64) });
 export const DmOk = z.object({ room: z.string(), peer: User });
 export const UsersRequest = z.strictObject({ q: z.string().min(1).max(32) });
 export const UsersOk = z.object({ users: z.array(User) });
+
+// ----- what clients tell operators (since 2.0) -------------------------------
+
+/** The carriers, best first (a fallback goes down this list, an upgrade up). */
+export const TransportName = z.enum(['websocket', 'long-polling', 'ajax']);
+const TRANSPORT_RANK = { websocket: 0, 'long-polling': 1, ajax: 2 } as const;
+
+/**
+ * A client moved to another carrier: `fallback` when the better one failed
+ * (`reason`: how it failed), `upgrade` when a better one proved itself.
+ * Counted per node on /metrics; the direction must match the event.
+ */
+export const ReportRequest = z
+  .strictObject({
+    event: z.enum(['fallback', 'upgrade']),
+    from: TransportName,
+    to: TransportName,
+    reason: z.enum(['refused', 'timeout', 'lost', 'unresponsive']).optional(),
+  })
+  .refine((r) => (r.event === 'fallback' ? TRANSPORT_RANK[r.to] > TRANSPORT_RANK[r.from] : TRANSPORT_RANK[r.to] < TRANSPORT_RANK[r.from]), {
+    message: 'a fallback goes to a lower transport, an upgrade to a higher one',
+  });

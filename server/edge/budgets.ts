@@ -3,6 +3,10 @@ import type { Config } from '../config.ts';
 import { RateLimiter } from '../rate-limit.ts';
 import type { EdgeDeps } from './chat-edge.ts';
 
+/** Transport reports per second per connection and identity, and the burst: one every 10 s, 5 at once. */
+const REPORT_RATE = 0.1;
+const REPORT_BURST = 5;
+
 /**
  * Every rate budget of the edge, from the settings: one limiter per budget of
  * the command table (its keys: the connection and the identity, the address
@@ -19,6 +23,8 @@ export function createBudgets(config: Config): Pick<EdgeDeps, 'limiters' | 'send
     signal: new RateLimiter(config.signalRate, config.signalRate * 2),
     ping: new RateLimiter(config.pingRate, config.pingRate * 2),
     manage: new RateLimiter(config.manageRate, config.manageRate * 5),
+    // A client changes transport a few times in a bad hour, not every second: more is noise or a forged count.
+    report: new RateLimiter(REPORT_RATE, REPORT_BURST),
   };
   return {
     limiters,

@@ -69,8 +69,12 @@ export interface EdgeDeps {
   sendRoom: RateLimiter;
   /** Bytes of messages answered to reads and joins, per connection and identity; charged after each answer. */
   readBytes: RateLimiter;
-  /** A call was refused to protect others (metrics): `rate_<budget>`, `read_bytes`. */
-  refused?: (reason: string) => void;
+  /** A call was refused to protect others (metrics, the operations page): `rate_<budget>`. */
+  refused?: (reason: string, caller: Caller) => void;
+  /** A command's handler answered (metrics): `seconds` from receipt at the edge to the answer. */
+  answered?: (name: CommandName, caller: Caller, seconds: number, ok: boolean) => void;
+  /** A client reported a transport fallback or upgrade (`report`). */
+  reported?: (report: ParsedRequestOf<'report'>, caller: UserCaller) => void;
 }
 
 /**
@@ -136,6 +140,10 @@ export class ChatEdge {
         const answers = await Promise.all(names.map((room) => this.ask<Summary>(room, (reply) => ({ kind: 'info', reply }), () => {})));
         return { ok: true, rooms: answers.flatMap((a) => (a.ok ? [{ room: a.room, lastSeq: a.lastSeq, members: a.members }] : [])) };
       },
+      report: async (caller, req) => {
+        this.deps.reported?.(req, caller);
+        return { ok: true };
+      },
       ...wrapAdmin(adminHandlers({ store: this.deps.store, rooms: this.deps.rooms, access: this.deps.access, notices: this.deps.notices })),
     };
   }
@@ -153,6 +161,7 @@ export class ChatEdge {
    * given (a room answers inside its turn); the promise resolves with it too.
    */
   async call<K extends CommandName>(name: K, caller: Caller, payload: unknown, respond?: Respond<OkInputOf<K>>): Promise<Ack<OkInputOf<K>>> {
+    const received = performance.now();
     const spec = COMMANDS[name];
     const identity = caller.identity;
     if (spec.access !== 'public' && !identity) return fail('unauthorized', 'a valid session token is required');
@@ -166,19 +175,29 @@ export class ChatEdge {
     const keys = limitKeys(spec.budget, caller, value);
     const wait = this.spend(spec.budget, keys, caller, value);
     if (wait > 0) {
-      this.deps.refused?.(`rate_${spec.budget}`);
+      this.deps.refused?.(`rate_${spec.budget}`, caller);
       return fail('rate_limited', tooFast[spec.budget], wait);
     }
     const handler = this.handlers[name] as Handler<K>;
-    const answer = respond ?? (() => {});
-    if (!charged(spec.budget)) return handler(caller as UserCaller, value, answer);
+    // Timed at the first answer, whether the handler gives it through `respond` (a room, inside its turn) or returns it.
+    let timed = false;
+    const time = (ack: Ack<unknown>) => {
+      if (timed) return;
+      timed = true;
+      this.deps.answered?.(name, caller, (performance.now() - received) / 1000, ack.ok);
+    };
+    const answer: Respond<OkInputOf<K>> = (ack) => {
+      time(ack);
+      respond?.(ack);
+    };
+    if (!charged(spec.budget)) return handler(caller as UserCaller, value, answer).then(timeAnd(time));
     // Reads and joins are also charged by the bytes they answer, once known.
     const bytes = this.deps.readBytes;
     const chargeKeys = connAndUser(caller);
     return handler(caller as UserCaller, value, (ack) => {
       if (ack.ok && 'messages' in ack && Array.isArray(ack.messages)) bytes.charge(chargeKeys, pageBytes(ack.messages));
       answer(ack);
-    });
+    }).then(timeAnd(time));
   }
 
   /** Takes what a call costs from its budgets, all or nothing; 0 when allowed, else the wait. */
@@ -270,7 +289,16 @@ const tooFast: Record<Budget, string> = {
   signal: 'too many signals',
   ping: 'pinging too fast',
   manage: 'too many changes to rooms',
+  report: 'reporting too often',
 };
+
+/** Passes an answer through after timing it (for handlers that return their answer rather than respond with it). */
+function timeAnd<T extends Ack<unknown>>(time: (ack: T) => void): (ack: T) => T {
+  return (ack) => {
+    time(ack);
+    return ack;
+  };
+}
 
 /** The admin handlers take no `respond`: they answer when they return. */
 function wrapAdmin<H extends Record<string, (caller: UserCaller, req: never) => Promise<Ack<object>>>>(handlers: H) {

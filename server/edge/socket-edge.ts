@@ -29,9 +29,9 @@ export interface SocketEdgeHooks {
   /** A handler threw: a bug. The client still gets an ack. */
   handlerFailed?(event: string, error: unknown): void;
   /** A handshake was refused by a connection cap. */
-  capped?(refused: 'address' | 'identity', address: string): void;
+  capped?(refused: 'address' | 'identity', address: string, identity: Identity): void;
   /** A command was refused because the connection had too many in flight. */
-  overInFlight?(): void;
+  overInFlight?(socket: ChatSocket): void;
 }
 
 /** What one connection may cost the server. */
@@ -66,7 +66,7 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
     const address = clientAddressOf(socket.conn);
     const cap = budget.caps.acquire(address, identity.userId);
     if (!cap.ok) {
-      hooks.capped?.(cap.refused, address);
+      hooks.capped?.(cap.refused, address, identity);
       return next(new Error('too_many_connections'));
     }
     socket.data.identity = identity;
@@ -97,7 +97,7 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
       return;
     }
     if (conn.inFlight >= budget.maxInFlight) {
-      hooks.overInFlight?.();
+      hooks.overInFlight?.(this);
       ack?.(fail('rate_limited', 'too many requests waiting for an answer', 100));
       return;
     }
