@@ -5,8 +5,9 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import { LIMITS, TIMING, fail } from '../shared/protocol.ts';
+import { LIMITS, PROTOCOL_VERSION, TIMING, fail, type EventOf } from '../shared/protocol.ts';
 import { Sessions, loadSecret } from './auth.ts';
+import { SERVER_VERSION } from './build-info.ts';
 import { roomOptions, type Config } from './config.ts';
 import { ChatEdge } from './edge/chat-edge.ts';
 import { RoomAccess } from './edge/access.ts';
@@ -24,6 +25,8 @@ import { attachSocketEdge, type ChatServer, type ChatSocket } from './edge/socke
 import { RedisBus } from './cluster/bus.ts';
 import { Fiber } from './fiber/index.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { createOps } from './ops/ops.ts';
+import { RecentPollers } from './ops/recent-pollers.ts';
 import { RoomRegistry } from './rooms/registry.ts';
 import type { Store } from './store/store.ts';
 
@@ -53,6 +56,8 @@ export interface AppDeps {
 const UNAUTHENTICATED_TIMEOUT_MS = 5_000;
 /** TCP connections per address allowed per socket connection of the cap: long-polling uses two (the poll and the send). */
 const TCP_PER_SOCKET_CAP = 2;
+/** Ajax clients remembered for the connections gauge (each a few dozen bytes); past it the longest silent is forgotten. */
+const MAX_AJAX_POLLERS = 100_000;
 
 function isLoopback(address: string): boolean {
   return address === '::1' || address.startsWith('127.');
@@ -102,13 +107,16 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
   if (config.trustProxy === false) {
     capTcpPerAddress(http.server, TCP_PER_SOCKET_CAP * config.maxConnectionsPerAddress, (address) => {
       metrics.refusals.inc({ reason: 'tcp_cap' });
+      ops.refused({ address });
       logger.debug({ address }, 'TCP connection over the per-address cap refused');
     });
   }
 
+  // Names this node to its peers, on /metrics and on the operations page.
+  const nodeId = config.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
   // Several nodes: Redis carries hints, presence and typing between them (the store orders).
   const bus = config.redisUrl
-    ? new RedisBus(config.redisUrl, config.nodeId ?? `node-${randomUUID().slice(0, 8)}`, {
+    ? new RedisBus(config.redisUrl, nodeId, {
         state: (up, err) => {
           metrics.busUp.set(up ? 1 : 0);
           if (!up) logger.warn({ err: err?.message }, 'Redis unreachable; nodes catch up from the store');
@@ -129,6 +137,8 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
       emit: (channel, event, payload) => {
         // The event map types each emit; the broadcaster's own signature already checked this pair.
         (io.to(channel).emit as (ev: string, p: unknown) => boolean)(event, payload);
+        // Deliveries: each message of the batch, once per subscriber of the room on this node.
+        if (event === 'messages') metrics.deliveries.inc((payload as EventOf<'messages'>).messages.length * (io.sockets.adapter.rooms.get(channel)?.size ?? 0));
         slow.check(channel);
       },
     },
@@ -143,15 +153,36 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
         logger.error({ err, room, kind }, 'store call failed; clients were answered unavailable');
       },
       startRefused: () => metrics.refusals.inc({ reason: 'room_budget' }),
-      committed: (_room, n) => {
+      committed: (room, n) => {
         metrics.messages.inc(n);
         metrics.batchSize.observe(n);
+        ops.committed(room, n);
       },
     },
   );
 
   const sessions = new Sessions(loadSecret(config.sessionSecret, config.dataDir), config.sessionTtlMs, now);
-  const metrics = createMetrics({ rooms: () => rooms.size, queued: () => rooms.queued() });
+  const pollers = new RecentPollers(TIMING.pollLeaseMs, MAX_AJAX_POLLERS);
+  const metrics = createMetrics({
+    rooms: () => rooms.size,
+    queued: () => rooms.queued(),
+    deepest: () => rooms.deepest(),
+    ajaxClients: () => pollers.count(),
+    draining: () => draining,
+    build: { version: SERVER_VERSION, protocol: PROTOCOL_VERSION, node: nodeId },
+  });
+  const ops = createOps({
+    token: config.opsToken,
+    redisUrl: config.redisUrl,
+    nodeId,
+    clientDir: config.clientDir,
+    http,
+    metrics,
+    rooms,
+    logger,
+    state: () => (!accepting ? 'stopping' : draining ? 'draining' : 'serving'),
+    addressOf: (req) => addressKey(canonicalAddress(req.ip)),
+  });
   const notices = new UserNotices(io, bus);
   const edge = new ChatEdge({
     rooms,
@@ -160,7 +191,16 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     access: new RoomAccess(store),
     notices,
     ...createBudgets(config),
-    refused: (reason) => metrics.refusals.inc({ reason }),
+    refused: (reason, caller) => {
+      metrics.refusals.inc({ reason });
+      ops.refused({ address: caller.address, identity: caller.identity });
+    },
+    answered: (name, caller, seconds, ok) => {
+      if (name === 'send' && ok) metrics.sendAck.observe(seconds);
+      // An Ajax client is connected while it polls: a REST read of a room's messages.
+      if (name === 'page' && !caller.conn && caller.identity) pollers.polled(caller.identity.userId);
+    },
+    reported: (r) => metrics.transportReports.inc({ event: r.event, from: r.from, to: r.to, reason: r.reason ?? 'none' }),
   });
   const caps = new ConnectionCaps({ perAddress: config.maxConnectionsPerAddress, perIdentity: config.maxConnectionsPerIdentity });
   // A connection whose token expires is told so and closed at that moment, even if it only listens.
@@ -191,9 +231,13 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
       expiry.forget();
       metrics.connections.dec({ transport: transportOf(socket.conn) });
     },
-    overInFlight: () => metrics.refusals.inc({ reason: 'in_flight' }),
-    capped: (refused, address) => {
+    overInFlight: (socket) => {
+      metrics.refusals.inc({ reason: 'in_flight' });
+      ops.refused({ address: socket.data.address, identity: socket.data.identity });
+    },
+    capped: (refused, address, identity) => {
       metrics.refusals.inc({ reason: `connection_cap_${refused}` });
+      ops.refused({ address, identity });
       logger.debug({ refused, address }, 'socket connection over a cap refused');
     },
     handlerFailed: (event, err) => {
@@ -262,6 +306,8 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
         // Every room fiber serves what it had queued, committing it.
         await rooms.shutdown();
         await root.cancel('shutdown');
+        // Open operations pages hold a response open; they end here, before the server waits for its connections.
+        ops.close();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await http.close();
         await bus?.close();

@@ -83,6 +83,13 @@ export const SETTINGS = {
     docDefault: 'unset',
     meaning: 'bearer token that /metrics requires; unset: /metrics answers loopback clients only',
   }),
+  opsToken: setting<string | undefined>({
+    env: 'OPS_TOKEN',
+    schema: z.string().min(16, 'must be at least 16 characters'),
+    default: undefined,
+    docDefault: 'unset',
+    meaning: 'operator token for the live operations page /ops (typed into the page, or a bearer token for /api/ops/*); unset: the page and its data answer 404',
+  }),
   sessionSecret: setting<string | undefined>({
     env: 'SESSION_SECRET',
     schema: z.string().min(32, 'must be at least 32 characters'),

@@ -106,6 +106,18 @@ export class RoomRegistry {
     return n;
   }
 
+  /** Commands waiting in the fullest one room mailbox (metrics). */
+  deepest(): number {
+    let n = 0;
+    for (const r of this.rooms.values()) n = Math.max(n, r.queued);
+    return n;
+  }
+
+  /** Every live room's subscribers and mailbox depth (the operations page reads them once a second). */
+  *roomStats(): IterableIterator<{ name: string; subscribers: number; queued: number }> {
+    for (const r of this.rooms.values()) yield { name: r.name, subscribers: r.subscriberCount, queued: r.queued };
+  }
+
   /**
    * Hands a command to its room's fiber, creating the room when needed. A
    * command that cannot be queued is answered `unavailable` with a retry hint:
