@@ -30,6 +30,7 @@ import { clearSession, lastName, loadSession, saveSession, type SessionApi } fro
 import { memoryStorage, type KeyValueStorage } from './storage.ts';
 import { Timers, type TimerApi } from './timers.ts';
 import { loadChoice, saveChoice, type TransportInfo } from './transport-choice.ts';
+import { TransportReports } from './transport-reports.ts';
 import {
   forcedKind,
   roundTrip,
@@ -76,6 +77,8 @@ export class ChatClient {
   private readonly outbox: OutboxSender;
   private readonly rooms: RoomSync;
   private readonly myRooms: MyRooms;
+  /** Fallbacks and upgrades, told to the server for its operators. */
+  private readonly reports: TransportReports;
 
   private machine: MachineState;
   private transport: Transport | null = null;
@@ -114,6 +117,7 @@ export class ChatClient {
       unsubscribe: (room) => this.rooms.unsubscribe(room),
       alert: deps.alert,
     });
+    this.reports = new TransportReports(link);
   }
 
   subscribe = (listener: () => void): (() => void) => this.store.subscribe(listener);
@@ -344,6 +348,7 @@ export class ChatClient {
       this.outbox.connected();
     }
     if (!isOnline) this.timers.clear('clock');
+    this.reports.observe(before, state);
   }
 
   /** Updates the snapshot's connection view and transport details, keeping unchanged objects. */
