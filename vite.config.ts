@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
@@ -15,6 +16,10 @@ export default defineConfig({
     // Source maps carry the whole client source; built only on request
     // (SOURCEMAP=1 npm run build), and never served by the server.
     sourcemap: process.env.SOURCEMAP === '1',
+    // Two pages: the chat (index.html) and the operations page (ops.html, served at /ops behind OPS_TOKEN).
+    rolldownOptions: {
+      input: { main: fileURLToPath(new URL('client/index.html', import.meta.url)), ops: fileURLToPath(new URL('client/ops.html', import.meta.url)) },
+    },
   },
   server: {
     port: Number(process.env.PORT ?? 3000),
