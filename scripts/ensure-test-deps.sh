@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs and a fresh Debian machine lacks:
 # Debian's Chromium for the Playwright end-to-end suite (Playwright cannot
-# download its own browsers here), and PostgreSQL, Redis and HAProxy, which
+# download its own browsers here), PostgreSQL, Redis and HAProxy, which
 # the tests and `npm run cluster` start as throwaway processes of their own
-# (scripts/services/) on free loopback ports.
+# (scripts/services/) on free loopback ports, and promtool (Debian's
+# prometheus package), which checks and unit-tests docs/ops/alerts.yml.
 set -euo pipefail
 
 has_postgres() {
@@ -20,13 +21,14 @@ need=()
 has_postgres || need+=(postgresql)
 has redis-server || need+=(redis-server)
 has haproxy || need+=(haproxy)
+has promtool || need+=(prometheus)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   # The packages' own services (PostgreSQL's main cluster on 5432, Redis on
-  # 6379, HAProxy) are not ours: keep them from starting during the install
+  # 6379, HAProxy, Prometheus on 9090) are not ours: keep them from starting during the install
   # unless the machine already has a policy for that. The tests never use them.
   policy=/usr/sbin/policy-rc.d
   if [ ! -e "$policy" ]; then
