@@ -121,8 +121,8 @@ export function registerOpsRoutes(http: FastifyInstance, deps: OpsHttpDeps): Ops
     deps.auth ? deps.auth.authorise({ authorization: req.headers.authorization, cookie: req.headers.cookie }) : null;
 
   http.addHook('onRequest', async (req, res) => {
-    // The page lives at /ops, behind the token; its file is not served by name.
-    if (req.url.split('?')[0] === '/ops.html') return notFound(res);
+    // The page lives at /ops, behind the token; its file is not served by name (nor by an encoded spelling of it).
+    if (req.routeOptions.url === '/ops.html' || req.url.split('?')[0] === '/ops.html') return notFound(res);
   });
 
   http.get('/ops', async (req, res) => {

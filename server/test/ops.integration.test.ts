@@ -69,8 +69,8 @@ describe('operations page: access', () => {
       expect((await fetch(`${s.url}${path}`, { headers: { authorization: 'Bearer not-the-token-at-all' } })).status, path).toBe(401);
       expect((await fetch(`${s.url}${path}`, { headers: { cookie: 'fc_ops=9999999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } })).status, path).toBe(401);
     }
-    // The built page is never served by its file name.
-    expect((await fetch(`${s.url}/ops.html`, { headers: bearer })).status).toBe(404);
+    // The built page is never served by its file name, however spelled.
+    for (const path of ['/ops.html', '/%6Fps.html', '/ops.html?x=1']) expect((await fetch(`${s.url}${path}`, { headers: bearer })).status, path).toBe(404);
   });
 
   it('exchanges the typed token for an HttpOnly cookie that opens the data; tries are rate-limited', async () => {
