@@ -7,7 +7,7 @@
  * socket.io event maps are all derived from this table: adding a command is
  * one entry here plus its handler.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import * as P from './payloads.ts';
 import type { Ack } from './schemas.ts';
 

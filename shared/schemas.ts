@@ -86,7 +86,11 @@ export const Emoji = z
   .string()
   .max(64)
   .refine(
-    (s) => /^(?:[\p{Extended_Pictographic}\p{Emoji_Component}\u200d\ufe0f\u20e3])+$/u.test(s) && /[\p{Extended_Pictographic}\u{1F1E6}-\u{1F1FF}\u20e3]/u.test(s) && [...s].length <= 16,
+    (s) =>
+      // The joiner, VS16 and the keycap combine with what precedes them: kept outside the classes, which hold whole characters.
+      /^(?:[\p{Extended_Pictographic}\p{Emoji_Component}]|\u200d|\ufe0f|\u20e3)+$/u.test(s) &&
+      /[\p{Extended_Pictographic}\u{1F1E6}-\u{1F1FF}]|\u20e3/u.test(s) &&
+      [...s].length <= 16,
     'a reaction is one emoji',
   );
 
