@@ -122,7 +122,7 @@ export function registerOpsRoutes(http: FastifyInstance, deps: OpsHttpDeps): Ops
 
   http.addHook('onRequest', async (req, res) => {
     // The page lives at /ops, behind the token; its file is not served by name (nor by an encoded spelling of it).
-    if (req.routeOptions.url === '/ops.html' || req.url.split('?')[0] === '/ops.html') return notFound(res);
+    if (req.routeOptions.url === '/ops.html' || decodedPath(req.url) === '/ops.html') return notFound(res);
   });
 
   http.get('/ops', async (req, res) => {
@@ -190,3 +190,12 @@ export function registerOpsRoutes(http: FastifyInstance, deps: OpsHttpDeps): Ops
 }
 
 const busy: ErrorBody = { code: 'unavailable', message: 'too many operations pages are open; close one and retry', retryAfterMs: 5000 };
+
+/** The request's path with percent-escapes decoded (undefined when they do not decode). */
+function decodedPath(url: string): string | undefined {
+  try {
+    return decodeURIComponent(url.split('?')[0] ?? '');
+  } catch {
+    return undefined;
+  }
+}
