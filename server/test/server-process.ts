@@ -29,9 +29,16 @@ process.once('exit', () => {
  * Starts the server and resolves once it listens. `port` 0 (the default)
  * lets the OS choose; pass the port of an earlier run to restart on it.
  */
-export function spawnServer(opts: { env: Record<string, string>; port?: number; timeoutMs?: number }): Promise<ServerProcess> {
+export function spawnServer(opts: {
+  /** Added to this process's environment; an undefined value removes a variable. */
+  env: Record<string, string | undefined>;
+  port?: number;
+  timeoutMs?: number;
+  /** The checkout whose server to start (default: this one); it must have its own node_modules. */
+  cwd?: string;
+}): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: repoRoot,
+    cwd: opts.cwd ?? repoRoot,
     env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...opts.env, PORT: String(opts.port ?? 0) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -74,13 +81,20 @@ export function spawnServer(opts: { env: Record<string, string>; port?: number; 
   });
 }
 
-/** The port from the server's `listening` log line (pino JSON), once it has been printed. */
+/**
+ * The port from the server's `listening` log line (pino JSON), once it has
+ * been printed: its `port`, or the port of its `url` (older servers, which a
+ * before/after comparison may start, logged only the url).
+ */
 function listeningPort(out: string): number | undefined {
   for (const line of out.split('\n')) {
     if (!line.includes('"listening"')) continue;
     try {
-      const rec = JSON.parse(line) as { msg?: string; port?: number };
-      if (rec.msg === 'listening' && typeof rec.port === 'number') return rec.port;
+      const rec = JSON.parse(line) as { msg?: string; port?: number; url?: string };
+      if (rec.msg !== 'listening') continue;
+      if (typeof rec.port === 'number') return rec.port;
+      const fromUrl = typeof rec.url === 'string' ? Number(new URL(rec.url).port) : NaN;
+      if (fromUrl > 0) return fromUrl;
     } catch {
       // A partial line: wait for the rest.
     }
