@@ -48,7 +48,8 @@ function verdict(r: AttackReport): string {
   if (r.serverExit !== undefined) faults.push(`server exited (${r.serverExit})`);
   if (r.stopped) faults.push(r.stopped);
   if (r.error) faults.push(`attack failed: ${r.error}`);
-  if (r.victim.lost > 0) faults.push(`${r.victim.lost} acked lost`);
+  if (r.victim.lost === null) faults.push(`acked messages not checked (${r.victim.lostCheck})`);
+  else if (r.victim.lost > 0) faults.push(`${r.victim.lost} acked lost`);
   if (r.id === 'a' && r.rss.growth >= 300 * 2 ** 20) faults.push('RSS growth ≥ 300 MB');
   if (r.victim.latency.p99 >= 250) faults.push('victim p99 ≥ 250 ms');
   return faults.length === 0 ? 'holds' : faults.join('; ');
@@ -60,7 +61,7 @@ function table(reports: AttackReport[]): string {
     const errors = Object.entries(v.errors).map(([k, n]) => `${n} ${k}`).join(', ') || '0';
     const refused = Object.entries(r.refusals).map(([k, n]) => `${k} ${n}`).join(', ') || '–';
     const figures = Object.entries(r.figures).map(([k, x]) => `${k}: ${x}`).join('; ');
-    return `| ${r.id}. ${r.title} | ${mb(r.rss.base)} → ${mb(r.rss.peak)} (+${mb(r.rss.growth)}) | ${ms(v.latency.p50)} / ${ms(v.latency.p99)} / ${ms(v.latency.max)} | ${Math.round(r.cpu * 100)}% / ${ms(r.loopMaxMs)} | ${v.acked} acked, ${v.lost} lost, errors ${errors} | ${refused} | ${figures} | ${r.load} | ${verdict(r)} |`;
+    return `| ${r.id}. ${r.title} | ${mb(r.rss.base)} → ${mb(r.rss.peak)} (+${mb(r.rss.growth)}) | ${ms(v.latency.p50)} / ${ms(v.latency.p99)} / ${ms(v.latency.max)} | ${Math.round(r.cpu * 100)}% / ${ms(r.loopMaxMs)} | ${v.acked} acked, ${v.lost ?? '?'} lost, errors ${errors} | ${refused} | ${figures} | ${r.load} | ${verdict(r)} |`;
   });
   return [
     '| attack | server RSS (growth) | victim send→ack ms p50 / p99 / max | server CPU / loop max ms | victim sends | refusals counted | attacker | load | verdict |',

@@ -96,10 +96,14 @@ export class Victim {
   async lost(): Promise<string[]> {
     const stored = new Map<number, Message>();
     let before = Number.MAX_SAFE_INTEGER;
+    // A server still digesting an attack may answer late: retry for a while, then give up.
+    const giveUpAt = performance.now() + 45_000;
     for (let page = 0; page < 100; page++) {
       const a = await ask<{ messages: Message[] }>(this.socket, 'history', { room: this.room, before, limit: 200 });
       if (!a.ok) {
-        if (a.error.code !== 'rate_limited') throw new Error(`history: ${a.error.code}`);
+        if (!['rate_limited', 'unavailable', 'timeout'].includes(a.error.code) || performance.now() > giveUpAt) {
+          throw new Error(`could not read the room back: ${a.error.code}`);
+        }
         await sleep(a.error.retryAfterMs ?? 200);
         continue;
       }
@@ -128,8 +132,9 @@ export interface VictimReport {
   /** Answers that were not ok, by code ('timeout': none within 10 s). */
   errors: Record<string, number>;
   acked: number;
-  /** Acked messages missing from the store afterwards. */
-  lost: number;
+  /** Acked messages missing from the store afterwards; null when the store could not be read back (see `lostCheck`). */
+  lost: number | null;
+  lostCheck?: string;
 }
 
 export interface VictimHandle {
@@ -201,7 +206,7 @@ export function startVictim(url: string, localAddress: string, room: string, eve
         return (await answer).result;
       },
       async stop() {
-        const report = next((m): m is Extract<VictimMessage, { type: 'report' }> => m.type === 'report', 60_000);
+        const report = next((m): m is Extract<VictimMessage, { type: 'report' }> => m.type === 'report', 90_000);
         send({ type: 'stop' });
         const m = await report;
         child.kill();

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { SETTINGS } from '../../config.ts';
 import { spawnServer } from '../server-process.ts';
 import { ADDRESSES, type Attack, type Figures, type Size, type Target } from './attacks.ts';
-import { cpuSeconds, metric, refusals, RssSampler, sleep, startVictim, type VictimReport } from './measure.ts';
+import { cpuSeconds, metric, refusals, RssSampler, sleep, startVictim, summarize, type VictimReport } from './measure.ts';
 
 export interface RunningTarget extends Target {
   /** Stops the server (SIGTERM, then SIGKILL) and removes its data. */
@@ -124,7 +124,13 @@ export async function runAttack(attack: Attack, target: RunningTarget, size: Siz
     await sleep(500); // what the attack left queued
     rss.sample();
     rss.stop();
-    const report = await victim.stop();
+    let report: VictimReport;
+    try {
+      report = await victim.stop();
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      report = { latency: summarize([]), errors: {}, acked: 0, lost: null, lostCheck: why };
+    }
     // Read before the refusals: each scrape resets the event-loop figures, and the last one was just before the attack.
     const loopMaxMs = (await metric(target.url, 'nodejs_eventloop_lag_max_seconds').catch(() => NaN)) * 1000;
     const after = await refusals(target.url).catch(() => ({}) as Record<string, number>);

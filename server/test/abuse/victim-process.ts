@@ -19,8 +19,12 @@ try {
     }
     void (async () => {
       await victim.stop();
-      const lost = await victim.lost();
-      say({ type: 'report', report: { latency: victim.latency(), errors: victim.errors, acked: victim.acked.size, lost: lost.length } });
+      const base = { latency: victim.latency(), errors: victim.errors, acked: victim.acked.size };
+      try {
+        say({ type: 'report', report: { ...base, lost: (await victim.lost()).length } });
+      } catch (err) {
+        say({ type: 'report', report: { ...base, lost: null, lostCheck: err instanceof Error ? err.message : String(err) } });
+      }
       victim.close();
     })().catch(failed);
   });
