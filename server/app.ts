@@ -53,9 +53,9 @@ export interface AppDeps {
 }
 
 /** An unauthenticated socket.io connection is dropped after this (its CONNECT never came or was refused). */
-const UNAUTHENTICATED_TIMEOUT_MS = 5_000;
+export const UNAUTHENTICATED_TIMEOUT_MS = 5_000;
 /** TCP connections per address allowed per socket connection of the cap: long-polling uses two (the poll and the send). */
-const TCP_PER_SOCKET_CAP = 2;
+export const TCP_PER_SOCKET_CAP = 2;
 /** Ajax clients remembered for the connections gauge (each a few dozen bytes); past it the longest silent is forgotten. */
 const MAX_AJAX_POLLERS = 100_000;
 
