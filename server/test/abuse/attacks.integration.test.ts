@@ -1,28 +1,50 @@
 /**
  * The threat model's attacks, scaled to seconds, against the real server
- * (its own process, every setting at its default), each while a calm client
+ * (its own process, every setting at its default), one after the other, each while a calm client
  * on another address and identity keeps sending. `npm run abuse` runs the
  * same attacks at full size and prints the figures; here they are held to
  * invariants that must not move on a small shared machine: the calm client
  * is answered within a second and loses nothing, the server's memory stays
  * bounded, newcomers still get in, and the refusals are counted.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADDRESSES, connectionFlood, historyFlood, identityCrowd, roomProbe, slowReader, type Attack } from './attacks.ts';
-import { runAttack, startTarget, type AttackReport } from './runner.ts';
+import { runAttack, startTarget, type AttackReport, type RunningTarget } from './runner.ts';
 
 const MB = 2 ** 20;
 /** Generous on purpose: CI shares two cores with the attacker; `npm run abuse` reports the tight figures. */
 const CALM_P99_MS = 1000;
+/**
+ * Each attack may run twice: a shared machine can starve every process for
+ * a moment, and one such moment in a few seconds of samples is the p99. An
+ * attack that works fails both times (before its bounds, the server kept the
+ * calm client waiting 4 to 10 s).
+ */
+const ONCE_MORE = { retry: 1, timeout: 60_000 };
 /** Settings these attacks meet, at their defaults (server/config.ts). */
 const DEFAULTS = { maxConnectionsPerIdentity: 32, tcpPerAddress: 2 * 256, maxRoomsPerIdentity: 100, sendAddressRate: 30, sendAddressBurst: 60 };
 
+// One server for the five attacks (each from its own addresses, each measured from its own start):
+// starting one per attack would cost more than the attacks themselves.
+let target: RunningTarget;
+beforeAll(async () => {
+  target = await startTarget();
+}, 30_000);
+afterAll(async () => {
+  await target.stop();
+});
+const tried = new Set<string>();
 async function attack(a: Attack): Promise<AttackReport> {
-  const target = await startTarget();
+  if (!tried.has(a.id)) {
+    tried.add(a.id);
+    return runAttack(a, target, 'ci');
+  }
+  // A retry gets a server of its own: the budgets the first try spent (sessions, rooms) are still spent on the shared one.
+  const fresh = await startTarget();
   try {
-    return await runAttack(a, target, 'ci');
+    return await runAttack(a, fresh, 'ci');
   } finally {
-    await target.stop();
+    await fresh.stop();
   }
 }
 
@@ -38,25 +60,25 @@ function expectCalm(r: AttackReport): void {
 }
 
 describe('attacks with default settings', () => {
-  it('(a) a socket that stops reading and asks the biggest history page 50/s gets a few pages, and memory stays bounded', async () => {
+  it('(a) a socket that stops reading and asks the biggest history page 50/s gets a few pages, and memory stays bounded', ONCE_MORE, async () => {
     const r = await attack(slowReader);
     expectCalm(r);
     expect(r.rss.growth).toBeLessThan(200 * MB);
     expect(r.refusals.rate_read).toBeGreaterThan(0);
-  }, 60_000);
+  });
 
-  it('(b) thousands of reads of made-up rooms start no fiber beyond the budget, write no row, and a newcomer opens a room at once', async () => {
+  it('(b) thousands of reads of made-up rooms start no fiber beyond the budget, write no row, and a newcomer opens a room at once', ONCE_MORE, async () => {
     const r = await attack(roomProbe);
     expectCalm(r);
     expect(r.figures['rooms rows gained']).toBe(0);
-    // The attacker's polls, within its identity's budget, and the victim's own room.
-    expect(r.figures['live room fibers']).toBeLessThanOrEqual(DEFAULTS.maxRoomsPerIdentity + 1);
+    // Only the attacker's polls start fibers, within its identity's budget.
+    expect(r.figures['room fibers started']).toBeLessThanOrEqual(DEFAULTS.maxRoomsPerIdentity);
     expect(String(r.figures['newcomer opens a room'])).toMatch(/^joined/);
     expect(r.refusals.rate_read).toBeGreaterThan(0);
     expect(r.refusals.room_budget).toBeGreaterThan(0);
-  }, 60_000);
+  });
 
-  it('(c) one token holds 32 sockets, one address 512 TCP connections, and newcomers still connect', async () => {
+  it('(c) one token holds 32 sockets, one address 512 TCP connections, and newcomers still connect', ONCE_MORE, async () => {
     const r = await attack(connectionFlood);
     expectCalm(r);
     expect(r.figures['sockets held']).toBe(DEFAULTS.maxConnectionsPerIdentity);
@@ -65,9 +87,9 @@ describe('attacks with default settings', () => {
     expect(String(r.figures['newcomer after the TCP flood'])).toMatch(/^joined/);
     expect(r.refusals.connection_cap_identity).toBeGreaterThan(0);
     expect(r.refusals.tcp_cap).toBeGreaterThan(0);
-  }, 60_000);
+  });
 
-  it('(d) cheap identities from one address get no more sends through than the address budget', async () => {
+  it('(d) cheap identities from one address get no more sends through than the address budget', ONCE_MORE, async () => {
     const r = await attack(identityCrowd);
     expectCalm(r);
     const seconds = Number(r.figures.seconds);
@@ -77,15 +99,15 @@ describe('attacks with default settings', () => {
     expect(r.figures['sends asked']).toBeGreaterThan(2 * Number(r.figures['sends accepted']));
     expect(r.refusals.rate_send).toBeGreaterThan(0);
     expect(r.refusals.rate_session).toBeGreaterThan(0);
-  }, 60_000);
+  });
 
-  it('(e) a client that reads and asks the biggest history page 50/s is held to its read budget', async () => {
+  it('(e) a client that reads and asks the biggest history page 50/s is held to its read budget', ONCE_MORE, async () => {
     const r = await attack(historyFlood);
     expectCalm(r);
     expect(r.rss.growth).toBeLessThan(200 * MB);
     expect(r.refusals.rate_read).toBeGreaterThan(0);
     expect(r.figures['answered ok']).toBeLessThan(Number(r.figures['history asked']) / 2);
-  }, 60_000);
+  });
 });
 
 // Addresses are roles: the victim's must not be an attacker's, or the per-address budgets would mix them.
