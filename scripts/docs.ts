@@ -62,8 +62,9 @@ const LIMIT_ROWS: Array<[area: string, rows: LimitRow[]]> = [
       'readBurst',
       'readBytesRate',
       'readBytesBurst',
-      'typingRate',
+      'signalRate',
       'pingRate',
+      'manageRate',
     ],
   ],
   [

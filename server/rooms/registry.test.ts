@@ -17,7 +17,7 @@ function setup(opts: Partial<ReturnType<typeof roomOptions>>) {
   /** The latest page of a room, read without a poller's presence: a read that needs the room's fiber. */
   const read = (room: string, starter: Starter) => ask(room, (reply) => ({ kind: 'page', limit: 10, reply }), starter);
   const send = (room: string, starter: Starter) =>
-    ask(room, (reply) => ({ kind: 'send', author: { userId: starter.userId, name: 'w' }, text: 'hello', clientId: `c-${room}-xxxx`, reply }), starter);
+    ask(room, (reply) => ({ kind: 'send', author: { userId: starter.userId, name: 'w' }, entry: { kind: 'message', text: 'hello', clientId: `c-${room}-xxxx` }, reply }), starter);
   return { root, rooms, read, send };
 }
 

@@ -28,7 +28,7 @@ import { cid, startServer, unlimitedSends, type TestServer } from '../harness.ts
 import { httpRequest } from './net.ts';
 
 /** Runs per property: enough to reach every branch of a schema, few enough to keep the suite fast. */
-const RUNS = 150;
+const RUNS = 100;
 
 /** One valid request per command: a command added to the table without one here does not compile. */
 const VALID: { [K in CommandName]: RequestOf<K> } = {
@@ -41,6 +41,22 @@ const VALID: { [K in CommandName]: RequestOf<K> } = {
   typing: { room: 'fuzz' },
   ping: {},
   rooms: {},
+  edit: { room: 'fuzz', target: 1, text: 'edited', clientId: 'fuzz-edit-0001' },
+  delete: { room: 'fuzz', target: 1, clientId: 'fuzz-delete-001' },
+  react: { room: 'fuzz', target: 1, emoji: '👍', on: true, clientId: 'fuzz-react-0001' },
+  read: { room: 'fuzz', seq: 1 },
+  myRooms: {},
+  directory: { q: 'fu', limit: 10 },
+  part: { room: 'fuzz' },
+  createRoom: { title: 'Fuzz room' },
+  invite: { room: 'fuzz', userId: 'someone' },
+  inviteLink: { room: 'fuzz' },
+  revokeInvite: { room: 'fuzz', token: 'some-token' },
+  acceptInvite: { token: 'some-token' },
+  removeMember: { room: 'fuzz', userId: 'someone' },
+  members: { room: 'fuzz' },
+  dm: { userId: 'someone' },
+  users: { q: 'fu' },
 };
 const NAMES = Object.keys(COMMANDS) as CommandName[];
 
@@ -131,7 +147,8 @@ beforeAll(async () => {
       READ_BURST: lifted,
       READ_BYTES_RATE: String(2 ** 30),
       READ_BYTES_BURST: String(2 ** 30),
-      TYPING_RATE: lifted,
+      SIGNAL_RATE: lifted,
+      MANAGE_RATE: lifted,
       PING_RATE: lifted,
       MAX_ROOMS_PER_IDENTITY: lifted,
       MAX_ROOMS_PER_ADDRESS: lifted,

@@ -34,7 +34,7 @@ const wireBytes = (messages: Message[]) => Buffer.byteLength(JSON.stringify(mess
 
 /** Writes `n` messages into a room's log directly (no fiber is live for it yet). */
 async function seed(store: Store, room: string, n: number, text = LONGEST): Promise<void> {
-  const drafts = Array.from({ length: n }, (_, i) => ({ id: randomUUID(), clientId: `seed-${i}-xxxx`, author: 'seeder', authorId: 'u-seeder', text, ts: Date.now() }));
+  const drafts = Array.from({ length: n }, (_, i) => ({ id: randomUUID(), kind: 'message' as const, clientId: `seed-${i}-xxxx`, author: 'seeder', authorId: 'u-seeder', text, ts: Date.now() }));
   await store.commit(room, drafts, randomUUID());
 }
 
