@@ -5,6 +5,7 @@
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { Message, SendOk } from '../../../shared/protocol.ts';
@@ -41,6 +42,8 @@ export class Victim {
   readonly acked = new Map<string, { seq: number; text: string }>();
   private timer: NodeJS.Timeout | undefined;
   private readonly pending = new Set<Promise<void>>();
+  /** The victim's own event-loop delay: a stall here is the machine's, not the server's. */
+  private readonly loop = monitorEventLoopDelay({ resolution: 10 });
   private n = 0;
 
   private constructor(
@@ -54,6 +57,7 @@ export class Victim {
     const joined = await ask(socket, 'join', { room });
     if (!joined.ok) throw new Error(`the victim could not join: ${joined.error.code}`);
     const v = new Victim(socket, room);
+    v.loop.enable();
     v.timer = setInterval(() => v.sendOne(), everyMs);
     return v;
   }
@@ -83,6 +87,12 @@ export class Victim {
 
   latency(): Latency {
     return summarize(this.latencies);
+  }
+
+  /** The longest its own event loop was held up while it sent, in ms. */
+  ownStallMs(): number {
+    this.loop.disable();
+    return this.loop.max / 1e6;
   }
 
   get errorCount(): number {
@@ -129,6 +139,8 @@ export class Victim {
 /** What a victim saw during an attack. */
 export interface VictimReport {
   latency: Latency;
+  /** The victim's own longest event-loop stall (ms): latency it added itself, when the machine starved it. */
+  ownStallMs: number;
   /** Answers that were not ok, by code ('timeout': none within 10 s). */
   errors: Record<string, number>;
   acked: number;

@@ -72,7 +72,7 @@ export interface AttackReport {
   error?: string;
   /** The server exited during the attack (crashed), with this code. */
   serverExit?: number | null;
-  /** The server's longest event-loop stall during the attack, in ms (its /metrics, reset at each scrape). */
+  /** The server's longest event-loop stall during the attack, in ms (from its /metrics, scraped every 250 ms). */
   loopMaxMs: number;
   /** The share of one core the server used during the attack (1: a whole core; its event loop is saturated). */
   cpu: number;
@@ -109,6 +109,14 @@ export async function runAttack(attack: Attack, target: RunningTarget, size: Siz
     });
     const t0 = performance.now();
     const cpu0 = cpuSeconds(target.pid);
+    // Each scrape of /metrics gives the longest stall since the scrape before (an attack may scrape too): sample often.
+    let loopMaxMs = 0;
+    const scrapeLoop = () =>
+      metric(target.url, 'nodejs_eventloop_lag_max_seconds').then(
+        (s) => void (loopMaxMs = Math.max(loopMaxMs, s * 1000)),
+        () => {},
+      );
+    const loopTimer = setInterval(() => void scrapeLoop(), 250);
     let figures: Figures = {};
     let error: string | undefined;
     // Every attack ends by itself; this is the backstop if one hangs.
@@ -129,10 +137,10 @@ export async function runAttack(attack: Attack, target: RunningTarget, size: Siz
       report = await victim.stop();
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
-      report = { latency: summarize([]), errors: {}, acked: 0, lost: null, lostCheck: why };
+      report = { latency: summarize([]), ownStallMs: NaN, errors: {}, acked: 0, lost: null, lostCheck: why };
     }
-    // Read before the refusals: each scrape resets the event-loop figures, and the last one was just before the attack.
-    const loopMaxMs = (await metric(target.url, 'nodejs_eventloop_lag_max_seconds').catch(() => NaN)) * 1000;
+    clearInterval(loopTimer);
+    await scrapeLoop();
     const after = await refusals(target.url).catch(() => ({}) as Record<string, number>);
     const moved = Object.fromEntries(
       Object.entries(after)

@@ -19,7 +19,7 @@ try {
     }
     void (async () => {
       await victim.stop();
-      const base = { latency: victim.latency(), errors: victim.errors, acked: victim.acked.size };
+      const base = { latency: victim.latency(), ownStallMs: victim.ownStallMs(), errors: victim.errors, acked: victim.acked.size };
       try {
         say({ type: 'report', report: { ...base, lost: (await victim.lost()).length } });
       } catch (err) {
