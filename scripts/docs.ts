@@ -81,7 +81,7 @@ const LIMIT_ROWS: Array<[area: string, rows: LimitRow[]]> = [
     ],
   ],
   ['rooms', ['maxRoomsPerIdentity', 'maxRoomsPerAddress', 'maxRooms', 'roomReadIdleMs', 'roomIdleMs']],
-  ['access', ['trustProxy', 'metricsToken']],
+  ['access', ['trustProxy', 'metricsToken', 'opsToken']],
 ];
 
 /** SECURITY.md's table of limits, as generated from the settings and the code's bounds. */

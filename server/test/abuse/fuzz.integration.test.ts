@@ -57,6 +57,7 @@ const VALID: { [K in CommandName]: RequestOf<K> } = {
   members: { room: 'fuzz' },
   dm: { userId: 'someone' },
   users: { q: 'fu' },
+  report: { event: 'fallback', from: 'websocket', to: 'long-polling', reason: 'timeout' },
 };
 const NAMES = Object.keys(COMMANDS) as CommandName[];
 
