@@ -110,10 +110,11 @@ export async function runAttack(attack: Attack, target: RunningTarget, size: Siz
     const t0 = performance.now();
     const cpu0 = cpuSeconds(target.pid);
     // Each scrape of /metrics gives the longest stall since the scrape before (an attack may scrape too): sample often.
-    let loopMaxMs = 0;
+    // NaN until a scrape is answered: a server too busy to answer its metrics reports no figure, not a zero.
+    let loopMaxMs = NaN;
     const scrapeLoop = () =>
       metric(target.url, 'nodejs_eventloop_lag_max_seconds').then(
-        (s) => void (loopMaxMs = Math.max(loopMaxMs, s * 1000)),
+        (s) => void (loopMaxMs = Number.isNaN(loopMaxMs) ? s * 1000 : Math.max(loopMaxMs, s * 1000)),
         () => {},
       );
     const loopTimer = setInterval(() => void scrapeLoop(), 250);
