@@ -118,7 +118,7 @@ export const SETTINGS = {
   readBytesRate: setting({ env: 'READ_BYTES_RATE', schema: int(1024), default: 256 * 1024, meaning: 'bytes of messages per second that joins, history and REST reads may return, per connection and per identity (charged after each answer)' }),
   readBytesBurst: setting({ env: 'READ_BYTES_BURST', schema: int(1024), default: 2 * 1024 * 1024, meaning: 'burst allowed above READ_BYTES_RATE' }),
   signalRate: setting({ env: 'SIGNAL_RATE', schema: int(1), default: 5, meaning: 'typing signals and read markers per second, per connection and per identity' }),
-  manageRate: setting({ env: 'MANAGE_RATE', schema: int(1), default: 2, meaning: 'changes to rooms (create, invite, direct message) per second per identity (burst 5×)' }),
+  manageRate: setting({ env: 'MANAGE_RATE', schema: int(1), default: 2, meaning: 'changes to rooms (create, invite, direct message) per second, per identity and per client address (burst 5×)' }),
   pingRate: setting({ env: 'PING_RATE', schema: int(1), default: 5, meaning: 'pings per second, per connection and per identity' }),
   sessionsPerMin: setting({ env: 'SESSION_RATE_PER_MIN', schema: int(1), default: 30, meaning: 'sessions one client address may create per minute' }),
   sessionBurst: setting({ env: 'SESSION_BURST', schema: int(1), default: 5, meaning: 'sessions one client address may create at once before SESSION_RATE_PER_MIN applies' }),

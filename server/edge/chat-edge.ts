@@ -323,6 +323,8 @@ function connAndUser(caller: Caller): string[] {
 
 function limitKeys(budget: Budget, caller: Caller, req: unknown): string[] {
   if (budget === 'session') return [`a:${caller.address}`];
+  // Changes to rooms reach other people (invitations, direct messages): cheap identities from one address share a budget.
+  if (budget === 'manage') return [`u:${caller.identity?.userId ?? ''}`, `a:${caller.address}`];
   const user = `u:${caller.identity?.userId ?? ''}`;
   if (!caller.conn) {
     const room = (req as { room?: unknown }).room;

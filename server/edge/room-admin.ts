@@ -88,7 +88,7 @@ export function adminHandlers({ store, rooms, access, notices }: AdminDeps): Adm
       if (!(await store.createRoom(room, { visibility: 'private', title, owner: caller.identity.userId }, randomUUID()))) {
         return fail('unavailable', 'could not create the room, retry', 100);
       }
-      await store.addMember(room, me(caller), 'owner');
+      if (!(await store.addMember(room, me(caller), 'owner'))) return fail('forbidden', 'your room list is full: leave a room first');
       return { ok: true, room, title };
     },
 
@@ -154,13 +154,13 @@ export function adminHandlers({ store, rooms, access, notices }: AdminDeps): Adm
       if (!peer) return fail('not_found', 'no such user');
       const room = dmRoom(caller.identity.userId, userId);
       // The same room from either side: its name comes from the pair of ids.
-      if (await store.createRoom(room, { visibility: 'dm' }, randomUUID())) {
-        await store.addMember(room, me(caller), 'member');
-        await store.addMember(room, peer, 'member');
+      await store.createRoom(room, { visibility: 'dm' }, randomUUID());
+      // Both are (again) members; either may have parted earlier. A list full of rooms read leaves no space.
+      if (!(await store.addMember(room, me(caller), 'member'))) return fail('forbidden', 'your room list is full: leave a room first');
+      const peerWasIn = await store.isMember(room, userId);
+      if (!peerWasIn) {
+        if (!(await store.addMember(room, peer, 'member'))) return fail('forbidden', 'their room list is full');
         notices.send(userId, 'invited', { room, by: me(caller) });
-      } else if (!(await store.isMember(room, caller.identity.userId))) {
-        // The caller parted from it earlier: back in.
-        await store.addMember(room, me(caller), 'member');
       }
       return { ok: true, room, peer };
     },

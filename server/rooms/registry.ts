@@ -1,4 +1,4 @@
-import { fail, type Ack, type Message } from '../../shared/protocol.ts';
+import { TIMING, fail, type Ack, type Message } from '../../shared/protocol.ts';
 import type { Fiber } from '../fiber/index.ts';
 import type { Bus } from '../cluster/bus.ts';
 import type { RoomLog, Store } from '../store/store.ts';
@@ -209,8 +209,8 @@ export class RoomRegistry {
     if (!starter) return undefined;
     const n = this.startedBy(starter);
     if (n.identity < this.opts.maxRoomsPerIdentity && n.address < this.opts.maxRoomsPerAddress) return undefined;
-    // Rooms that only served reads retire after readIdleMs: that is when a slot frees up.
-    return fail('rate_limited', 'too many rooms opened at once; close some and retry', this.opts.readIdleMs);
+    // A room that only served reads retires readIdleMs after its last reader's poll lease ends: the soonest a slot frees up.
+    return fail('rate_limited', 'too many rooms opened at once; close some and retry', TIMING.pollLeaseMs + this.opts.readIdleMs);
   }
 
   private create(name: string, starter: Starter | undefined): Room | undefined {

@@ -46,6 +46,8 @@ export class MemoryStore implements Store {
   /** When set, every read (roomLog, readAfter, readBefore) rejects with this error. */
   failReads: Error | undefined;
   commitCalls = 0;
+  /** Join order (a counter, so two joins in one millisecond still have an order). */
+  private joins = 0;
 
   async roomLog(room: string): Promise<RoomLog | undefined> {
     this.checkRead();
@@ -149,10 +151,10 @@ export class MemoryStore implements Store {
 
   async addMember(room: string, user: User, role: Role): Promise<boolean> {
     const existing = this.membersOf.get(room)?.get(user.userId);
-    if (!existing && this.countRooms(user.userId) >= MY_ROOMS_CAP) return false;
+    if (!existing && this.countRooms(user.userId) >= MY_ROOMS_CAP && !this.forgetUnread(user.userId)) return false;
     let m = this.membersOf.get(room);
     if (!m) this.membersOf.set(room, (m = new Map()));
-    m.set(user.userId, { name: user.name, role: existing?.role === 'owner' ? 'owner' : role, lastRead: existing?.lastRead ?? 0, joinedAt: existing?.joinedAt ?? Date.now() });
+    m.set(user.userId, { name: user.name, role: existing?.role === 'owner' ? 'owner' : role, lastRead: existing?.lastRead ?? 0, joinedAt: existing?.joinedAt ?? ++this.joins });
     return true;
   }
 
@@ -273,6 +275,16 @@ export class MemoryStore implements Store {
       originals,
       viewer,
     );
+  }
+
+  /** Forgets the user's oldest room never read in (not one they own); false when there is none. */
+  private forgetUnread(userId: string): boolean {
+    let oldest: { room: string; joinedAt: number } | undefined;
+    for (const [room, members] of this.membersOf) {
+      const m = members.get(userId);
+      if (m && m.lastRead === 0 && m.role !== 'owner' && (!oldest || m.joinedAt < oldest.joinedAt)) oldest = { room, joinedAt: m.joinedAt };
+    }
+    return oldest ? (this.membersOf.get(oldest.room)?.delete(userId) ?? false) : false;
   }
 
   private countRooms(userId: string): number {

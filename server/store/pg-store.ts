@@ -186,6 +186,15 @@ export class PgStore implements Store {
   }
 
   async addMember(room: string, user: User, role: Role): Promise<boolean> {
+    // A full list makes room by forgetting its oldest room never read in (so
+    // nobody can lock a user out by filling it with invitations).
+    await this.query(
+      `DELETE FROM members WHERE user_id = $1 AND room = (
+         SELECT room FROM members WHERE user_id = $1 AND last_read = 0 AND role <> 'owner' ORDER BY joined_at, room LIMIT 1)
+       AND NOT EXISTS (SELECT 1 FROM members WHERE room = $2 AND user_id = $1)
+       AND (SELECT count(*) FROM members WHERE user_id = $1) >= $3`,
+      [user.userId, room, MY_ROOMS_CAP],
+    );
     // One statement: the cap is checked against the user's rooms as this
     // statement sees them (two joins racing on two nodes may both pass; the
     // cap is a bound on a list, not a security limit).

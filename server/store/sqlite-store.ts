@@ -157,6 +157,10 @@ export class SqliteStore implements Store {
            role = CASE WHEN members.role = 'owner' THEN 'owner' ELSE excluded.role END`,
       ),
       removeMember: db.prepare<[string, string]>('DELETE FROM members WHERE room = ? AND user_id = ?'),
+      forgetUnread: db.prepare<[string, string]>(
+        `DELETE FROM members WHERE user_id = ? AND room = (
+           SELECT room FROM members WHERE user_id = ? AND last_read = 0 AND role <> 'owner' ORDER BY joined_at, room LIMIT 1)`,
+      ),
       members: db.prepare<[string], { user_id: string; user_name: string; role: Role }>(
         "SELECT user_id, user_name, role FROM members WHERE room = ? ORDER BY role = 'owner' DESC, user_name",
       ),
@@ -295,7 +299,10 @@ export class SqliteStore implements Store {
   }
 
   async addMember(room: string, user: User, role: Role): Promise<boolean> {
-    if (!this.q.member.get(room, user.userId) && (this.q.countMine.get(user.userId)?.n ?? 0) >= MY_ROOMS_CAP) return false;
+    if (!this.q.member.get(room, user.userId) && (this.q.countMine.get(user.userId)?.n ?? 0) >= MY_ROOMS_CAP) {
+      // A full list makes room by forgetting its oldest room never read in.
+      if (this.q.forgetUnread.run(user.userId, user.userId).changes === 0) return false;
+    }
     this.q.upsertMember.run(room, user.userId, user.name, role, Date.now());
     return true;
   }

@@ -8,7 +8,7 @@ import { startPostgres, type PostgresService } from '../../scripts/services/inde
 import { MemoryStore } from './memory-store.ts';
 import { PgStore } from './pg-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
-import type { Committed, Draft, Store } from './store.ts';
+import { MY_ROOMS_CAP, type Committed, type Draft, type Store } from './store.ts';
 
 let n = 0;
 function draft(text: string, extra: Partial<Draft> = {}): Draft {
@@ -336,6 +336,22 @@ describe.each(impls)('%s contract', (_name, impl) => {
     const dir = await s.directory(undefined, 10);
     expect(dir.map((d) => d.room).sort()).toEqual(['design', 'lobby']);
     expect((await s.directory('sig', 10)).map((d) => d.room)).toEqual(['design']);
+    await s.close();
+  });
+
+  it('makes room in a full list by forgetting the oldest room never read, and refuses only when every room was read', async () => {
+    const s = impl.make();
+    const u = { userId: 'full', name: 'full' };
+    for (let i = 0; i < MY_ROOMS_CAP; i++) expect(await s.addMember(`r${String(i).padStart(3, '0')}`, u, 'member')).toBe(true);
+    await s.commit('r000', [draft('read me')], 'e');
+    expect(await s.setRead('r000', 'full', 1)).toBe(1);
+    // The list is full: the oldest room never read (r001) gives way; r000 was read and stays.
+    expect(await s.addMember('newcomer', u, 'member')).toBe(true);
+    const rooms = (await s.memberships('full')).map((m) => m.room);
+    expect(rooms).toHaveLength(MY_ROOMS_CAP);
+    expect(rooms).toContain('r000');
+    expect(rooms).not.toContain('r001');
+    expect(rooms).toContain('newcomer');
     await s.close();
   });
 

@@ -78,7 +78,7 @@ export interface Membership {
 
 /** Unread counts stop here: the room list says "999+", and counting costs at most this many rows. */
 export const UNREAD_CAP = 999;
-/** Rooms one user's list holds; joins past it still work but are not remembered. */
+/** Rooms one user's list holds (see `Store.addMember` for what happens past it). */
 export const MY_ROOMS_CAP = 200;
 
 /**
@@ -124,7 +124,13 @@ export interface Store {
   roomInfo(room: string): Promise<RoomInfo | undefined>;
   /** Creates a private room or a direct message (with `epoch`); false when the name is taken. */
   createRoom(room: string, info: RoomInfo & { visibility: 'private' | 'dm' }, epoch: string): Promise<boolean>;
-  /** Adds (or renames) a member; for a public room, puts it in the user's list. False when the user's list is full. */
+  /**
+   * Adds (or renames) a member; for a public room, puts it in the user's list.
+   * A full list (MY_ROOMS_CAP) makes room by forgetting its oldest room the
+   * user never read anything in (an unwanted invitation, a room glanced at
+   * once), so nobody can lock a user out by filling their list; false only
+   * when every room in it has been read.
+   */
   addMember(room: string, user: User, role: Role): Promise<boolean>;
   /** Removes a member; true when there was one. */
   removeMember(room: string, userId: string): Promise<boolean>;
