@@ -113,7 +113,7 @@ export const SETTINGS = {
   sendRoomBurst: setting({ env: 'SEND_ROOM_BURST', schema: int(1), default: 400, meaning: 'burst allowed above SEND_ROOM_RATE' }),
   joinRate: setting({ env: 'JOIN_RATE', schema: int(1), default: 5, meaning: 'joins and leaves per second, per connection and per identity' }),
   joinBurst: setting({ env: 'JOIN_BURST', schema: int(1), default: 20, meaning: 'burst allowed above JOIN_RATE' }),
-  readRate: setting({ env: 'READ_RATE', schema: int(1), default: 5, meaning: 'REST reads per second per identity and room (the floor under Ajax poll intervals), and history pages per second per connection and identity' }),
+  readRate: setting({ env: 'READ_RATE', schema: int(1), default: 5, meaning: 'REST reads per second per identity and room (the floor under Ajax poll intervals; across all rooms, four times this per identity and per address), and history pages per second per connection and identity' }),
   readBurst: setting({ env: 'READ_BURST', schema: int(1), default: 10, meaning: 'burst allowed above READ_RATE' }),
   readBytesRate: setting({ env: 'READ_BYTES_RATE', schema: int(1024), default: 256 * 1024, meaning: 'bytes of messages per second that joins, history and REST reads may return, per connection and per identity (charged after each answer)' }),
   readBytesBurst: setting({ env: 'READ_BYTES_BURST', schema: int(1024), default: 2 * 1024 * 1024, meaning: 'burst allowed above READ_BYTES_RATE' }),

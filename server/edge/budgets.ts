@@ -13,7 +13,7 @@ const REPORT_BURST = 5;
  * for sessions, identity and room for REST reads), plus the sends per address
  * and per room and the bytes that reads may answer.
  */
-export function createBudgets(config: Config): Pick<EdgeDeps, 'limiters' | 'sendAddress' | 'sendRoom' | 'readBytes'> {
+export function createBudgets(config: Config): Pick<EdgeDeps, 'limiters' | 'sendAddress' | 'sendRoom' | 'readBytes' | 'readAll'> {
   const limiters: Record<Budget, RateLimiter> = {
     session: new RateLimiter(config.sessionsPerMin / 60, config.sessionBurst),
     join: new RateLimiter(config.joinRate, config.joinBurst),
@@ -31,5 +31,7 @@ export function createBudgets(config: Config): Pick<EdgeDeps, 'limiters' | 'send
     sendAddress: new RateLimiter(config.sendAddressRate, config.sendAddressBurst),
     sendRoom: new RateLimiter(config.sendRoomRate, config.sendRoomBurst),
     readBytes: new RateLimiter(config.readBytesRate, config.readBytesBurst),
+    // REST reads are limited per room (the poll floor) and, across all rooms, at four times that per identity and per address.
+    readAll: new RateLimiter(4 * config.readRate, 4 * config.readBurst),
   };
 }

@@ -69,6 +69,8 @@ export interface EdgeDeps {
   sendRoom: RateLimiter;
   /** Bytes of messages answered to reads and joins, per connection and identity; charged after each answer. */
   readBytes: RateLimiter;
+  /** REST reads across all rooms, per identity and per address (a read per made-up room is still a read). */
+  readAll: RateLimiter;
   /** A call was refused to protect others (metrics, the operations page): `rate_<budget>`. */
   refused?: (reason: string, caller: Caller) => void;
   /** A command's handler answered (metrics): `seconds` from receipt at the edge to the answer. */
@@ -215,6 +217,12 @@ export class ChatEdge {
       // A connection or identity in byte debt waits before it is answered again.
       const debt = readBytes.check(connAndUser(caller));
       if (debt > 0) return debt;
+    }
+    if (budget === 'read' && !caller.conn) {
+      return takeFromAll([
+        [limiters.read, keys],
+        [this.deps.readAll, [`u:${caller.identity?.userId ?? ''}`, `a:${caller.address}`]],
+      ]);
     }
     return limiters[budget].takeAll(keys);
   }

@@ -42,12 +42,62 @@ export function oldestWithin(messages: Message[], maxBytes = LIMITS.pageMaxBytes
   return messages;
 }
 
+/**
+ * The first read of a page asks for this many entries; the rest of the page
+ * is read only if they were small enough for more to fit. So a page of long
+ * messages costs about what it returns, not `limit` full rows (a page of 200
+ * messages of 16 KB would otherwise read 3 MB to answer 256 KiB).
+ */
+const PROBE = 25;
+
+/** How many more entries like `probe` fit in `maxBytes` beside it (at least one, to make progress). */
+function fitsMore(probe: readonly Message[], maxBytes: number): number {
+  const bytes = pageBytes(probe);
+  return Math.max(1, Math.floor((maxBytes - bytes) / Math.max(1, bytes / probe.length)) + 1);
+}
+
 /** Up to `limit` entries just below `before`, ascending, the newest that fit in a page, as `viewer` sees them. */
-export async function pageBefore(store: Store, room: string, before: number, limit: number, viewer?: string): Promise<Message[]> {
-  return newestWithin(await store.readBefore(room, before, limit, viewer));
+export async function pageBefore(store: Store, name: string, before: number, limit: number, viewer?: string): Promise<Message[]> {
+  const first = await store.readBefore(name, before, Math.min(limit, PROBE), viewer);
+  const oldest = first[0];
+  if (oldest === undefined || first.length < Math.min(limit, PROBE) || limit <= PROBE || pageBytes(first) >= LIMITS.pageMaxBytes) {
+    return newestWithin(first);
+  }
+  const more = await store.readBefore(name, oldest.seq, Math.min(limit - first.length, fitsMore(first, LIMITS.pageMaxBytes)), viewer);
+  return newestWithin([...more, ...first]);
 }
 
 /** Up to `limit` entries after `after`, ascending, the oldest that fit in a page, as `viewer` sees them. */
-export async function pageAfter(store: Store, room: string, after: number, limit: number, viewer?: string): Promise<Message[]> {
-  return oldestWithin(await store.readAfter(room, after, limit, viewer));
+export async function pageAfter(store: Store, name: string, after: number, limit: number, viewer?: string): Promise<Message[]> {
+  return oldestWithin(await readWithin(store, name, after, limit, LIMITS.pageMaxBytes, viewer).then((r) => r.messages));
+}
+
+/**
+ * Up to `count` entries after `after`, read in steps, stopping once they
+ * exceed `maxBytes`: `complete` says whether all of them were read within it.
+ * A resume that would not fit is known without reading all of it.
+ */
+export async function readWithin(
+  store: Store,
+  name: string,
+  after: number,
+  count: number,
+  maxBytes: number,
+  viewer?: string,
+): Promise<{ messages: Message[]; complete: boolean }> {
+  const out: Message[] = [];
+  let bytes = 0;
+  let step = Math.min(count, PROBE);
+  let from = after;
+  while (out.length < count) {
+    const batch = await store.readAfter(name, from, Math.min(step, count - out.length), viewer);
+    out.push(...batch);
+    bytes += pageBytes(batch);
+    const last = batch.at(-1);
+    if (bytes > maxBytes) return { messages: out, complete: false };
+    if (last === undefined || batch.length < step) break;
+    from = last.seq;
+    step = Math.min(count - out.length, fitsMore(out, maxBytes));
+  }
+  return { messages: out, complete: true };
 }

@@ -4,7 +4,7 @@ import type { Fiber } from '../fiber/index.ts';
 import { Mailbox } from '../fiber/index.ts';
 import type { Bus, PeerMessage } from '../cluster/bus.ts';
 import type { Draft, Store } from '../store/store.ts';
-import { newestWithin, oldestWithin, pageAfter, pageBefore, pageBytes } from './pages.ts';
+import { newestWithin, pageAfter, pageBefore, pageBytes, readWithin } from './pages.ts';
 import { Presence } from './presence.ts';
 import type { Broadcaster, EmptyOk, FailureKind, Identity, PeerNews, Reply, RoomCommand, Subscriber } from './types.ts';
 import { TypingSet } from './typing.ts';
@@ -339,9 +339,11 @@ export class Room {
     const sameLog = epoch === undefined || epoch === this.epoch || since === 0;
     if (sameLog && behind >= 0 && behind <= LIMITS.replayMax) {
       if (behind === 0) return { messages: [], recovered: true };
-      const replay = await this.store.readAfter(this.name, since, Math.min(behind, opts.limit), opts.viewer);
-      if (!opts.whole) return { messages: oldestWithin(replay), recovered: true };
-      if (pageBytes(replay) <= LIMITS.replayMaxBytes) return { messages: replay, recovered: true };
+      const count = Math.min(behind, opts.limit);
+      if (!opts.whole) return { messages: await pageAfter(this.store, this.name, since, count, opts.viewer), recovered: true };
+      // A join answers the whole replay in one packet: read it in steps, and stop as soon as it would not fit.
+      const replay = await readWithin(this.store, this.name, since, count, LIMITS.replayMaxBytes, opts.viewer);
+      if (replay.complete) return { messages: replay.messages, recovered: true };
     }
     return { messages: await this.latest(opts.latest, opts.viewer), recovered: false };
   }

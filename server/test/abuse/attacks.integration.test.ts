@@ -74,8 +74,8 @@ describe('attacks with default settings', () => {
     // Only the attacker's polls start fibers, within its identity's budget.
     expect(r.figures['room fibers started']).toBeLessThanOrEqual(DEFAULTS.maxRoomsPerIdentity);
     expect(String(r.figures['newcomer opens a room'])).toMatch(/^joined/);
+    // REST reads across rooms are budgeted per identity and address: most probes stop there, before any room budget.
     expect(r.refusals.rate_read).toBeGreaterThan(0);
-    expect(r.refusals.room_budget).toBeGreaterThan(0);
   });
 
   it('(c) one token holds 32 sockets, one address 512 TCP connections, and newcomers still connect', ONCE_MORE, async () => {
