@@ -289,7 +289,12 @@ export class AjaxTransport implements Transport {
         const page = await this.call('page', { room, after: cursor.after, epoch: cursor.epoch, limit: PAGE });
         if (this.finished) return;
         // Failures that end the transport were handled in fetchJson; a refusal for one room skips it.
-        if (!page.ok) continue;
+        if (!page.ok) {
+          // A room that answers not_found was closed to this user (removed from a private room):
+          // polling stops, as a socket subscription ends with the `removed` event.
+          if (page.error.code === 'not_found' && this.cursors.delete(room)) this.opts.listener.removed?.({ room });
+          continue;
+        }
         if (!this.cursors.has(room)) continue;
         if (page.recovered === false) {
           // The server cannot continue from the cursor (the log was reset, or

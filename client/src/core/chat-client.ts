@@ -25,6 +25,7 @@ import { MyRooms, type Alert } from './my-rooms.ts';
 import { usersOf } from './room-log.ts';
 import { OutboxSender, type SendResult } from './outbox-sender.ts';
 import { OutboxStorage } from './outbox-storage.ts';
+import { RoomActions } from './room-actions.ts';
 import { RoomSync } from './room-sync.ts';
 import { clearSession, lastName, loadSession, saveSession, type SessionApi } from './session.ts';
 import { memoryStorage, type KeyValueStorage } from './storage.ts';
@@ -79,6 +80,8 @@ export class ChatClient {
   private readonly myRooms: MyRooms;
   /** Fallbacks and upgrades, told to the server for its operators. */
   private readonly reports: TransportReports;
+  /** Edits, deletes, reactions, replies; private rooms and direct messages (room-actions.ts). */
+  readonly actions: RoomActions;
 
   private machine: MachineState;
   private transport: Transport | null = null;
@@ -118,6 +121,7 @@ export class ChatClient {
       alert: deps.alert,
     });
     this.reports = new TransportReports(link);
+    this.actions = new RoomActions({ store: this.store, link, newClientId: ids, loadOlder: (room) => this.rooms.loadOlder(room) });
   }
 
   subscribe = (listener: () => void): (() => void) => this.store.subscribe(listener);
@@ -268,10 +272,17 @@ export class ChatClient {
     this.rooms.notifyTyping(name);
   }
 
-  /** Queues a message; `mentions` are the userIds it mentions (see mentions.ts). */
+  /**
+   * Queues a message; `mentions` are the userIds it mentions (see
+   * mentions.ts). It answers the message chosen with "Reply", if any.
+   */
   send(room: string, text: string, mentions: readonly string[] = []): SendResult {
-    const res = this.outbox.send(room, text, mentions);
-    if (res.ok) this.rooms.resetTyping(room);
+    const replyTo = this.actions.replyFor(room);
+    const res = this.outbox.send(room, text, mentions, replyTo);
+    if (res.ok) {
+      this.rooms.resetTyping(room);
+      if (replyTo !== undefined) this.actions.cancelReply(room);
+    }
     return res;
   }
 
@@ -506,7 +517,18 @@ export class ChatClient {
       },
       roomReset: (room) => main() && this.rooms.reload(room),
       read: (ev) => main() && this.myRooms.readElsewhere(ev.room, ev.seq),
-      invited: () => main() && this.myRooms.invited(),
+      invited: (ev) => {
+        if (!main()) return;
+        this.actions.invited(ev.room, ev.title, ev.by);
+        this.myRooms.invited();
+      },
+      removed: (ev) => {
+        if (!main()) return;
+        // The server has ended the subscription: the room's copy goes, and the list no longer has it.
+        this.actions.removed(ev.room);
+        this.rooms.unsubscribe(ev.room);
+        void this.myRooms.refresh();
+      },
     };
   }
 }

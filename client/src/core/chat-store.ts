@@ -7,6 +7,7 @@ import type { DisconnectReason } from '../../../shared/protocol.ts';
 import type { ConnectionState } from './connection-view.ts';
 import type { Arrival, MyRoomsState } from './my-rooms.ts';
 import type { OutboxEntry } from './outbox.ts';
+import type { RoomInfo } from './room-info.ts';
 import type { RoomState } from './room-log.ts';
 import type { Session } from './session.ts';
 import type { TransportInfo } from './transport-choice.ts';
@@ -38,6 +39,20 @@ export interface ChatSnapshot {
   myRooms: MyRoomsState;
   /** How the open room was found when it was opened: where the "New" divider goes. */
   arrival: Arrival | null;
+  /** What is known of each room beyond its log: kind, title, owner, members (room-info.ts). */
+  roomInfo: Readonly<Record<string, RoomInfo>>;
+  /** Per room: the message the next send answers, and the message being edited. */
+  composing: Readonly<Record<string, Composing>>;
+  /** A request to bring a message into view (a reply's original); `n` tells repeated requests apart. */
+  reveal: { room: string; seq: number; n: number } | null;
+  /** The user lost access to a room (removed by its owner), until they dismiss the notice. */
+  removedFrom: { room: string; title: string } | null;
+}
+
+/** What the composer of one room is doing besides typing. */
+export interface Composing {
+  replyTo: number | null;
+  editing: number | null;
 }
 
 export const INITIAL_SNAPSHOT: ChatSnapshot = {
@@ -54,6 +69,10 @@ export const INITIAL_SNAPSHOT: ChatSnapshot = {
   outbox: [],
   myRooms: { loaded: false, rooms: [] },
   arrival: null,
+  roomInfo: {},
+  composing: {},
+  reveal: null,
+  removedFrom: null,
 };
 
 export class ChatStore {

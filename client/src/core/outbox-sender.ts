@@ -62,14 +62,14 @@ export class OutboxSender {
     this.deps.store.set({ outbox: next });
   }
 
-  /** Queues a message (mentioning `mentions`, userIds); it shows at once as "sending". */
-  send(room: string, text: string, mentions: readonly string[] = []): SendResult {
+  /** Queues a message (mentioning `mentions`, userIds; answering `replyTo`); it shows at once as "sending". */
+  send(room: string, text: string, mentions: readonly string[] = [], replyTo?: number): SendResult {
     // The shared rules normalise the text exactly as the server will: the
     // local echo and the stored message are the same string.
     if (text.trim() === '') return { ok: false, message: 'Type a message first.' };
     const valid = MessageText.safeParse(text);
     if (!valid.success) return { ok: false, message: valid.error.issues[0]?.message ?? 'This message cannot be sent.' };
-    const entry = newEntry(this.deps.newClientId(), room, valid.data, this.deps.now(), mentions);
+    const entry = newEntry(this.deps.newClientId(), room, valid.data, this.deps.now(), mentions, replyTo);
     this.setOutbox([...this.outbox, entry]);
     void this.pump();
     return { ok: true, clientId: entry.clientId };
@@ -128,8 +128,11 @@ export class OutboxSender {
         timers.set('outbox', Math.max(0, (head?.notBefore ?? 0) - now()), () => void this.pump());
         return;
       }
-      const mentions = next.mentions ? { mentions: [...next.mentions] } : {};
-      const res = await live.transport.request('send', { room: next.room, text: next.text, clientId: next.clientId, ...mentions });
+      const extra = {
+        ...(next.mentions ? { mentions: [...next.mentions] } : {}),
+        ...(next.replyTo === undefined ? {} : { replyTo: next.replyTo }),
+      };
+      const res = await live.transport.request('send', { room: next.room, text: next.text, clientId: next.clientId, ...extra });
       // Settled meanwhile by the broadcast copy, or discarded by the user.
       if (!this.outbox.some((e) => e.clientId === next.clientId)) continue;
       if (res.ok) {

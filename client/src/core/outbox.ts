@@ -25,6 +25,8 @@ export interface OutboxEntry {
   error: string | null;
   /** The userIds the message mentions (`send`'s `mentions`). */
   mentions?: readonly string[];
+  /** The seq of the message this one answers. */
+  replyTo?: number;
 }
 
 /** Answers after which retrying the same request cannot succeed. */
@@ -33,9 +35,18 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set(['bad_request', 'too_large', '
 /** Give up and offer "Retry" after this many failed answers in a row. */
 export const MAX_SEND_ATTEMPTS = 4;
 
-export function newEntry(clientId: string, room: string, text: string, now: number, mentions: readonly string[] = []): OutboxEntry {
+export function newEntry(
+  clientId: string,
+  room: string,
+  text: string,
+  now: number,
+  mentions: readonly string[] = [],
+  replyTo?: number,
+): OutboxEntry {
   const entry: OutboxEntry = { clientId, room, text, createdAt: now, state: 'sending', attempts: 0, notBefore: 0, error: null };
-  return mentions.length > 0 ? { ...entry, mentions } : entry;
+  if (mentions.length > 0) entry.mentions = mentions;
+  if (replyTo !== undefined) entry.replyTo = replyTo;
+  return entry;
 }
 
 /** The next entry to send: oldest first, and never overtake one still waiting, to keep the typed order. */
@@ -117,6 +128,7 @@ const StoredEntry = z.object({
   notBefore: z.number().optional(),
   error: z.string().nullable().optional(),
   mentions: z.array(z.string()).max(20).optional(),
+  replyTo: z.number().int().min(1).optional(),
 });
 
 /** Encodes the outbox for storage. */
@@ -159,5 +171,6 @@ export function ackedMessage(
     authorId: author.userId,
     text: entry.text,
     ...(entry.mentions ? { mentions: [...entry.mentions] } : {}),
+    ...(entry.replyTo === undefined ? {} : { replyTo: entry.replyTo }),
   };
 }

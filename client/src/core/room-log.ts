@@ -1,9 +1,16 @@
 /**
- * Per-room message bookkeeping as pure functions over immutable records:
- * messages de-duplicated and ordered by `seq`, the last contiguous `seq` and
- * the room's `epoch` remembered for gap-free resume.
+ * Per-room log bookkeeping as pure functions over immutable records. Since
+ * protocol 2.0 a room's log holds messages and changes to them (edits,
+ * deletes, reactions), each entry with its own seq. The client holds the
+ * messages in their current state (log-entries.ts folds the changes in) and
+ * a resume point: the highest seq up to which it saw every entry, message or
+ * change, so the live stream stays gap-checked and a re-join with `since`
+ * replays exactly what was missed.
  */
 import type { HistoryOk, JoinOk, Message, User } from '../../../shared/protocol.ts';
+import { applyEntries, mergeCopies, type HeldMessage } from './log-entries.ts';
+
+export type { HeldMessage, HeldReaction } from './log-entries.ts';
 
 export type RoomStatus = 'idle' | 'joining' | 'joined' | 'error';
 
@@ -11,10 +18,16 @@ export interface RoomState {
   name: string;
   /** Identity of the room's log; null until the first join answered. */
   epoch: string | null;
-  /** Highest seq up to which this client holds every message (resume point). */
+  /** Highest seq up to which this client saw every entry, messages and changes alike (resume point). */
   lastSeq: number;
-  /** Ascending by seq, no duplicates. */
-  messages: readonly Message[];
+  /** Seqs seen past `lastSeq + 1` (beyond a gap), ascending: the resume point moves over them once the gap fills. */
+  ahead: readonly number[];
+  /** Messages in their current state, ascending by seq, no duplicates. Changes are folded in, not listed. */
+  messages: readonly HeldMessage[];
+  /** The lowest seq the held copy starts at (messages or changes): scrollback asks for what lies below it. */
+  floor: number;
+  /** Messages prepended by scrollback since the list was last replaced (the virtual list's first index moves by this). */
+  prepended: number;
   /** Who is present, one entry per user (two users of one name are two entries). */
   members: readonly User[];
   /** Who is typing, not counting this user. */
@@ -33,7 +46,10 @@ export function emptyRoom(name: string): RoomState {
     name,
     epoch: null,
     lastSeq: 0,
+    ahead: [],
     messages: [],
+    floor: 1,
+    prepended: 0,
     members: [],
     typing: [],
     status: 'idle',
@@ -45,124 +61,112 @@ export function emptyRoom(name: string): RoomState {
 }
 
 /**
- * Merges two seq-ordered lists into one, keeping the first copy of each seq.
- * Returns `existing` itself when nothing new arrived, so views do not re-render.
+ * Merges two seq-ordered lists of messages into one, keeping the first copy
+ * of each seq. Returns `existing` itself when nothing new arrived, so views
+ * do not re-render.
  */
-export function mergeMessages(existing: readonly Message[], incoming: readonly Message[]): readonly Message[] {
-  if (incoming.length === 0) return existing;
-  const sortedIncoming = isAscending(incoming) ? incoming : [...incoming].sort((a, b) => a.seq - b.seq);
-  const last = existing[existing.length - 1];
-  const first = sortedIncoming[0];
-  // Fast path: the live stream appends after everything we have.
-  if (last === undefined || (first !== undefined && first.seq > last.seq)) {
-    return dedupe([...existing, ...sortedIncoming]);
-  }
-  const out: Message[] = [];
-  let i = 0;
-  let j = 0;
+export function mergeMessages(existing: readonly HeldMessage[], incoming: readonly Message[]): readonly HeldMessage[] {
+  return mergeCopies(existing, incoming, false);
+}
+
+/**
+ * Records entries as seen: seqs past the resume point wait in `ahead` until
+ * every seq before them has been seen, then the resume point moves over them.
+ */
+export function advance(lastSeq: number, ahead: readonly number[], seqs: Iterable<number>): { lastSeq: number; ahead: readonly number[] } {
   let added = false;
-  while (i < existing.length || j < sortedIncoming.length) {
-    const a = existing[i];
-    const b = sortedIncoming[j];
-    let next: Message;
-    if (b === undefined || (a !== undefined && a.seq <= b.seq)) {
-      next = a as Message;
-      i++;
-    } else {
-      next = b;
-      j++;
+  const set = new Set(ahead);
+  for (const s of seqs) {
+    if (s > lastSeq && !set.has(s)) {
+      set.add(s);
+      added = true;
     }
-    const prev = out[out.length - 1];
-    if (prev !== undefined && prev.seq === next.seq) continue;
-    if (next === b) added = true;
-    out.push(next);
   }
-  return added ? out : existing;
+  if (!added) return { lastSeq, ahead };
+  let end = lastSeq;
+  while (set.delete(end + 1)) end++;
+  return { lastSeq: end, ahead: [...set].sort((a, b) => a - b) };
 }
 
-function isAscending(list: readonly Message[]): boolean {
-  for (let i = 1; i < list.length; i++) {
-    if ((list[i] as Message).seq < (list[i - 1] as Message).seq) return false;
-  }
-  return true;
-}
-
-function dedupe(list: Message[]): Message[] {
-  const out: Message[] = [];
-  for (const m of list) {
-    const prev = out[out.length - 1];
-    if (prev === undefined || prev.seq !== m.seq) out.push(m);
-  }
-  return out;
-}
-
-/** Advances `from` while the list holds the next seq: the resume point never skips a gap. */
-export function contiguousEnd(messages: readonly Message[], from: number): number {
-  let end = from;
-  for (const m of messages) {
-    if (m.seq <= end) continue;
-    if (m.seq === end + 1) end = m.seq;
-    else break;
-  }
-  return end;
-}
-
-/** Applies a join answer: merge when the server could replay, replace with the latest page otherwise. */
+/**
+ * Applies a join answer. A recovered resume (same epoch, something held)
+ * applies what was missed, entry by entry. Anything else (the first join, a
+ * reset log, a client too far behind) replaces the copy with the page and
+ * takes the answer's `lastSeq` as the resume point: a page holds messages in
+ * their current state, and the changes before its end are already in them.
+ */
 export function applyJoin(room: RoomState, ack: JoinOk): RoomState {
   const sameEpoch = room.epoch === null || room.epoch === ack.epoch;
-  // A first join (nothing held yet) takes the page as the start of the room's
-  // copy, like a page that could not be recovered: its first seq, not 0, is
-  // where the contiguous run begins.
   const replace = !ack.recovered || !sameEpoch || room.epoch === null;
+  const common = { epoch: ack.epoch, members: usersOf(ack), status: 'joined' as const, loaded: true, error: null };
+  if (!replace) {
+    const messages = applyEntries(room.messages, ack.messages, ack.lastSeq);
+    const pos = advance(room.lastSeq, room.ahead, ack.messages.map((m) => m.seq));
+    return { ...room, ...common, messages, ...pos };
+  }
   // Pushes that raced ahead of the answer (seq past its lastSeq) are newer than the page: keep them.
   const newer = sameEpoch ? room.messages.filter((m) => m.seq > ack.lastSeq) : [];
-  const messages = replace ? mergeMessages(sortedCopy(ack.messages), newer) : mergeMessages(room.messages, ack.messages);
-  const base = replace ? (messages[0]?.seq ?? ack.lastSeq + 1) - 1 : room.lastSeq;
+  const ahead = sameEpoch ? room.ahead.filter((s) => s > ack.lastSeq) : [];
+  const page = applyEntries([], ack.messages, ack.lastSeq);
+  const messages = mergeCopies(page, newer, false);
+  const pos = advance(ack.lastSeq, [], [...ahead, ...newer.map((m) => m.seq)]);
   return {
     ...room,
-    epoch: ack.epoch,
+    ...common,
     messages,
-    lastSeq: contiguousEnd(messages, base),
-    members: usersOf(ack),
-    status: 'joined',
-    loaded: true,
-    olderState: replace ? 'idle' : room.olderState,
-    generation: replace && room.loaded ? room.generation + 1 : room.generation,
-    error: null,
+    ...pos,
+    floor: Math.min(ack.messages[0]?.seq ?? ack.lastSeq + 1, ack.lastSeq + 1),
+    prepended: 0,
+    olderState: 'idle',
+    generation: room.loaded ? room.generation + 1 : room.generation,
   };
 }
 
-function sortedCopy(list: readonly Message[]): readonly Message[] {
-  return isAscending(list) ? list : [...list].sort((a, b) => a.seq - b.seq);
-}
-
-/** Result of applying live messages: the room, and whether a gap was seen that a re-join must fill. */
+/** Result of applying live entries: the room, and whether a gap was seen that a re-join must fill. */
 export interface LiveResult {
   room: RoomState;
   gap: boolean;
 }
 
-/** Applies pushed messages (or our own acked message) to the room. */
+/**
+ * Applies pushed entries (or the client's own acked ones) to the room:
+ * messages merge, changes update their targets, and the resume point moves
+ * over every seq seen. An entry beyond `lastSeq + 1` means a gap.
+ */
 export function applyLive(room: RoomState, incoming: readonly Message[]): LiveResult {
-  const messages = mergeMessages(room.messages, incoming);
-  if (messages === room.messages) return { room, gap: false };
-  const lastSeq = contiguousEnd(messages, room.lastSeq);
-  const highest = messages[messages.length - 1]?.seq ?? 0;
-  return { room: { ...room, messages, lastSeq }, gap: room.loaded && highest > lastSeq };
+  const messages = applyEntries(room.messages, incoming);
+  const pos = advance(room.lastSeq, room.ahead, incoming.map((m) => m.seq));
+  if (messages === room.messages && pos.lastSeq === room.lastSeq && pos.ahead === room.ahead) return { room, gap: false };
+  return { room: { ...room, messages, ...pos }, gap: room.loaded && pos.ahead.length > 0 };
 }
 
-/** Prepends an older page from `history`. */
+/**
+ * Prepends an older page from `history`. Its messages come in their current
+ * state, which includes every change the client has seen (the page was read
+ * after them), so its own change entries have nothing left to do.
+ */
 export function applyHistory(room: RoomState, ack: HistoryOk): RoomState {
-  const messages = mergeMessages(room.messages, ack.messages);
-  const first = messages[0]?.seq ?? 0;
-  const done = ack.messages.length === 0 || first <= 1;
-  return { ...room, messages, olderState: done ? 'done' : 'idle' };
+  const page = applyEntries([], ack.messages, room.lastSeq);
+  const messages = mergeCopies(room.messages, page, false);
+  const lowest = ack.messages.reduce((min, m) => Math.min(min, m.seq), room.floor);
+  const done = ack.messages.length === 0 || lowest <= 1;
+  return {
+    ...room,
+    messages,
+    floor: lowest,
+    prepended: room.prepended + (messages.length - room.messages.length),
+    olderState: done ? 'done' : 'idle',
+  };
 }
 
-/** True when older messages may exist before the first one held. */
+/** True when older entries may exist below the held copy. */
 export function hasOlder(room: RoomState): boolean {
-  const first = room.messages[0];
-  return room.olderState !== 'done' && first !== undefined && first.seq > 1;
+  return room.olderState !== 'done' && room.loaded && room.floor > 1;
+}
+
+/** The `before` of the next scrollback page, or null when there is nothing older. */
+export function olderBefore(room: RoomState): number | null {
+  return hasOlder(room) ? room.floor : null;
 }
 
 /** Prefix of the stand-in ids `usersOf` makes for an older server's names. */

@@ -14,7 +14,7 @@ import type { ChatStore } from './chat-store.ts';
 import type { Link } from './link.ts';
 import type { OutboxSender } from './outbox-sender.ts';
 import { errorText } from './error-text.ts';
-import { applyHistory, applyJoin, applyLive, emptyRoom, hasOlder, type RoomState } from './room-log.ts';
+import { applyHistory, applyJoin, applyLive, emptyRoom, olderBefore, type RoomState } from './room-log.ts';
 import type { Timers } from './timers.ts';
 import { TypingThrottle } from './typing-throttle.ts';
 
@@ -250,10 +250,10 @@ export class RoomSync {
   async loadOlder(name: string): Promise<void> {
     const live = this.deps.link();
     const room = this.room(name);
-    const first = room?.messages[0];
-    if (!live || !room || !first || !hasOlder(room) || room.olderState === 'loading') return;
+    const before = room ? olderBefore(room) : null;
+    if (!live || !room || before === null || room.olderState === 'loading') return;
     this.deps.store.updateRoom(name, (r) => ({ ...r, olderState: 'loading' }));
-    const res = await live.transport.request('history', { room: name, before: first.seq, limit: HISTORY_PAGE });
+    const res = await live.transport.request('history', { room: name, before, limit: HISTORY_PAGE });
     this.deps.store.updateRoom(name, (r) => {
       // The list was replaced meanwhile: this page no longer joins onto it.
       if (r.generation !== room.generation || !res.ok) return { ...r, olderState: 'idle' };

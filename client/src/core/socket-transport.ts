@@ -131,6 +131,7 @@ export class SocketTransport implements Transport {
     on('typing', (ev) => this.opts.listener.typing(ev));
     on('read', (ev) => this.opts.listener.read(ev));
     on('invited', (ev) => this.opts.listener.invited(ev));
+    on('removed', (ev) => this.opts.listener.removed?.(ev));
     on('bye', (ev) => {
       this.serverSaidBye = true;
       this.byeRetryAfterMs = ev.retryAfterMs;

@@ -65,6 +65,8 @@ export interface TransportListener {
   read(ev: EventOf<'read'>): void;
   /** A room was added to this user's list by someone else (socket transports). */
   invited(ev: EventOf<'invited'>): void;
+  /** This user lost access to a room (removed from a private room); its subscription has ended. */
+  removed?(ev: EventOf<'removed'>): void;
 }
 
 /**
