@@ -1,3 +1,4 @@
+import { AcceptInvite } from './components/accept-invite.tsx';
 import { ChatScreen } from './components/chat-screen.tsx';
 import { InvalidRoom } from './components/invalid-room.tsx';
 import { NicknameForm } from './components/nickname-form.tsx';
@@ -15,7 +16,13 @@ export function App() {
   if (!session) return <NicknameForm />;
   return (
     <>
-      {'invalid' in route ? <InvalidRoom name={route.invalid} /> : <ChatScreen room={route.room} />}
+      {'invalid' in route ? (
+        <InvalidRoom name={route.invalid} />
+      ) : 'invite' in route ? (
+        <AcceptInvite token={route.invite} />
+      ) : (
+        <ChatScreen room={route.room} />
+      )}
       {pendingSwitch && <SwitchIdentityDialog current={session.name} wanted={pendingSwitch.name} />}
     </>
   );

@@ -1,16 +1,22 @@
 /**
- * Rooms in the address bar: `/` is the lobby, `/r/<room>` any other room.
- * Navigation uses the History API so switching rooms never reloads the page.
+ * Rooms in the address bar: `/` is the lobby, `/r/<room>` any other room,
+ * `/invite/<token>` an invite link to a private room. Navigation uses the
+ * History API so switching rooms never reloads the page.
  */
 import { useSyncExternalStore } from 'react';
 import { ROOM_PATTERN } from '../../shared/protocol.ts';
 
 export const LOBBY = 'lobby';
 
-export type Route = { room: string } | { invalid: string };
+export type Route = { room: string } | { invalid: string } | { invite: string };
+
+/** Invite tokens are URL-safe base64. */
+const INVITE_TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
 
 export function parseRoute(pathname: string): Route {
   if (pathname === '/' || pathname === '') return { room: LOBBY };
+  const invite = /^\/invite\/([^/]+)\/?$/.exec(pathname);
+  if (invite?.[1] !== undefined) return INVITE_TOKEN.test(invite[1]) ? { invite: invite[1] } : { invalid: pathname };
   const match = /^\/r\/([^/]+)\/?$/.exec(pathname);
   if (!match?.[1]) return { invalid: pathname };
   let name: string;
@@ -24,6 +30,11 @@ export function parseRoute(pathname: string): Route {
 
 export function roomPath(room: string): string {
   return room === LOBBY ? '/' : `/r/${encodeURIComponent(room)}`;
+}
+
+/** The address of an invite link. */
+export function invitePath(token: string): string {
+  return `/invite/${encodeURIComponent(token)}`;
 }
 
 const listeners = new Set<() => void>();
@@ -41,6 +52,12 @@ function subscribe(listener: () => void): () => void {
 export function navigate(path: string): void {
   if (path === window.location.pathname) return;
   window.history.pushState(null, '', path + window.location.search);
+  for (const l of [...listeners]) l();
+}
+
+/** Like `navigate`, but replacing the current history entry (an invite link is not a place to go back to). */
+export function replacePath(path: string): void {
+  window.history.replaceState(null, '', path + window.location.search);
   for (const l of [...listeners]) l();
 }
 

@@ -1,13 +1,19 @@
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { nameTagger, usersInView } from '../core/name-tags.ts';
-import { roomLabel, tabTitle } from '../core/room-label.ts';
+import { roomTitle, visibilityOf, type RoomInfo } from '../core/room-info.ts';
+import { tabTitle } from '../core/room-label.ts';
 import { emptyRoom } from '../core/room-log.ts';
 import { useChatClient, useChatSnapshot } from '../hooks/use-chat.ts';
+import { RoomContext } from '../hooks/use-room.ts';
 import { Composer } from './composer.tsx';
 import { ConnectionStatus } from './connection-status.tsx';
 import { MemberList } from './member-list.tsx';
 import { MessageList } from './message-list.tsx';
 import { NameLabel } from './name-label.tsx';
+import { NewPrivateRoom } from './new-private-room.tsx';
+import { RemovedNotice } from './removed-notice.tsx';
+import { ReplyBar } from './reply-bar.tsx';
+import { RoomMembers } from './room-members.tsx';
 import { RoomSwitcher } from './room-switcher.tsx';
 import { SettingsDialog } from './settings-dialog.tsx';
 import { TypingIndicator } from './typing-indicator.tsx';
@@ -37,7 +43,15 @@ export function ChatScreen({ room }: { room: string }) {
   // One rule for every name in the room's view: the same people get the same tags everywhere.
   const tagOf = useMemo(() => nameTagger(usersInView(state ?? emptyRoom(room), session)), [state, session, room]);
   const entry = myRooms.rooms.find((r) => r.room === room);
-  const label = roomLabel(room, entry);
+  // Private rooms and direct messages are named by their title or the other person, never by their generated names:
+  // from what the room said of itself (members, invitations), else from the room list.
+  const info: RoomInfo | undefined =
+    snap.roomInfo[room] ??
+    (entry && { visibility: entry.visibility, ...(entry.title ? { title: entry.title } : {}), ...(entry.peer ? { peer: entry.peer } : {}) });
+  const label = roomTitle(room, info);
+  const visibility = info?.visibility ?? visibilityOf(room);
+  // Known only once the server told (a members answer, an invitation, the list): until then the kind alone.
+  const named = visibility === 'dm' ? info?.peer !== undefined : info?.title !== undefined;
   const hidden = useHidden();
 
   useEffect(() => {
@@ -72,8 +86,8 @@ export function ChatScreen({ room }: { room: string }) {
     <div className="chat">
       <header className="topbar">
         <div className="room-heading">
-          <h1 className="room-title">
-            {label.startsWith('#') ? (
+          <h1 className="room-title" data-visibility={visibility}>
+            {visibility === 'public' ? (
               <>
                 <span aria-hidden="true" className="room-hash">
                   #
@@ -81,7 +95,15 @@ export function ChatScreen({ room }: { room: string }) {
                 {room}
               </>
             ) : (
-              <bdi>{label}</bdi>
+              <>
+                <span className="room-kind">{visibility === 'dm' ? 'Direct message' : 'Private room'}</span>
+                {named && (
+                  <>
+                    {visibility === 'dm' ? ' with ' : ' '}
+                    <bdi>{label}</bdi>
+                  </>
+                )}
+              </>
             )}
           </h1>
           <span className="member-count" aria-label={`${members.length} ${members.length === 1 ? 'member' : 'members'} online`}>
@@ -113,14 +135,21 @@ export function ChatScreen({ room }: { room: string }) {
           </button>
         </div>
       </header>
+      <RemovedNotice current={room} />
       <div className="chat-body">
-        <main className="conversation" aria-label={`Conversation in ${label}`}>
-          <MessageList room={room} />
-          <TypingIndicator users={state?.typing ?? []} tagOf={tagOf} />
-          <Composer room={room} />
-        </main>
+        <RoomContext value={room}>
+          {/* data-last-seq: the resume point (every entry up to it seen), for tests that check the log stays gap-free. */}
+          <main className="conversation" aria-label={`Conversation in ${label}`} data-last-seq={state?.lastSeq}>
+            <MessageList room={room} />
+            <TypingIndicator users={state?.typing ?? []} tagOf={tagOf} />
+            <ReplyBar room={room} />
+            <Composer room={room} />
+          </main>
+        </RoomContext>
         <aside id="side-panel" className={panelOpen ? 'side-panel open' : 'side-panel'} aria-label="Rooms and people">
           <RoomSwitcher current={room} />
+          <NewPrivateRoom />
+          <RoomMembers room={room} tagOf={tagOf} />
           <MemberList members={members} me={session?.userId ?? null} tagOf={tagOf} />
         </aside>
       </div>

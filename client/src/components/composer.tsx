@@ -111,6 +111,12 @@ export function Composer({ room }: { room: string }) {
     if (e.key === 'Enter' && !e.shiftKey) {
       e.preventDefault();
       submit();
+    } else if (e.key === 'ArrowUp' && text === '' && client.actions.startEdit(room, 'last')) {
+      // Up in an empty composer edits the user's last message (the editor takes focus).
+      e.preventDefault();
+    } else if (e.key === 'Escape' && client.actions.replyFor(room) !== undefined) {
+      e.preventDefault();
+      client.actions.cancelReply(room);
     }
   };
 
@@ -165,7 +171,7 @@ export function Composer({ room }: { room: string }) {
         Send
       </button>
       <p id="composer-hint" className="visually-hidden">
-        Enter sends; Shift+Enter adds a new line. Type @ and a name to mention someone.
+        Enter sends; Shift+Enter adds a new line. Type @ and a name to mention someone; Up edits your last message.
       </p>
       {/* Not role=status: the page's one status is the connection line. */}
       <p className="visually-hidden" aria-live="polite">

@@ -1,11 +1,13 @@
 import type { User } from '../../../shared/protocol.ts';
 import type { TagOf } from '../core/name-tags.ts';
+import { hasUserId } from '../core/room-log.ts';
 import { NameLabel } from './name-label.tsx';
+import { MessageButton } from './message-button.tsx';
 
 /**
  * Who is in the room now, one row per user. Two people whose names read the
  * same are told apart by a short tag from their user id, and "you" marks
- * only this user's own id.
+ * only this user's own id. "Message" next to someone opens a direct message.
  */
 export function MemberList({ members, me, tagOf }: { members: readonly User[]; me: string | null; tagOf: TagOf }) {
   return (
@@ -24,6 +26,11 @@ export function MemberList({ members, me, tagOf }: { members: readonly User[]; m
               </span>
               <NameLabel className="member-name" name={u.name} tag={tagOf(u)} />
               {u.userId === me && <span className="you-tag">{' you'}</span>}
+              {u.userId !== me && me !== null && hasUserId(u) && (
+                <span className="member-actions">
+                  <MessageButton user={u} />
+                </span>
+              )}
             </li>
           ))}
         </ul>

@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
-import { emptyRoom } from '../core/room-log.ts';
+import { emptyRoom, hasOlder } from '../core/room-log.ts';
 import { buildItems, firstItemIndex, type ChatItem } from '../core/view-items.ts';
 import { firstUnreadSeq, mentionSeqs } from '../core/view-marks.ts';
 import { useChatClient, useChatSnapshot } from '../hooks/use-chat.ts';
 import { useReadTracking, type ObserveRow } from '../hooks/use-read-tracking.ts';
+import { useReveal } from '../hooks/use-reveal.ts';
 import { Announcer } from './announcer.tsx';
 import { MessageRow } from './message-row.tsx';
 
@@ -17,9 +18,10 @@ import { MessageRow } from './message-row.tsx';
  * scrolls into view. Rows on screen in a visible tab are marked read.
  */
 export function MessageList({ room }: { room: string }) {
-  const { rooms, outbox, session, arrival, myRooms } = useChatSnapshot();
+  const { rooms, outbox, session, arrival, myRooms, roomInfo } = useChatSnapshot();
   const state = rooms[room] ?? emptyRoom(room);
-  const items = useMemo(() => buildItems(state, outbox, session), [state, outbox, session]);
+  const info = roomInfo[room];
+  const items = useMemo(() => buildItems(state, outbox, session, info), [state, outbox, session, info]);
   const me = session?.userId ?? null;
   const mentioned = useMemo(() => mentionSeqs(state.messages, me), [state.messages, me]);
   const here = arrival?.room === room ? arrival : null;
@@ -53,7 +55,7 @@ export function MessageList({ room }: { room: string }) {
         items={items}
         firstIndex={firstItemIndex(state)}
         loadingOlder={state.olderState === 'loading'}
-        atStart={state.olderState === 'done' || (state.messages[0]?.seq ?? 1) <= 1}
+        atStart={!hasOlder(state)}
         dividerSeq={dividerSeq}
         mentioned={mentioned}
         unread={unread}
@@ -164,6 +166,7 @@ function VirtualLog({ room, items, firstIndex, loadingOlder, atStart, dividerSeq
     () => ({ loadingOlder, atStart, dividerSeq, mentioned, observe }),
     [loadingOlder, atStart, dividerSeq, mentioned, observe],
   );
+  useReveal(room, items, virtuoso);
   // Opens at the first unread message, else at the bottom. Only the first value counts.
   const [initialIndex] = useState(() => {
     const at = dividerSeq === null ? -1 : items.findIndex((i) => i.seq === dividerSeq);

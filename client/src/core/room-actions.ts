@@ -11,7 +11,8 @@ import { errorText } from './error-text.ts';
 import { indexOfSeq } from './log-entries.ts';
 import type { Link } from './link.ts';
 import { infoFromMembers, mergeInfo, roomTitle, type RoomInfo } from './room-info.ts';
-import { applyLive, hasOlder, type RoomState } from './room-log.ts';
+import { applyLive, hasOlder, previewOf, withReplyPreview, type RoomState } from './room-log.ts';
+import { isChange } from './log-entries.ts';
 
 /** The answer to something the user asked for: done, or a sentence saying why not. */
 export type ActionResult<T = object> = ({ ok: true } & T) | { ok: false; message: string };
@@ -133,6 +134,30 @@ export class RoomActions {
     };
     this.deps.store.updateRoom(room, (r) => (r.loaded ? applyLive(r, [entry]).room : r));
     return { ok: true };
+  }
+
+  // ----- replies ----------------------------------------------------------
+
+  /** Originals being read, so that many replies to one original ask once. */
+  private readonly fetching = new Set<string>();
+
+  /**
+   * Reads the original of a reply that arrived without a preview of it (a
+   * live push carries only `replyTo`) and is not held: the one entry at
+   * `seq`, as it is now.
+   */
+  async fetchOriginal(room: string, seq: number): Promise<void> {
+    const key = `${room}\u0000${seq}`;
+    const live = this.deps.link();
+    if (!live || this.fetching.has(key)) return;
+    this.fetching.add(key);
+    try {
+      const res = await live.transport.request('history', { room, before: seq + 1, limit: 1 });
+      const original = res.ok ? res.messages.find((m) => m.seq === seq && !isChange(m)) : undefined;
+      if (original) this.deps.store.updateRoom(room, (r) => withReplyPreview(r, previewOf(original)));
+    } finally {
+      this.fetching.delete(key);
+    }
   }
 
   // ----- bringing a message into view --------------------------------------

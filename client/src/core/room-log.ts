@@ -7,8 +7,8 @@
  * change, so the live stream stays gap-checked and a re-join with `since`
  * replays exactly what was missed.
  */
-import type { HistoryOk, JoinOk, Message, User } from '../../../shared/protocol.ts';
-import { applyEntries, mergeCopies, type HeldMessage } from './log-entries.ts';
+import type { HistoryOk, JoinOk, Message, ReplyPreview, User } from '../../../shared/protocol.ts';
+import { applyEntries, mergeCopies, snippet, type HeldMessage } from './log-entries.ts';
 
 export type { HeldMessage, HeldReaction } from './log-entries.ts';
 
@@ -157,6 +157,26 @@ export function applyHistory(room: RoomState, ack: HistoryOk): RoomState {
     prepended: room.prepended + (messages.length - room.messages.length),
     olderState: done ? 'done' : 'idle',
   };
+}
+
+/**
+ * Gives the replies to `preview.seq` that came without a preview of their
+ * original (a live push carries only `replyTo`) the one now known.
+ */
+export function withReplyPreview(room: RoomState, preview: ReplyPreview): RoomState {
+  let changed = false;
+  const messages = room.messages.map((m) => {
+    if (m.replyTo !== preview.seq || m.reply !== undefined) return m;
+    changed = true;
+    return { ...m, reply: preview };
+  });
+  return changed ? { ...room, messages } : room;
+}
+
+/** How a reply previews its original, from the original as it is now. */
+export function previewOf(m: Message): ReplyPreview {
+  const base = { seq: m.seq, author: m.author, authorId: m.authorId };
+  return m.deleted ? { ...base, text: '', deleted: true } : { ...base, text: snippet(m.text) };
 }
 
 /** True when older entries may exist below the held copy. */
