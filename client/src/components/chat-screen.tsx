@@ -136,6 +136,11 @@ export function ChatScreen({ room }: { room: string }) {
         </div>
       </header>
       <RemovedNotice current={room} />
+      {state?.status === 'error' && !state.loaded && state.error && (
+        <p className="notice" role="alert">
+          {state.error}
+        </p>
+      )}
       <div className="chat-body">
         <RoomContext value={room}>
           {/* data-last-seq: the resume point (every entry up to it seen), for tests that check the log stays gap-free. */}
