@@ -102,9 +102,9 @@ test('a direct message: alice and bob talk; carol, signed in, gets not_found on 
 
 test('a private room: its owner invites by name and by link, revokes the link, deletes any message and removes members', async ({ person }) => {
   const olive = await person('olive', '/r/hall');
-  const bob = await person('bob', '/r/hall');
-  const carol = await person('carol', '/r/hall?transport=ajax');
-  const dave = await person('dave', '/r/hall');
+  const bert = await person('bert', '/r/hall');
+  const cleo = await person('cleo', '/r/hall?transport=ajax');
+  const dora = await person('dora', '/r/hall');
 
   await olive.page.getByRole('textbox', { name: 'Title' }).fill('Launch plans');
   await olive.page.getByRole('button', { name: 'Create' }).click();
@@ -115,47 +115,47 @@ test('a private room: its owner invites by name and by link, revokes the link, d
   const members = olive.page.getByRole('region', { name: 'Members' });
   await expect(members.locator('.member')).toHaveText([/olive.*you.*owner/]);
 
-  // Invite bob by name.
-  await olive.page.getByRole('textbox', { name: 'Invite people' }).fill('bo');
+  // Invite bert by name.
+  await olive.page.getByRole('textbox', { name: 'Invite people' }).fill('be');
   await olive.page.getByRole('button', { name: 'Search' }).click();
-  await olive.page.getByRole('button', { name: 'Invite bob' }).click();
-  await expect(members.locator('.member')).toHaveText([/olive/, /bob/]);
-  await bob.page.goto(`/r/${room}`);
-  await expect(bob.page.getByRole('heading', { level: 1 })).toHaveText('Private room Launch plans');
+  await olive.page.getByRole('button', { name: 'Invite bert' }).click();
+  await expect(members.locator('.member')).toHaveText([/olive/, /bert/]);
+  await bert.page.goto(`/r/${room}`);
+  await expect(bert.page.getByRole('heading', { level: 1 })).toHaveText('Private room Launch plans');
 
-  // Invite carol by link; she opens it and lands in the room.
+  // Invite cleo by link; she opens it and lands in the room.
   await olive.page.getByRole('button', { name: 'Copy invite link' }).click();
   const link = await olive.page.getByRole('textbox', { name: 'Invite link 1' }).inputValue();
   expect(link).toMatch(/\/invite\/[A-Za-z0-9_-]+$/);
-  await carol.page.goto(`${new URL(link).pathname}?transport=ajax`);
-  await expect(carol.page.getByRole('heading', { level: 1 })).toHaveText('Private room Launch plans');
-  expect(roomOf(carol.page)).toBe(room);
+  await cleo.page.goto(`${new URL(link).pathname}?transport=ajax`);
+  await expect(cleo.page.getByRole('heading', { level: 1 })).toHaveText('Private room Launch plans');
+  expect(roomOf(cleo.page)).toBe(room);
 
   // Revoked, the link opens nothing.
   await olive.page.getByRole('button', { name: 'Revoke invite link 1' }).click();
   await expect(olive.page.getByRole('textbox', { name: 'Invite link 1' })).toHaveCount(0);
-  await dave.page.goto(new URL(link).pathname);
-  await expect(dave.page.getByRole('alert')).toContainText('not valid');
+  await dora.page.goto(new URL(link).pathname);
+  await expect(dora.page.getByRole('alert')).toContainText('not valid');
 
   // The owner may delete anyone's message here.
-  await sendMessage(bob.page, 'bob was here');
-  await expect(messageRow(olive.page, 'bob was here')).toBeVisible();
-  await chooseAction(messageRow(olive.page, 'bob was here'), 'Delete');
+  await sendMessage(bert.page, 'bert was here');
+  await expect(messageRow(olive.page, 'bert was here')).toBeVisible();
+  await chooseAction(messageRow(olive.page, 'bert was here'), 'Delete');
   await olive.page.getByRole('alertdialog', { name: 'Delete this message?' }).getByRole('button', { name: 'Delete' }).click();
-  await expect(messageLog(bob.page).locator('[data-seq="1"]')).toContainText('message deleted');
+  await expect(messageLog(bert.page).locator('[data-seq="1"]')).toContainText('message deleted');
 
-  // Removed, bob (WebSocket) and carol (Ajax polling) are told, and leave the room.
-  await members.getByRole('button', { name: 'Remove bob' }).click();
-  await members.getByRole('button', { name: 'Remove carol' }).click();
+  // Removed, bert (WebSocket) and cleo (Ajax polling) are told, and leave the room.
+  await members.getByRole('button', { name: 'Remove bert' }).click();
+  await members.getByRole('button', { name: 'Remove cleo' }).click();
   await expect(members.locator('.member')).toHaveText([/olive/]);
-  for (const p of [bob.page, carol.page]) {
+  for (const p of [bert.page, cleo.page]) {
     await expect(p.getByRole('alert')).toContainText('You were removed from Launch plans.');
     await expect(p.getByRole('heading', { level: 1 })).toHaveText('#lobby');
   }
   await sendMessage(olive.page, 'after they left');
   // A message of their own in the lobby makes a round trip after olive's was committed: anything
   // the private room still sent them would have arrived before its answer.
-  await sendMessage(bob.page, 'bob back in the lobby');
-  await sendMessage(carol.page, 'carol back in the lobby');
-  for (const p of [bob.page, carol.page]) await expect(p.locator('body')).not.toContainText('after they left');
+  await sendMessage(bert.page, 'bert back in the lobby');
+  await sendMessage(cleo.page, 'cleo back in the lobby');
+  for (const p of [bert.page, cleo.page]) await expect(p.locator('body')).not.toContainText('after they left');
 });

@@ -1,11 +1,11 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { User } from '../../../shared/protocol.ts';
-import type { TagOf } from '../core/name-tags.ts';
+import { nameTagger, type TagOf } from '../core/name-tags.ts';
 import { useChatClient, useChatSnapshot } from '../hooks/use-chat.ts';
 import { invitePath } from '../route.ts';
 import { initial } from './member-list.tsx';
 import { MessageButton } from './message-button.tsx';
-import { NameLabel } from './name-label.tsx';
+import { NameLabel, nameText } from './name-label.tsx';
 
 /**
  * A private room's members, and what its owner can do: invite people by
@@ -76,6 +76,8 @@ function InvitePeople({ room, members, onError }: { room: string; members: reado
   const client = useChatClient();
   const [q, setQ] = useState('');
   const [found, setFound] = useState<User[] | null>(null);
+  // Two people found under one name are told apart by their tags.
+  const foundTag = useMemo(() => nameTagger(found ?? []), [found]);
 
   const search = async (e: FormEvent) => {
     e.preventDefault();
@@ -106,8 +108,8 @@ function InvitePeople({ room, members, onError }: { room: string; members: reado
           {found.length === 0 && <li className="muted">Nobody new by that name.</li>}
           {found.map((u) => (
             <li key={u.userId} className="member">
-              <NameLabel className="member-name" name={u.name} tag={null} />
-              <button type="button" className="button small" onClick={() => void invite(u)} aria-label={`Invite ${u.name}`}>
+              <NameLabel className="member-name" name={u.name} tag={foundTag(u)} />
+              <button type="button" className="button small" onClick={() => void invite(u)} aria-label={`Invite ${nameText(u.name, foundTag(u))}`}>
                 Invite
               </button>
             </li>
