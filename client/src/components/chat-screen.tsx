@@ -148,7 +148,7 @@ export function ChatScreen({ room }: { room: string }) {
             <MessageList room={room} />
             <TypingIndicator users={state?.typing ?? []} tagOf={tagOf} />
             <ReplyBar room={room} />
-            <Composer room={room} />
+            <Composer room={room} label={label} />
           </main>
         </RoomContext>
         <aside id="side-panel" className={panelOpen ? 'side-panel open' : 'side-panel'} aria-label="Rooms and people">

@@ -17,7 +17,7 @@ import { NameLabel } from './name-label.tsx';
  * Tab completes, Escape closes; the message then carries the userIds it
  * mentions.
  */
-export function Composer({ room }: { room: string }) {
+export function Composer({ room, label = `#${room}` }: { room: string; /** How the room is named to people (a private room's title). */ label?: string }) {
   const client = useChatClient();
   const { rooms, session } = useChatSnapshot();
   const [text, setText] = useState('');
@@ -152,7 +152,7 @@ export function Composer({ room }: { room: string }) {
         ref={box}
         className="composer-input"
         rows={Math.min(6, Math.max(1, text.split('\n').length))}
-        placeholder={`Message #${room}`}
+        placeholder={`Message ${label}`}
         value={text}
         autoFocus
         // A hard stop well past the limit (which counts code points, not UTF-16 units);
