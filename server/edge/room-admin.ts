@@ -137,7 +137,8 @@ export function adminHandlers({ store, rooms, access, notices }: AdminDeps): Adm
 
     async members(_caller, { room }) {
       const info = await access.info(room);
-      const list = await store.members(room);
+      // A public room's owner (its first poster, who may delete others' messages) is marked so in its list too.
+      const list = (await store.members(room)).map((m) => (m.userId === info?.owner ? { ...m, role: 'owner' as const } : m));
       const visibility = info?.visibility ?? 'public';
       return {
         ok: true,

@@ -95,6 +95,11 @@ export function plan(room: string, drafts: readonly Draft[], look: PlanLookups):
     }
     last += 1;
     const entry = toEntry(room, last, d);
+    // The live form of a reply shows the original as it is now (pages decorate theirs when read).
+    if (d.replyTo !== undefined) {
+      const original = current(d.replyTo);
+      if (original) entry.reply = preview(original);
+    }
     ops.push({ op: 'insert', entry });
     byClient.set(key, entry);
     entries.set(last, entry);

@@ -88,10 +88,13 @@ export class MemoryStore implements Store {
     if (p.ops.length > 0 && !existing) this.rooms.set(room, r);
     for (const op of p.ops) {
       switch (op.op) {
-        case 'insert':
-          r.entries.push({ ...op.entry });
+        case 'insert': {
+          // A reply's preview belongs to its live form; pages show the original as it is when read.
+          const { reply: _preview, ...stored } = op.entry;
+          r.entries.push(stored);
           if (op.entry.clientId) r.byClient.set(`${op.entry.authorId}\u0000${op.entry.clientId}`, op.entry.seq);
           break;
+        }
         case 'edit': {
           const t = r.entries[op.target - 1] as Message;
           t.text = op.text;

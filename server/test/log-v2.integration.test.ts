@@ -78,12 +78,19 @@ describe('changes are entries of the log', () => {
   it('replies carry the original as it is now', async () => {
     const s = await server();
     const a = await s.client('alice');
+    ok(await a.emitWithAck('join', { room: 'rp' }));
+    const live = collect(a, 'messages');
     const orig = ok(await a.emitWithAck('send', { room: 'rp', text: 'original text', clientId: cid() }));
     ok(await call(a, 'send', { room: 'rp', text: 'an answer', clientId: cid(), replyTo: orig.seq }));
+    // The live form carries the original too.
+    await expect.poll(() => live.flatMap((e) => e.messages).find((m: Message) => m.replyTo === orig.seq)?.reply).toMatchObject({ seq: 1, text: 'original text' });
     expect(code(await call(a, 'send', { room: 'rp', text: 'answer to nothing', clientId: cid(), replyTo: 77 }))).toBe('not_found');
     ok(await call(a, 'delete', { room: 'rp', target: orig.seq, clientId: cid() }));
     const page = ok(await a.emitWithAck('history', { room: 'rp', before: 100 }));
     expect(page.messages[1]).toMatchObject({ text: 'an answer', replyTo: 1, reply: { seq: 1, deleted: true, text: '' } });
+    // A public room's first poster is its owner, and the member list says so.
+    const members = ok(await call(a, 'members', { room: 'rp' })) as unknown as { members: Array<{ name: string; role: string }> };
+    expect(members.members).toEqual([expect.objectContaining({ name: 'alice', role: 'owner' })]);
   });
 });
 
