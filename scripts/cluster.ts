@@ -1,60 +1,31 @@
 /**
  * `npm run cluster -- --nodes 3`: Fiberchat as several processes on this
  * machine, the way it scales out. A throwaway PostgreSQL (the source of
- * order), a redis-server (hints) and HAProxy (sticky for long-polling) start
- * on free loopback ports, then N nodes; the chat is served on PORT (default
- * 3000) through HAProxy. DATA_DIR/cluster.json lists every process started.
+ * order) and a redis-server (hints) start on free loopback ports, then N
+ * nodes (each binds a port of its own choosing and reports it), then HAProxy
+ * (sticky for long-polling, health checks on /healthz) in front of them; the
+ * chat is served on PORT (default 3000) through HAProxy. The nodes run with
+ * DRAIN_MS=1500, TRUST_PROXY=loopback and STORE_CHECK_MS=1000 (see
+ * scripts/cluster-lib.ts, which tests drive the same way).
+ * DATA_DIR/cluster.json lists every process started.
  * Ctrl-C or SIGTERM stops the nodes first, then HAProxy, Redis, PostgreSQL;
  * PostgreSQL's data goes with it.
  *
  * Installs nothing: a missing binary stops it with the Debian package to
  * install (or run `bash scripts/ensure-test-deps.sh`).
  */
-import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  MissingBinaryError,
-  findBinary,
-  freePort,
-  isAlive,
-  postgresBinDir,
-  startHaproxy,
-  startPostgres,
-  startRedis,
-  type HaproxyService,
-  type PostgresService,
-  type RedisService,
-} from './services/index.ts';
-import { canConnect, spawnService, stopChild, waitUntil } from './services/process.ts';
+import { Cluster, type ClusterFile } from './cluster-lib.ts';
+import { MissingBinaryError, findBinary, isAlive, postgresBinDir } from './services/index.ts';
+import { canConnect } from './services/process.ts';
 
 const root = resolve(import.meta.dirname, '..');
 
-interface Node {
-  name: string;
-  port: number;
-  child: ChildProcess;
-}
-
-interface Started {
-  postgres?: PostgresService;
-  redis?: RedisService;
-  haproxy?: HaproxyService;
-  nodes: Node[];
-}
-
-/** What DATA_DIR/cluster.json holds: enough to find, inspect or stop every process by hand. */
-interface ClusterFile {
-  url: string;
-  startedAt: string;
-  processes: Array<{ name: string; pid: number; port: number; url?: string }>;
-}
-
 function usage(): never {
-  console.log('usage: npm run cluster -- [--nodes N]   (N from 1 to 16, default 3; PORT, DATA_DIR and LOG_LEVEL from the environment)');
+  console.log('usage: npm run cluster -- [--nodes N]   (N from 1 to 16, default 3; PORT, DATA_DIR and LOG_LEVEL from the environment; other settings pass to every node)');
   process.exit(0);
 }
 
@@ -62,14 +33,26 @@ function say(line: string): void {
   console.log(`[cluster] ${line}`);
 }
 
-function parse(): { nodes: number; port: number; dataDir: string } {
+/** pino's numeric levels. */
+const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
+type Level = keyof typeof LEVELS;
+
+/** A log line's pino level; lines that are not pino JSON (a stack trace on stderr) are always shown. */
+function levelOf(line: string): number {
+  const m = /^\{"level":(\d+)/.exec(line);
+  return m ? Number(m[1]) : Infinity;
+}
+
+function parse(): { nodes: number; port: number; dataDir: string; logLevel: Level } {
   const { values } = parseArgs({ options: { nodes: { type: 'string', default: '3' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) usage();
   const nodes = Number(values.nodes);
   const port = Number(process.env.PORT || 3000);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 16) throw new Error(`--nodes must be a whole number from 1 to 16, not ${values.nodes}`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`PORT must be a port number, not ${process.env.PORT}`);
-  return { nodes, port, dataDir: resolve(process.env.DATA_DIR || './data') };
+  const logLevel = (process.env.LOG_LEVEL || 'info') as Level;
+  if (!(logLevel in LEVELS)) throw new Error(`LOG_LEVEL must be one of ${Object.keys(LEVELS).join(', ')}, not ${logLevel}`);
+  return { nodes, port, dataDir: resolve(process.env.DATA_DIR || './data'), logLevel };
 }
 
 /** Refuses to start over a cluster that is still running from this DATA_DIR. */
@@ -89,34 +72,15 @@ function buildClientIfMissing(): void {
   if (r.status !== 0) throw new Error('the client build failed');
 }
 
-async function startNode(name: string, env: Record<string, string>): Promise<Node> {
-  const port = await freePort();
-  const child = spawnService(process.execPath, ['--import', 'tsx', join(root, 'server', 'main.ts')], {
-    exitSignal: 'SIGKILL',
-    spawn: { cwd: root, env: { ...process.env, ...env, NODE_ID: name, PORT: String(port), HOST: '127.0.0.1' } },
-  });
-  await waitUntil(name, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, { timeoutMs: 30_000, child });
-  return { name, port, child };
-}
-
-/** Nodes first (SIGTERM: they drain their rooms), then HAProxy, Redis, PostgreSQL. */
-async function stopAll(s: Started): Promise<void> {
-  await Promise.all(s.nodes.map((n) => stopChild(n.child, 'SIGTERM', 10_000)));
-  await s.haproxy?.dispose();
-  await s.redis?.dispose();
-  await s.postgres?.stop('fast');
-  await s.postgres?.dispose();
-}
-
 async function main(): Promise<void> {
   const opts = parse();
   const clusterFile = join(opts.dataDir, 'cluster.json');
-  const started: Started = { nodes: [] };
+  const started: { cluster?: Cluster } = {};
   let stopping: Promise<void> | undefined;
   const stop = (why: string, code: number) => {
     stopping ??= (async () => {
       say(`stopping (${why})`);
-      await stopAll(started).catch((err: unknown) => console.error(`[cluster] while stopping: ${String(err)}`));
+      await started.cluster?.stop().catch((err: unknown) => console.error(`[cluster] while stopping: ${String(err)}`));
       rmSync(clusterFile, { force: true });
       say('stopped');
       process.exit(code);
@@ -136,50 +100,28 @@ async function main(): Promise<void> {
   buildClientIfMissing();
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
 
-  try {
-    say('starting PostgreSQL');
-    started.postgres = await startPostgres();
-    say('starting redis-server');
-    started.redis = await startRedis();
-    // One secret for all: a session made on one node is valid on every other.
-    const env = {
-      DATABASE_URL: started.postgres.url,
-      REDIS_URL: started.redis.url,
-      SESSION_SECRET: randomBytes(32).toString('hex'),
-    };
-    for (let i = 1; i <= opts.nodes; i++) {
-      const name = `node-${i}`;
-      say(`starting ${name}`);
-      // DATA_DIR per node: nothing in it is shared (the secret comes from the environment).
-      started.nodes.push(await startNode(name, { ...env, DATA_DIR: join(opts.dataDir, name) }));
-    }
-    say(`starting HAProxy on port ${opts.port}`);
-    started.haproxy = await startHaproxy({ port: opts.port, backends: started.nodes.map((n) => ({ name: n.name, port: n.port })) });
-  } catch (err) {
-    await stopAll(started);
-    throw err;
-  }
-
-  const { postgres, redis, haproxy, nodes } = started as Required<Started>;
+  // The launcher reads each node's port from its `listening` line (info): nodes log at info or finer,
+  // and lines below the LOG_LEVEL asked for are not shown.
+  const shown = LEVELS[opts.logLevel];
+  const cluster = await Cluster.start({
+    nodes: opts.nodes,
+    port: opts.port,
+    dataDir: opts.dataDir,
+    env: { LOG_LEVEL: shown < LEVELS.info ? opts.logLevel : 'info' },
+    onLine: (_node, line) => {
+      if (levelOf(line) >= shown) console.log(line);
+    },
+    say,
+  });
+  started.cluster = cluster;
   const url = `http://localhost:${opts.port}`;
-  await waitUntil('the chat through HAProxy', async () => (await fetch(`${haproxy.url}/healthz`)).ok, { timeoutMs: 20_000 });
-  const file: ClusterFile = {
-    url,
-    startedAt: new Date().toISOString(),
-    processes: [
-      { name: 'postgres', pid: postgres.pid as number, port: postgres.port, url: postgres.url },
-      { name: 'redis', pid: redis.pid as number, port: redis.port, url: redis.url },
-      { name: 'haproxy', pid: haproxy.pid as number, port: haproxy.port, url },
-      ...nodes.map((n) => ({ name: n.name, pid: n.child.pid as number, port: n.port, url: `http://127.0.0.1:${n.port}` })),
-    ],
-  };
-  writeFileSync(clusterFile, `${JSON.stringify(file, null, 2)}\n`);
-  for (const n of nodes) {
-    n.child.once('exit', (code, signal) => {
+  cluster.writeClusterFile(clusterFile, url);
+  for (const n of cluster.nodes) {
+    void n.process?.exit.then(({ code, signal }) => {
       if (!stopping) say(`${n.name} exited (${signal ?? `code ${code}`}); HAProxy routes around it`);
     });
   }
-  say(`${nodes.length} nodes ready: ${url}  (processes in ${clusterFile}; Ctrl-C stops them all)`);
+  say(`${cluster.nodes.length} nodes ready: ${url}  (processes in ${clusterFile}; Ctrl-C stops them all)`);
 }
 
 main().catch((err: unknown) => {

@@ -157,21 +157,27 @@ function hookExit(): void {
 }
 
 /**
- * Spawns a service as our child, its output appended to `logFile` (or
- * shared with ours when there is none). The child is stopped with
- * `exitSignal` if we exit first. It gets a process group of its own, so a
- * Ctrl-C in the terminal reaches only us and we stop services in our order.
+ * Spawns a service as our child, its output appended to `logFile`, handed
+ * to us on pipes (`pipe`: the caller must read both), or shared with ours.
+ * The child is stopped with `exitSignal` if we exit first. It gets a
+ * process group of its own, so a Ctrl-C in the terminal reaches only us and
+ * we stop services in our order.
  */
 export function spawnService(
   file: string,
   args: readonly string[],
-  opts: { logFile?: string; exitSignal: NodeJS.Signals; spawn?: SpawnOptions },
+  opts: { logFile?: string; pipe?: boolean; exitSignal: NodeJS.Signals; spawn?: SpawnOptions },
 ): ChildProcess {
   hookExit();
   const fd = opts.logFile === undefined ? undefined : openSync(opts.logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(file, args, { ...opts.spawn, detached: true, stdio: fd === undefined ? ['ignore', 'inherit', 'inherit'] : ['ignore', fd, fd] });
+    const stdio: SpawnOptions['stdio'] = opts.pipe
+      ? ['ignore', 'pipe', 'pipe']
+      : fd === undefined
+        ? ['ignore', 'inherit', 'inherit']
+        : ['ignore', fd, fd];
+    child = spawn(file, args, { ...opts.spawn, detached: true, stdio });
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

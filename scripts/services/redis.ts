@@ -34,6 +34,34 @@ export function redisPing(port: number, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
+/**
+ * Sends one command (as a RESP array) on a fresh connection and resolves
+ * with the first line of the reply: `+OK`, `:3`, `-ERR …`. Rejects when
+ * Redis does not answer within `timeoutMs`.
+ */
+export function redisCommand(port: number, args: readonly string[], timeoutMs = 2000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: '127.0.0.1', port });
+    let reply = '';
+    sock.setTimeout(timeoutMs, () => {
+      sock.destroy();
+      reject(new Error(`redis ${args[0]}: no answer within ${timeoutMs} ms`));
+    });
+    sock.once('connect', () => {
+      const parts = args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`);
+      sock.write(`*${args.length}\r\n${parts.join('')}`);
+    });
+    sock.on('data', (chunk) => {
+      reply += chunk.toString('utf8');
+      const end = reply.indexOf('\r\n');
+      if (end < 0) return;
+      sock.destroy();
+      resolve(reply.slice(0, end));
+    });
+    sock.once('error', reject);
+  });
+}
+
 export class RedisService {
   /** redis://127.0.0.1:<port> */
   readonly url: string;
@@ -89,6 +117,19 @@ export class RedisService {
   /** Kills it by pid (SIGKILL), as a crash would, and waits for it to exit. */
   async kill(): Promise<void> {
     if (this.child) await stopChild(this.child, 'SIGKILL');
+  }
+
+  /** FLUSHALL: every key goes (the bus keeps none: its channels and subscriptions stay). */
+  async flushAll(): Promise<void> {
+    const reply = await redisCommand(this.port, ['FLUSHALL']);
+    if (reply !== '+OK') throw new Error(`FLUSHALL answered ${reply}`);
+  }
+
+  /** Closes every subscriber connection (CLIENT KILL TYPE pubsub), as a Redis failover would; resolves with how many. */
+  async killSubscribers(): Promise<number> {
+    const reply = await redisCommand(this.port, ['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+    if (!reply.startsWith(':')) throw new Error(`CLIENT KILL answered ${reply}`);
+    return Number(reply.slice(1));
   }
 
   /** Stops it and deletes its folder. */
