@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Ack, JoinOk, MessagesEvent, SendOk } from '../../shared/protocol.ts';
+import type { Ack, JoinOk, MessagesEvent, OkInputOf, SendOk } from '../../shared/protocol.ts';
+import type { Bus } from '../cluster/bus.ts';
 import { defaultConfig, roomOptions } from '../config.ts';
 import { Fiber } from '../fiber/index.ts';
 import { MemoryStore } from '../store/memory-store.ts';
@@ -28,12 +29,16 @@ function sub(id: string, identity: Identity): Subscriber & { channels: Set<strin
   return { id, identity, channels, subscribe: (c) => channels.add(c), unsubscribe: (c) => channels.delete(c) };
 }
 
-function setup(opts: { idleMs?: number; mailboxCapacity?: number } = {}) {
+/** A bus that carries nothing: another node's hints never arrive. */
+const silentBus: Bus = { node: 'this-node', subscribe() {}, unsubscribe() {}, publish() {}, notify() {}, onNotice() {}, close: async () => {} };
+
+function setup(opts: { idleMs?: number; mailboxCapacity?: number; bus?: Bus } = {}) {
   const errors: unknown[] = [];
   const root = Fiber.root('test', (e) => errors.push(e));
   const store = new MemoryStore();
   const bc = new FakeBroadcaster();
-  const rooms = new RoomRegistry(root, store, bc, { ...roomOptions(defaultConfig()), ...opts });
+  // The registry's periodic store check is pushed out of the way: these tests see what rooms do themselves.
+  const rooms = new RoomRegistry(root, store, bc, { ...roomOptions(defaultConfig()), storeCheckMs: 3_600_000, ...opts });
   const ask = <T>(room: string, build: (reply: (a: Ack<T>) => void) => RoomCommand) =>
     new Promise<Ack<T>>((resolve) => rooms.dispatch(room, build(resolve)));
   const send = (room: string, text: string, clientId: string, who = alice) =>
@@ -207,6 +212,28 @@ describe('room fiber', () => {
     ]);
     // A join afterwards sees the room's true end.
     expect(okOf(await join('r', sub('s2', alice))).lastSeq).toBe(4);
+    await root.cancel();
+  });
+
+  it('in a cluster, a join or a read first catches up with what other nodes committed, whatever the bus said', async () => {
+    const { send, join, ask, store, bc, root } = setup({ bus: silentBus });
+    okOf(await send('r', 'ours 1', 'ours-1-xxxx'));
+    await join('r', sub('s1', bob));
+    await store.commit(
+      'r',
+      ['theirs 1', 'theirs 2'].map((text, i) => ({ id: `t${i}`, clientId: `theirs-${i}-xxxx`, author: 'carol', authorId: 'u-carol', text, ts: 1, kind: 'message' as const })),
+      'ignored',
+    );
+    // No hint came: the poll still answers with both, and the subscriber is delivered them first.
+    const page = okOf(await ask<OkInputOf<'page'>>('r', (reply) => ({ kind: 'page', after: 1, limit: 50, reply })));
+    expect(page.messages.map((m) => m.seq)).toEqual([2, 3]);
+    expect(page.lastSeq).toBe(3);
+    expect(bc.batches().flatMap((b) => b.messages.map((m) => m.seq))).toEqual([1, 2, 3]);
+    // A client that saw seq 4 on another node resumes here: seq 4 is not "from the future".
+    await store.commit('r', [{ id: 't9', clientId: 'theirs-9-xxxx', author: 'carol', authorId: 'u-carol', text: 'theirs 3', ts: 1, kind: 'message' }], 'ignored');
+    const resumed = okOf(await join('r', sub('s2', alice), 4, page.epoch));
+    expect(resumed.recovered).toBe(true);
+    expect(resumed.messages).toEqual([]);
     await root.cancel();
   });
 

@@ -270,6 +270,7 @@ export class Room {
 
   private async serve(cmds: RoomCommand[]): Promise<void> {
     let sends: PendingSend[] = [];
+    let refreshed = false;
     for (const cmd of cmds) {
       if (cmd.kind === 'send') {
         sends.push(cmd);
@@ -279,9 +280,34 @@ export class Room {
         await this.commit(sends);
         sends = [];
       }
+      if (!refreshed && (cmd.kind === 'join' || cmd.kind === 'page') && this.hooks.bus) {
+        await this.refresh();
+        refreshed = true;
+      }
       await this.handle(cmd);
     }
     if (sends.length > 0) await this.commit(sends);
+  }
+
+  /**
+   * In a cluster, before a join or a REST read answers: read where the log
+   * ends and deliver what other nodes committed since the last hint. So an
+   * answer reflects every commit acked before it was asked, on any node (a
+   * send on one node is in the next poll on another, a resume on another
+   * node gets exactly what was missed), whatever the bus delivered yet; a
+   * hint or store check that comes later finds nothing left to do. One
+   * primary-key read per turn that serves any; if it fails, the answer comes
+   * from what this node has (the read that follows usually fails too).
+   */
+  private async refresh(): Promise<void> {
+    let log;
+    try {
+      log = await this.store.roomLog(this.name);
+    } catch (err) {
+      this.failed('catch_up', err);
+      return;
+    }
+    if (log) await this.catchUp(log.lastSeq, log.epoch, undefined);
   }
 
   private async handle(cmd: Exclude<RoomCommand, PendingSend>): Promise<void> {
