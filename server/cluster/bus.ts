@@ -82,9 +82,12 @@ export class RedisBus implements Bus {
     this.sub = new Redis(url, opts);
     for (const client of [this.pub, this.sub]) {
       client.on('error', (err: Error) => this.events.state?.(false, err));
+      // Up only when both are: hints published while the publisher reconnects are dropped.
+      client.on('ready', () => {
+        if (this.pub.status === 'ready' && this.sub.status === 'ready') this.events.state?.(true);
+      });
     }
     this.sub.on('ready', () => {
-      this.events.state?.(true);
       this.sub.subscribe(NOTICES).catch(() => {});
       for (const room of this.rooms.keys()) this.sub.subscribe(PREFIX + room).catch(() => {});
     });
