@@ -12,7 +12,7 @@
  * would) and takes the cookie it is given, which names a live node.
  */
 import { io } from 'socket.io-client';
-import type { Ack, ErrorCode, Message, PageOk, SendOk, SessionOk } from '../../../shared/protocol.ts';
+import type { Ack, ErrorCode, JoinOk, Message, PageOk, SendOk, SessionOk } from '../../../shared/protocol.ts';
 import type { ChatSocket } from '../harness.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -217,17 +217,21 @@ export class SocketPeer implements Sender {
     const view = this.views.get(room) as RoomView;
     for (;;) {
       const since = view.epoch === undefined ? {} : { since: view.last, epoch: view.epoch };
-      let ack: Ack<{ epoch: string; recovered: boolean; messages: Message[] }>;
-      try {
-        ack = await socket.timeout(this.opts.ackTimeoutMs ?? 5000).emitWithAck('join', { room, ...since });
-      } catch {
+      // The answer is taken in the ack callback, not after an awaited promise: a `messages` packet
+      // that follows the answer in the same read runs its handler before any promise continuation
+      // (PROTOCOL.md, join), and must find the answer already applied.
+      const ack = await new Promise<Ack<{ epoch: string; recovered: boolean; messages: Message[] }> | undefined>((resolve) => {
+        socket.timeout(this.opts.ackTimeoutMs ?? 5000).emit('join', { room, ...since }, (err: Error | null, a: Ack<JoinOk>) => {
+          if (err) return resolve(undefined);
+          if (a.ok) view.resumed(a.epoch, a.recovered, a.messages, since.since === undefined ? 'join' : 'resume');
+          resolve(a);
+        });
+      });
+      if (ack === undefined) {
         if (!socket.connected) return; // dropped: the next connection joins again
         continue;
       }
-      if (ack.ok) {
-        view.resumed(ack.epoch, ack.recovered, ack.messages, since.since === undefined ? 'join' : 'resume');
-        return;
-      }
+      if (ack.ok) return;
       this.joinRefusals.push(ack.error.code);
       if (!socket.connected) return;
       await sleep(ack.error.retryAfterMs ?? 250);
