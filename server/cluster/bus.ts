@@ -7,6 +7,11 @@
  *
  * - `enableOfflineQueue: false`: while Redis is away a publish fails at once
  *   instead of queueing without bound; nodes fall back to polling the store.
+ * - at most `MAX_PENDING_PUBLISHES` publishes wait for Redis's reply; past
+ *   that, new ones are dropped. Until the client notices that Redis died or
+ *   the network parted (a partition can take minutes to surface on TCP),
+ *   each publish is written and waits for an answer that never comes.
+ *   Healthy, a reply comes in well under a millisecond, so few ever wait.
  * - subscriptions are re-made for every live room whenever the subscriber
  *   connection is ready again (ioredis forgets channels whose SUBSCRIBE
  *   failed while it was disconnected).
@@ -60,6 +65,9 @@ const PREFIX = 'fc:room:';
 /** One channel for all user notices: every node hears each and delivers to its own connections of that user. */
 const NOTICES = 'fc:users';
 
+/** Publishes waiting for Redis's reply at most (a hint is at most ~16 KiB: a few MiB held, at worst). */
+export const MAX_PENDING_PUBLISHES = 256;
+
 export class RedisBus implements Bus {
   private readonly pub: Redis;
   private readonly sub: Redis;
@@ -104,9 +112,15 @@ export class RedisBus implements Bus {
     if (this.sub.status === 'ready') this.sub.unsubscribe(PREFIX + room).catch(() => {});
   }
 
+  private pending = 0;
+
   publish(room: string, msg: PeerMessage): void {
-    if (this.pub.status !== 'ready') return;
-    this.pub.publish(PREFIX + room, JSON.stringify(msg)).catch(() => {});
+    if (this.pub.status !== 'ready' || this.pending >= MAX_PENDING_PUBLISHES) return;
+    this.pending++;
+    this.pub
+      .publish(PREFIX + room, JSON.stringify(msg))
+      .catch(() => {})
+      .finally(() => this.pending--);
   }
 
   notify(notice: UserNotice): void {
