@@ -12,6 +12,8 @@ export default defineConfig({
     environment: 'node',
     pool: 'forks',
     fileParallelism: false,
+    // Memory checks compare heap sizes around a forced GC.
+    execArgv: ['--expose-gc'],
     // Bounds for a stuck test, not speed targets: the longest run their load for tens of seconds.
     testTimeout: 180_000,
     hookTimeout: 120_000,
