@@ -1,9 +1,9 @@
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PageOk, PresenceEvent, SessionOk, TypingEvent } from '../../../shared/protocol.ts';
+import type { Ack, PageOk, PresenceEvent, SendOk, SessionOk, TypingEvent } from '../../../shared/protocol.ts';
 import { cid, collect, type ChatSocket } from '../harness.ts';
 import { PEER_PRESENCE_TTL_MS } from '../../rooms/room.ts';
-import { logsOnFailure, oneTo, startTestCluster, type Cluster } from './fixture.ts';
+import { logsOnFailure, oneTo, readStore, startTestCluster, type Cluster } from './fixture.ts';
 import { newSession, sleep } from './peers.ts';
 
 /**
@@ -176,6 +176,45 @@ describe('one client, several nodes', () => {
       samOnC.disconnect();
     });
   }
+
+  it('the same clientId sent at the same moment through node A (WebSocket) and node B (Ajax POST): one row, one seq in both acks, one duplicate', async () => {
+    logsOnFailure(cluster);
+    const room = 'twice';
+    const dana = await newSession(cluster.url, 'dana');
+    const onA = await socketOn(A, dana);
+    type RestAnswer = { status: number; body: { seq: number; duplicate?: boolean } };
+    const pairs: Array<{ clientId: string; ws: Ack<SendOk>; rest: RestAnswer }> = [];
+    for (let i = 0; i < 40; i++) {
+      const clientId = `twice-${i}-xxxxxx`;
+      // An HTTP request takes longer to reach its node than a WebSocket frame: the frame leaves a
+      // little later, by a different amount each time, so the two commits meet in the store.
+      const [rest, ws] = await Promise.all([
+        fetch(`${cluster.node(B).url}/api/rooms/${room}/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${dana.token}` },
+          body: JSON.stringify({ text: `twice ${i}`, clientId }),
+        }).then(async (r): Promise<RestAnswer> => ({ status: r.status, body: (await r.json()) as RestAnswer['body'] })),
+        sleep(i % 4).then(() => onA.emitWithAck('send', { room, text: `twice ${i}`, clientId })),
+      ]);
+      pairs.push({ clientId, ws, rest });
+    }
+    onA.disconnect();
+    const stored = (await readStore(cluster, [room])).get(room);
+    expect(stored?.rows.map((r) => r.seq)).toEqual(oneTo(40));
+    for (const { clientId, ws, rest } of pairs) {
+      if (!ws.ok) throw new Error(ws.error.message);
+      expect(rest.status, clientId).toBe(200);
+      expect(rest.body.seq, clientId).toBe(ws.seq);
+      // Exactly one of the two was the original.
+      expect([ws.duplicate === true, rest.body.duplicate === true].filter(Boolean), clientId).toHaveLength(1);
+      expect(stored?.rows.filter((r) => r.clientId === clientId).map((r) => r.seq), clientId).toEqual([ws.seq]);
+    }
+    // Each carrier won some of the races: the two nodes really did commit the same clientId side by side.
+    const wonByAjax = pairs.filter((p) => p.ws.ok && p.ws.duplicate === true).length;
+    console.log(`same clientId on two nodes: the Ajax POST on node B was stored first in ${wonByAjax} of ${pairs.length}`);
+    expect(wonByAjax).toBeGreaterThan(0);
+    expect(wonByAjax).toBeLessThan(pairs.length);
+  });
 
   it('two tabs of one user on nodes A and B are one member; typing crosses nodes; killing B drops its user within the presence TTL', async () => {
     logsOnFailure(cluster);
