@@ -409,7 +409,14 @@ export async function burst(
   senders: readonly Sender[],
   rooms: readonly string[],
   count: number,
-  opts: { tag: string; window?: number | ((s: Sender) => number); onSent?: (n: number) => void; deadlineMs?: number },
+  opts: {
+    tag: string;
+    window?: number | ((s: Sender) => number);
+    onSent?: (n: number) => void;
+    deadlineMs?: number;
+    /** Checked before each new send: true ends the burst early (what was sent is finished). */
+    stop?: () => boolean;
+  },
 ): Promise<SendRecord[]> {
   const records: SendRecord[] = [];
   let issued = 0;
@@ -419,7 +426,7 @@ export async function burst(
     senders.map(async (s) => {
       const w = typeof opts.window === 'function' ? opts.window(s) : (opts.window ?? 16);
       const lane = async () => {
-        while (issued < count) {
+        while (issued < count && !opts.stop?.()) {
           const n = issued++;
           const room = rooms[n % rooms.length] as string;
           const clientId = `${opts.tag}-${n.toString(36)}-${s.name}`.slice(0, 64).padEnd(8, '0');

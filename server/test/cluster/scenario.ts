@@ -49,15 +49,30 @@ export async function populate(cluster: Cluster, rooms: readonly string[], tag: 
   return { rooms, seeded, subscribers, senders, startedOn: (i) => pinned.get(i) ?? [] };
 }
 
-/** Sends `count` messages from every sender of the world; `at(done)` runs once as the count of acked sends passes `when`. */
-export function load(world: World, count: number, tag: string, at?: { when: number; run: () => Promise<void> }): Promise<{ records: SendRecord[]; during: Promise<void> }> {
+/**
+ * Sends up to `count` messages from every sender of the world. `at.run`
+ * starts once `at.when` sends are acked; with `at.thenStopMs`, the burst
+ * ends that long after `run` finished, however many were sent.
+ */
+export function load(
+  world: World,
+  count: number,
+  tag: string,
+  at?: { when: number; run: () => Promise<void>; thenStopMs?: number },
+): Promise<{ records: SendRecord[]; during: Promise<void> }> {
   let fired: Promise<void> | undefined;
+  let stopAt = Number.POSITIVE_INFINITY;
   const records = burst(world.senders, world.rooms, count, {
     tag,
     window: (s) => (s instanceof AjaxPeer ? 4 : 12),
     onSent: (n) => {
-      if (at && n >= at.when && !fired) fired = at.run();
+      if (at && n >= at.when && !fired) {
+        fired = at.run().then(() => {
+          if (at.thenStopMs !== undefined) stopAt = Date.now() + at.thenStopMs;
+        });
+      }
     },
+    stop: () => Date.now() > stopAt,
   });
   return records.then(async (r) => ({ records: r, during: fired ?? Promise.resolve() }));
 }
