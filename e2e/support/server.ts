@@ -5,6 +5,10 @@
  * reads the port the server reports; restarts reuse it.
  * Every process started here is ended when its test file finishes or the
  * worker exits, so no server outlives the run.
+ *
+ * With E2E_CLUSTER=1 (playwright.cluster.config.ts) each test file gets a
+ * cluster instead (PostgreSQL, Redis, three nodes, HAProxy in front; see
+ * cluster-server.ts) behind the same interface.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,13 +16,45 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test as base } from '@playwright/test';
 import { spawnServer } from '../../server/test/server-process.ts';
+import { ClusterTestServer } from './cluster-server.ts';
 
 export { repoRoot } from '../../server/test/server-process.ts';
 
 /** How long a graceful stop may take before the test fails it with SIGKILL. */
 const STOP_TIMEOUT_MS = 10_000;
 
-export class TestServer {
+/** What a test can do to "the server", whether it is one process or a cluster. */
+export interface ChatServer {
+  /** Where browsers connect: the server, or the cluster's HAProxy. */
+  readonly port: number;
+  readonly url: string;
+  readonly running: boolean;
+  /** Starts what is stopped and waits until it serves. */
+  start(): Promise<void>;
+  /** Graceful shutdown (SIGTERM); resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** Abrupt death (SIGKILL): nothing acked may be lost. */
+  kill(): Promise<void>;
+  restart(opts?: { hard?: boolean }): Promise<void>;
+  /** Stops everything and deletes its data. */
+  dispose(): Promise<void>;
+  /** Recent output, for failure messages. */
+  log(): string;
+}
+
+/** The server's settings for browser tests. */
+export const E2E_ENV: Record<string, string> = {
+  // Seeding a long history through the REST API would otherwise wait on the per-user send limit.
+  SEND_RATE: '2000',
+  SEND_BURST: '2000',
+  SEND_ADDRESS_RATE: '2000',
+  SEND_ADDRESS_BURST: '2000',
+  // Every browser of a test comes from 127.0.0.1, and each person is a new session.
+  SESSION_RATE_PER_MIN: '10000',
+  SESSION_BURST: '1000',
+};
+
+export class TestServer implements ChatServer {
   private child: ChildProcess | null = null;
   private exited: Promise<number | null> = Promise.resolve(null);
   private log_: () => string = () => '';
@@ -51,17 +87,7 @@ export class TestServer {
     if (this.child) throw new Error('server already running');
     const proc = await spawnServer({
       port: this.boundPort,
-      env: {
-        DATA_DIR: this.dataDir,
-        // Seeding a long history through the REST API would otherwise wait on the per-user send limit.
-        SEND_RATE: '2000',
-        SEND_BURST: '2000',
-        SEND_ADDRESS_RATE: '2000',
-        SEND_ADDRESS_BURST: '2000',
-        // Every browser of a test comes from 127.0.0.1, and each person is a new session.
-        SESSION_RATE_PER_MIN: '10000',
-        SESSION_BURST: '1000',
-      },
+      env: { DATA_DIR: this.dataDir, ...E2E_ENV },
     });
     this.boundPort = proc.port;
     this.child = proc.child;
@@ -114,12 +140,13 @@ export class TestServer {
 
 /** One server per test file: a worker keeps the current file's server and replaces it when the file changes. */
 class ServerPool {
-  private current: { file: string; server: TestServer } | null = null;
+  private current: { file: string; server: ChatServer } | null = null;
 
-  async forFile(file: string): Promise<TestServer> {
+  async forFile(file: string): Promise<ChatServer> {
     if (this.current?.file !== file) {
       await this.current?.server.dispose();
-      this.current = { file, server: await TestServer.create() };
+      const server = process.env.E2E_CLUSTER === '1' ? await ClusterTestServer.create(E2E_ENV) : await TestServer.create();
+      this.current = { file, server };
     }
     // A previous test may have stopped it; tests always start with a running server.
     if (!this.current.server.running) await this.current.server.start();
@@ -132,7 +159,7 @@ class ServerPool {
   }
 }
 
-export const test = base.extend<{ server: TestServer }, { serverPool: ServerPool }>({
+export const test = base.extend<{ server: ChatServer }, { serverPool: ServerPool }>({
   serverPool: [
     // eslint-disable-next-line no-empty-pattern
     async ({}, use) => {
