@@ -237,6 +237,25 @@ describe('room fiber', () => {
     await root.cancel();
   });
 
+  it('when reading back another writer\'s messages fails, broadcasts nothing out of order: the range comes later, whole', async () => {
+    const { send, join, ask, store, bc, root } = setup({ bus: silentBus });
+    okOf(await send('r', 'ours 1', 'ours-1-xxxx'));
+    await join('r', sub('s1', bob));
+    await store.commit('r', [{ id: 't1', clientId: 'theirs-1-xxxx', author: 'carol', authorId: 'u-carol', text: 'theirs 1', ts: 1, kind: 'message' }], 'ignored');
+    const readAfter = store.readAfter.bind(store);
+    store.readAfter = async () => {
+      throw new Error('connection lost');
+    };
+    // Committed as seq 3 (the store orders), but seq 2 cannot be read: seq 3 is not broadcast alone.
+    expect(okOf(await send('r', 'ours 2', 'ours-2-xxxx')).seq).toBe(3);
+    expect(bc.batches().flatMap((b) => b.messages.map((m) => m.seq))).toEqual([1]);
+    store.readAfter = readAfter;
+    // The next read of the room (here a poll; also a hint, a store check or a commit) delivers 2 and 3, in order.
+    okOf(await ask<OkInputOf<'page'>>('r', (reply) => ({ kind: 'page', after: 3, limit: 50, reply })));
+    expect(bc.batches().flatMap((b) => b.messages.map((m) => m.seq))).toEqual([1, 2, 3]);
+    await root.cancel();
+  });
+
   it('reports every store failure by kind and answers unavailable', async () => {
     const failures: Array<[string, string]> = [];
     const root = Fiber.root('test', () => {});

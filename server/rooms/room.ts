@@ -528,7 +528,10 @@ export class Room {
   /**
    * Broadcasts everything up to `upTo` that subscribers have not had, in seq
    * order, as one packet. `known` are this turn's own messages; anything else
-   * in the range was committed by another writer and is read back first.
+   * in the range was committed by another writer and is read back first. If
+   * that read fails, nothing is broadcast and `lastSeq` stays: subscribers
+   * get the whole range later, in order (the next commit, hint, store check
+   * or join reads it), never this turn's messages with a gap before them.
    */
   private async deliver(known: Message[], upTo: number): Promise<void> {
     if (upTo <= this.lastSeq) return;
@@ -538,11 +541,11 @@ export class Room {
       try {
         batch = await this.store.readAfter(this.name, this.lastSeq, upTo - this.lastSeq);
       } catch (err) {
-        // Subscribers get this turn's messages with a gap before them; each
-        // client sees the gap and re-joins with `since`, which fills it.
         this.failed('catch_up', err);
-        batch = known;
+        return;
       }
+      // Fewer rows than seqs: not all visible yet; the next read delivers them.
+      if (batch[0]?.seq !== this.lastSeq + 1 || batch.at(-1)?.seq !== upTo) return;
     }
     this.lastSeq = upTo;
     if (batch.length > 0) this.broadcaster.emit(this.channel, 'messages', { room: this.name, messages: batch });
