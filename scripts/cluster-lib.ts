@@ -277,11 +277,21 @@ export class Cluster {
     return res.text();
   }
 
-  /** One sample of node `i`'s metric (labels as `{transport="websocket"}`, or none). */
+  /**
+   * One sample of node `i`'s metric: the first whose labels include
+   * `labels` (written `{transport="websocket"}`, or '' for any); NaN when
+   * there is none (a labelled counter appears once counted).
+   */
   async metric(i: number, name: string, labels = ''): Promise<number> {
     const text = await this.metricsText(i);
-    const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
-    return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
+    const wanted = labels.replace(/^\{|\}$/g, '').split(',').filter(Boolean);
+    for (const line of text.split('\n')) {
+      const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+      if (!m || m[1] !== name) continue;
+      const have = (m[2] ?? '').split(',');
+      if (wanted.every((l) => have.includes(l))) return Number(m[3]);
+    }
+    return Number.NaN;
   }
 
   /** Node `i`'s resident memory in bytes, from /proc (NaN when it is not running). */

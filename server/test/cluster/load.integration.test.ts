@@ -18,6 +18,7 @@ const senders: Sender[] = [];
 let records: SendRecord[] = [];
 let stored: Map<string, StoredRoom>;
 let connectionsPerNode: number[] = [];
+let metricsOfFirst = '';
 
 beforeAll(async () => {
   cluster = await startTestCluster();
@@ -45,6 +46,7 @@ beforeAll(async () => {
   records = await burst(senders, ROOMS, SENDS, { tag: 'load', window: (s) => (s instanceof AjaxPeer ? 6 : 24) });
   const ms = Date.now() - t0;
   stored = await readStore(cluster, ROOMS);
+  metricsOfFirst = await cluster.metricsText(0);
   const by = (kind: string) => records.filter((r) => r.clientId.includes(`-send-${kind}-`)).length;
   console.log(
     `load: ${SENDS} sends acked in ${ms} ms (${Math.round((SENDS * 1000) / ms)}/s) over ${cluster.nodes.length} nodes: ` +
@@ -69,8 +71,9 @@ afterAll(async () => {
 describe('three nodes under load, on every transport', () => {
   it(`${SENDS} sends: every room's seqs are 1..n with no gap, last_seq is the row count, every acked clientId is stored once`, () => {
     logsOnFailure(cluster);
-    // The clients were spread over every node.
+    // The clients were spread over every node (each names itself on /metrics by the NODE_ID the launcher gave it).
     for (const n of connectionsPerNode) expect(n).toBeGreaterThanOrEqual(4);
+    expect(metricsOfFirst).toMatch(/^fiberchat_build_info\{[^}]*node="node-1"[^}]*\} 1$/m);
     expect(records).toHaveLength(SENDS);
     expect(records.filter((r) => r.seq === undefined)).toEqual([]);
     // Nothing needed a retry under load alone: every first answer was an ok.
