@@ -11,6 +11,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ ROOM_MAX_TURN: '1' }).roomMaxTurn).toBe(1);
   });
 
+  it('reads DATABASE_POOL_SIZE within 1 to 1000', () => {
+    expect(loadConfig({}).databasePoolSize).toBe(10);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '25' }).databasePoolSize).toBe(25);
+    expect(() => loadConfig({ DATABASE_POOL_SIZE: '0' })).toThrow(/DATABASE_POOL_SIZE/);
+  });
+
   it('names every bad setting in one error', () => {
     const bad = () => loadConfig({ ROOM_MAX_TURN: '0', PORT: 'eighty' });
     expect(bad).toThrow(ConfigError);

@@ -48,6 +48,12 @@ export const SETTINGS = {
     docDefault: 'unset',
     meaning: 'PostgreSQL connection URL (postgres://user:pass@host:port/db); unset: SQLite under DATA_DIR, one process',
   }),
+  databasePoolSize: setting({
+    env: 'DATABASE_POOL_SIZE',
+    schema: int(1, 1000),
+    default: 10,
+    meaning: 'PostgreSQL connections per node at most (commits and reads in flight); PostgreSQL\'s max_connections must cover every node\'s',
+  }),
   redisUrl: setting<string | undefined>({
     env: 'REDIS_URL',
     schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),

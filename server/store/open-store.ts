@@ -10,7 +10,9 @@ import type { Store } from './store.ts';
  * dropped while idle; the pool replaces them by itself.
  */
 export function openStore(config: Config, onConnectionLost?: (err: Error) => void): Store {
-  if (config.databaseUrl !== undefined) return new PgStore({ url: config.databaseUrl, onIdleError: onConnectionLost });
+  if (config.databaseUrl !== undefined) {
+    return new PgStore({ url: config.databaseUrl, maxConnections: config.databasePoolSize, onIdleError: onConnectionLost });
+  }
   return new SqliteStore({ file: config.dbFile, synchronous: config.sqliteSynchronous, checkpointEveryMs: config.sqliteCheckpointMs });
 }
 
