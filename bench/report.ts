@@ -217,6 +217,35 @@ function resultsSection(r: R, svgPath: string): string[] {
     out.push('');
   }
 
+  const cl = r.cluster as Fig | undefined;
+  if (cl) {
+    const same = cl.sameNode as Fig;
+    const cross = cl.crossNode as Fig;
+    const st = cl.store as Record<string, Fig>;
+    out.push(`### Scaling out: two nodes on PostgreSQL and Redis (Fiberchat only)`);
+    out.push('');
+    out.push(
+      `Four publishers on node A at ${fmt(num(cl.rate))} messages/s; ${fmt(num(cl.subscribers))} WebSocket subscribers on node A (same node) or on node B (the message crosses by a hint through Redis); median of ${fmt(num(cl.rounds))} alternated run(s) each. Then one node on PostgreSQL (no Redis) against the same node on SQLite, fan-out with interleaved windows. How throughput grows with nodes, and where it stops, is in *Scaling out* above.`,
+    );
+    out.push('');
+    out.push('| | send→receive p50 / p99 ms | ÷ same node (p50 · p99) | delivered/s | sends failed |');
+    out.push('|---|---|---|---|---|');
+    out.push(`| same node | ${ms(lat(same, 'p50'))} / ${ms(lat(same, 'p99'))} | — | ${k(num(same.deliveriesPerSec))} | ${fmt(num(same.failed))} |`);
+    out.push(
+      `| cross-node | ${ms(lat(cross, 'p50'))} / ${ms(lat(cross, 'p99'))} | ${ratio(lat(cross, 'p50'), lat(same, 'p50'))} · ${ratio(lat(cross, 'p99'), lat(same, 'p99'))} | ${k(num(cross.deliveriesPerSec))} | ${fmt(num(cross.failed))} |`,
+    );
+    out.push('');
+    out.push('| one node on | deliveries/s | ÷ SQLite | send→receive p50 / p99 ms | p99 ÷ SQLite | persisted / acked | server CPU | ELD p99 ms |');
+    out.push('|---|---|---|---|---|---|---|---|');
+    for (const [name, f] of Object.entries(st)) {
+      const base = st.sqlite;
+      out.push(
+        `| ${name === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${k(num(f.deliveriesPerSec))} | ${name === 'sqlite' ? '—' : ratio(num(f.deliveriesPerSec), num(base?.deliveriesPerSec))} | ${ms(lat(f, 'p50'))} / ${ms(lat(f, 'p99'))} | ${name === 'sqlite' ? '—' : ratio(lat(f, 'p99'), lat(base, 'p99'))} | ${fmt(num(f.persisted))} / ${fmt(num(f.acked))} | ${pct(num(f.serverCpu))} | ${eld(num(f.eldP99Ms))} |`,
+      );
+    }
+    out.push('');
+  }
+
   const fiber = r.fiber as Fig | undefined;
   if (fiber) {
     const o = fiber.ours as Record<string, unknown>;

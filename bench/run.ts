@@ -5,8 +5,8 @@
  * chart bench/results/<date>.svg and the results section of BENCHMARKS.md.
  *
  *   npm run bench                  full run (about 10 min)
- *   npm run bench -- --quick       smoke run (< 2 min): bench/results/<date>-quick.json only
- *   npm run bench -- --only=fanout,idle   some scenarios (fanout latency idle capacity join jitter ablation fiber)
+ *   npm run bench -- --quick       smoke run (< 2 min): bench/results/<date>-quick.json only (without the cluster scenario; --quick --only=cluster runs its small variant)
+ *   npm run bench -- --only=fanout,idle   some scenarios (fanout latency idle capacity join jitter ablation cluster fiber)
  *   npm run bench -- --profile[=latency|capacity]   Fiberchat fan-out (or fixed-rate latency, or capacity) under --cpu-prof, top functions by self time
  *   npm run bench -- --report=bench/results/<date>.json   re-render chart and BENCHMARKS.md from a results file
  *   npm run bench -- --no-doc      do not touch BENCHMARKS.md
@@ -21,6 +21,7 @@ import { renderChart } from './chart.ts';
 import { ceilingRatios, GOALS, verdicts, type Verdict } from './lib/goals.ts';
 import { CORES, cpuCount, fdLimit, hasTaskset, start } from './lib/proc.ts';
 import { CEILING, LABEL, TARGETS } from './lib/targets.ts';
+import { cluster as clusterScenario } from './cluster-scenario.ts';
 import { updateBenchmarksMd } from './report.ts';
 import * as sc from './scenarios.ts';
 
@@ -156,6 +157,11 @@ async function main(): Promise<void> {
     results.ablation = await sc.ablation(plan, progress);
     save();
   }
+  // Off --quick unless asked for by name: starting PostgreSQL, Redis and four servers would take quick past 2 minutes.
+  if (quick ? only?.includes('cluster') : want('cluster')) {
+    results.cluster = await clusterScenario(plan, progress);
+    save();
+  }
   if (want('fiber')) {
     progress('fiber micro-benchmark: server/fiber vs effection');
     results.fiber = await fiberMicro();
@@ -233,6 +239,18 @@ function check(r: Record<string, unknown>): string[] {
     positive(`ablation ${v} deliveries/s`, f?.deliveriesPerSec);
     persisted(`ablation ${v}`, f);
   }
+  const cl = r.cluster as F;
+  if (cl) {
+    for (const w of ['sameNode', 'crossNode']) {
+      const f = cl[w] as F;
+      positive(`cluster ${w} p50`, (f?.latencyMs as F)?.p50);
+      if (f?.failed !== 0) out.push(`cluster ${w}: ${String(f?.failed)} sends failed`);
+    }
+    for (const [t, f] of Object.entries((cl.store ?? {}) as Record<string, F>)) {
+      positive(`cluster store ${t} deliveries/s`, f?.deliveriesPerSec);
+      persisted(`cluster store ${t}`, f);
+    }
+  }
   const fiber = r.fiber as F;
   if (fiber) for (const [k, v] of Object.entries((fiber.ratio ?? {}) as Record<string, unknown>)) positive(`fiber ratio ${k}`, v);
   return out;
@@ -283,6 +301,15 @@ function summaryLines(r: Record<string, unknown>): string[] {
   for (const [v, f] of Object.entries(abl)) {
     if (v === 'default') continue;
     lines.push(`ablation ${v}: default delivers ${x(n(abl.default?.deliveriesPerSec), n(f?.deliveriesPerSec))} as much; ELD p99 ${f1(n(abl.default?.eldP99Ms))} vs ${f1(n(f?.eldP99Ms))} ms`);
+  }
+  const cl = r.cluster as F;
+  if (cl) {
+    const [same, cross] = [cl.sameNode as F, cl.crossNode as F];
+    const st = (cl.store ?? {}) as Record<string, F>;
+    const d = (f: F) => n(f?.deliveriesPerSec);
+    lines.push(
+      `cluster: cross-node p50 ${f1(p(cross, 'p50'))} / p99 ${f1(p(cross, 'p99'))} ms = ${x(p(cross, 'p50'), p(same, 'p50'))} / ${x(p(cross, 'p99'), p(same, 'p99'))} same-node; one node on PostgreSQL: ${x(d(st.postgres), d(st.sqlite))} SQLite's deliveries/s, p99 ${x(p(st.postgres, 'p99'), p(st.sqlite, 'p99'))}`,
+    );
   }
   const ratio = (r.fiber as F)?.ratio as Record<string, number> | undefined;
   if (ratio) {

@@ -31,6 +31,20 @@ export interface Plan {
   jitter: { subscribers: number; rate: number; durationMs: number; killEveryMs: number; offlineMs: number };
   /** Fan-out on Fiberchat with one optimisation turned off at a time, interleaved like the fan-out scenario. */
   ablation: { subscribers: number; rounds: number; warmupMs: number; measureMs: number };
+  /**
+   * Two nodes on PostgreSQL and Redis (bench/cluster-scenario.ts): send→receive
+   * at a fixed rate with subscribers on the publishers' node and on the other
+   * one, `rounds` runs of each, alternated; and one node on PostgreSQL against
+   * one on SQLite, fan-out interleaved (`store`).
+   */
+  cluster: {
+    subscribers: number;
+    rate: number;
+    rounds: number;
+    warmupMs: number;
+    measureMs: number;
+    store: { subscribers: number; rounds: number; warmupMs: number; measureMs: number };
+  };
 }
 
 export const FULL: Plan = {
@@ -42,6 +56,7 @@ export const FULL: Plan = {
   join: { fill: 100_000, joins: 1000, settleMs: 3000 },
   jitter: { subscribers: 200, rate: 100, durationMs: 33_000, killEveryMs: 15_000, offlineMs: 2000 },
   ablation: { subscribers: 500, rounds: 3, warmupMs: 1000, measureMs: 3000 },
+  cluster: { subscribers: 200, rate: 100, rounds: 2, warmupMs: 1500, measureMs: 4000, store: { subscribers: 500, rounds: 3, warmupMs: 1000, measureMs: 3000 } },
 };
 
 export const QUICK: Plan = {
@@ -53,6 +68,7 @@ export const QUICK: Plan = {
   join: { fill: 5_000, joins: 100, settleMs: 300 },
   jitter: { subscribers: 20, rate: 100, durationMs: 3000, killEveryMs: 1500, offlineMs: 400 },
   ablation: { subscribers: 100, rounds: 1, warmupMs: 200, measureMs: 500 },
+  cluster: { subscribers: 30, rate: 50, rounds: 1, warmupMs: 200, measureMs: 700, store: { subscribers: 60, rounds: 1, warmupMs: 200, measureMs: 500 } },
 };
 
 const TEXT_BYTES = 100;
@@ -102,7 +118,7 @@ const median = (xs: number[]) => quantile(xs, 0.5);
  * rotated each round) and each figure is the median of its windows, so a
  * change in background load hits every target alike.
  */
-async function interleavedFanout(
+export async function interleavedFanout(
   targets: ReadonlyArray<{ name: string; t: Target }>,
   run: { subscribers: number; rounds: number; warmupMs: number; measureMs: number },
 ): Promise<Record<string, Record<string, unknown>>> {

@@ -235,7 +235,8 @@ async function fanout(s: Extract<Spec, { kind: 'fanout' }>) {
 // ---------------------------------------------------------------------------
 
 async function latency(s: Extract<Spec, { kind: 'latency' }>) {
-  const room = 'latency';
+  const room = s.room ?? 'latency';
+  const pubPort = s.publisherPort ?? spec.port;
   const lat = new Reservoir();
   let measuring = false;
   let delivered = 0;
@@ -301,7 +302,7 @@ async function latency(s: Extract<Spec, { kind: 'latency' }>) {
     stoppers.push(() => (polling = false));
     sendOne = async (i, text) => {
       const p0 = now();
-      const r = await request(spec.port, 'POST', `/api/rooms/${room}/messages`, {
+      const r = await request(pubPort, 'POST', `/api/rooms/${room}/messages`, {
         body: JSON.stringify({ text, clientId: clientId() }),
         headers: auth(spec.publisherTokens[i % spec.publisherTokens.length] as string),
         localAddress: sourceAddress(200 + i),
@@ -316,7 +317,7 @@ async function latency(s: Extract<Spec, { kind: 'latency' }>) {
       await joinOk(c, { room });
     });
     const pubs: Client[] = [];
-    for (let i = 0; i < s.publishers; i++) pubs.push(await connect(t, 200 + i, spec.publisherTokens[i % spec.publisherTokens.length] as string));
+    for (let i = 0; i < s.publishers; i++) pubs.push(await connect(t, 200 + i, spec.publisherTokens[i % spec.publisherTokens.length] as string, pubPort));
     closers.push(() => closeAll([...subs.clients, ...pubs]));
     sendOne = async (i, text) => (await (pubs[i] as Client).emit('send', { room, text, clientId: clientId() })).ok;
   }

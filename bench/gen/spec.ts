@@ -42,6 +42,10 @@ export type Spec = Common &
         measureMs: number;
         /** Ajax: poll interval while active (the browser client's `activeMs`). */
         ajaxIntervalMs: number;
+        /** The room (default `latency`). */
+        room?: string;
+        /** Where publishers send (default `port`): another node of a cluster, for cross-node latency. */
+        publisherPort?: number;
       }
     | {
         kind: 'idle';
