@@ -4,7 +4,7 @@
  * by side, same generator, same settings. Writes bench/results/<date>.json, the
  * chart bench/results/<date>.svg and the results section of BENCHMARKS.md.
  *
- *   npm run bench                  full run (about 11 min)
+ *   npm run bench                  full run (about 12 min)
  *   npm run bench -- --quick       smoke run (< 2 min): bench/results/<date>-quick.json only (without the cluster scenario; --quick --only=cluster runs its small variant)
  *   npm run bench -- --only=fanout,idle   some scenarios (fanout latency idle capacity join jitter ablation cluster fiber)
  *   npm run bench -- --profile[=latency|capacity]   Fiberchat fan-out (or fixed-rate latency, or capacity) under --cpu-prof, top functions by self time
