@@ -115,17 +115,21 @@ export class RedisBus implements Bus {
   private pending = 0;
 
   publish(room: string, msg: PeerMessage): void {
-    if (this.pub.status !== 'ready' || this.pending >= MAX_PENDING_PUBLISHES) return;
-    this.pending++;
-    this.pub
-      .publish(PREFIX + room, JSON.stringify(msg))
-      .catch(() => {})
-      .finally(() => this.pending--);
+    this.send(PREFIX + room, msg);
   }
 
   notify(notice: UserNotice): void {
-    if (this.pub.status !== 'ready') return;
-    this.pub.publish(NOTICES, JSON.stringify(notice)).catch(() => {});
+    this.send(NOTICES, notice);
+  }
+
+  /** Best effort, bounded: dropped while Redis is away or while too many publishes wait for its reply. */
+  private send(channel: string, payload: PeerMessage | UserNotice): void {
+    if (this.pub.status !== 'ready' || this.pending >= MAX_PENDING_PUBLISHES) return;
+    this.pending++;
+    this.pub
+      .publish(channel, JSON.stringify(payload))
+      .catch(() => {})
+      .finally(() => this.pending--);
   }
 
   onNotice(deliver: (notice: UserNotice) => void): void {
