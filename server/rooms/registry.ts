@@ -1,7 +1,7 @@
 import { TIMING, fail, type Ack, type Message } from '../../shared/protocol.ts';
 import type { Fiber } from '../fiber/index.ts';
 import type { Bus } from '../cluster/bus.ts';
-import type { RoomLog, Store } from '../store/store.ts';
+import { firstEpoch, type RoomLog, type Store } from '../store/store.ts';
 import { pageBefore } from './pages.ts';
 import { BUSY_RETRY_MS, Room, type RoomOptions } from './room.ts';
 import type { Broadcaster, FailureKind, RoomCommand, Subscriber } from './types.ts';
@@ -247,14 +247,14 @@ export class RoomRegistry {
     name: string,
     before: number,
     limit: number,
-    done: (messages: Message[], log: RoomLog | undefined) => void,
+    done: (messages: Message[], log: RoomLog) => void,
     reply: (ack: Ack<T>) => void,
   ): Promise<void> {
     let messages: Message[];
-    let log: RoomLog | undefined;
+    let log: RoomLog;
     try {
-      log = await this.store.roomLog(name);
-      messages = log ? await pageBefore(this.store, name, before, limit) : [];
+      log = (await this.store.roomLog(name)) ?? { epoch: firstEpoch(await this.store.instanceId(), name), lastSeq: 0 };
+      messages = log.lastSeq > 0 ? await pageBefore(this.store, name, before, limit) : [];
     } catch (err) {
       this.events.failed?.(name, 'read', err);
       reply(fail('unavailable', 'storage is unavailable, retry', BUSY_RETRY_MS));
@@ -267,8 +267,8 @@ export class RoomRegistry {
    * The fields of a REST page from a room without a live fiber: nobody is
    * present or typing; a room that never stored a message has no epoch yet.
    */
-  private idlePage(name: string, log: RoomLog | undefined) {
-    return { room: name, epoch: log?.epoch ?? '', lastSeq: log?.lastSeq ?? 0, members: [], users: [], typing: [], typingUsers: [], recovered: true };
+  private idlePage(name: string, log: RoomLog) {
+    return { room: name, epoch: log.epoch, lastSeq: log.lastSeq, members: [], users: [], typing: [], typingUsers: [], recovered: true };
   }
 }
 

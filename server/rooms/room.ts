@@ -3,7 +3,7 @@ import { LIMITS, TIMING, fail, type Message, type OkInputOf } from '../../shared
 import type { Fiber } from '../fiber/index.ts';
 import { Mailbox } from '../fiber/index.ts';
 import type { Bus, PeerMessage } from '../cluster/bus.ts';
-import type { Draft, Store } from '../store/store.ts';
+import { firstEpoch, type Draft, type Store } from '../store/store.ts';
 import { newestWithin, pageAfter, pageBefore, pageBytes, readWithin } from './pages.ts';
 import { Presence } from './presence.ts';
 import type { Broadcaster, EmptyOk, FailureKind, Identity, PeerNews, Reply, RoomCommand, Subscriber } from './types.ts';
@@ -197,9 +197,10 @@ export class Room {
   private async load(): Promise<void> {
     if (this.loaded) return;
     const log = await this.store.roomLog(this.name);
-    // A room that has stored nothing has no row: its epoch is chosen now and
-    // written with its first message, so joins before that see the same one.
-    this.epoch = log?.epoch ?? randomUUID();
+    // A room that has stored nothing has no row: its epoch is the one every
+    // node of this database derives for it, written with its first message,
+    // so joins before that (through any node) see the one it will have.
+    this.epoch = log?.epoch ?? firstEpoch(await this.store.instanceId(), this.name);
     this.lastSeq = log?.lastSeq ?? 0;
     this.loaded = true;
     this.lastActivity = this.now();

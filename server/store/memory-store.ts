@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Message, User } from '../../shared/protocol.ts';
 import { decorate, isMessage, plan } from './log-rules.ts';
 import {
@@ -53,6 +54,13 @@ export class MemoryStore implements Store {
     this.checkRead();
     const r = this.rooms.get(room);
     return r && { epoch: r.epoch, lastSeq: r.entries.length };
+  }
+
+  /** One MemoryStore is one database. */
+  private readonly instance = randomUUID();
+
+  async instanceId(): Promise<string> {
+    return this.instance;
   }
 
   async roomLogs(rooms: readonly string[]): Promise<Map<string, RoomLog>> {

@@ -80,6 +80,9 @@ const MIGRATIONS: readonly string[] = [
      seen_at TIMESTAMPTZ NOT NULL DEFAULT now()
    );
    CREATE INDEX users_name ON users (name_lower);`,
+  // The database's own random id: rooms not yet stored get their first epoch from it, the same on every node.
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   INSERT INTO meta (key, value) VALUES ('instance', replace(gen_random_uuid()::text, '-', ''));`,
 ];
 
 /** Any fixed number: the advisory lock that serialises migrations across nodes starting at once. */

@@ -147,6 +147,16 @@ export class PgStore implements Store {
     return row && { epoch: row.epoch, lastSeq: row.last_seq };
   }
 
+  private instance: string | undefined;
+
+  async instanceId(): Promise<string> {
+    if (this.instance === undefined) {
+      const rows = await this.query<{ value: string }>("SELECT value FROM meta WHERE key = 'instance'", []);
+      this.instance = (rows[0] as { value: string }).value;
+    }
+    return this.instance;
+  }
+
   async roomLogs(rooms: readonly string[]): Promise<Map<string, RoomLog>> {
     const out = new Map<string, RoomLog>();
     if (rooms.length === 0) return out;

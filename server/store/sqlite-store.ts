@@ -83,6 +83,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE invites (token TEXT PRIMARY KEY, room TEXT NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;
    CREATE TABLE users (user_id TEXT PRIMARY KEY, name TEXT NOT NULL, name_lower TEXT NOT NULL, seen_at INTEGER NOT NULL) WITHOUT ROWID;
    CREATE INDEX users_name ON users (name_lower);`,
+  // The database's own random id: rooms not yet stored get their first epoch from it.
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+   INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));`,
 ];
 
 interface RoomRow {
@@ -264,6 +267,10 @@ export class SqliteStore implements Store {
     const epoch = this.q.room.get(room)?.epoch;
     if (epoch === undefined) return undefined;
     return { epoch, lastSeq: this.q.lastSeq.get(room)?.s ?? 0 };
+  }
+
+  async instanceId(): Promise<string> {
+    return (this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'instance'").get() as { value: string }).value;
   }
 
   async roomLogs(rooms: readonly string[]): Promise<Map<string, RoomLog>> {

@@ -367,6 +367,16 @@ describe.each(impls)('%s contract', (_name, impl) => {
     await s.close();
   });
 
+  it.runIf(impl.pair !== undefined)('has one instance id, seen alike by every store on the database, and stable across reopen', async () => {
+    const [a, b] = (impl.pair as () => [Store, Store])();
+    const id = await a.instanceId();
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(await b.instanceId()).toBe(id);
+    expect(await a.instanceId()).toBe(id);
+    await a.close();
+    await b.close();
+  });
+
   it.runIf(impl.pair !== undefined)('orders commits from two writers on one room: no gap, no duplicate, each sees the other', async () => {
     const [a, b] = (impl.pair as () => [Store, Store])();
     const seqs: number[] = [];
@@ -590,7 +600,7 @@ describe('PgStore on PostgreSQL', () => {
     await c.connect();
     const { rows } = await c.query<{ version: number }>('SELECT version FROM fiberchat_migrations ORDER BY version');
     await c.end();
-    expect(rows.map((r) => r.version)).toEqual([1, 2]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
     await Promise.all(nodes.map((s) => s.close()));
   });
 

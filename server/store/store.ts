@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EntryKind, Message, User } from '../../shared/protocol.ts';
 
 /** What the store knows of a room's log. */
@@ -97,6 +98,14 @@ export interface Store {
   /** The room's log, or undefined when the room has never stored a message. Writes nothing. */
   roomLog(room: string): Promise<RoomLog | undefined>;
   /**
+   * A random id of this database, made once when it was created. Every node
+   * on one database derives the same first epoch for a room that has not
+   * stored anything yet (`firstEpoch`), so clients that joined such a room
+   * through different nodes hold the same epoch when its first message is
+   * stored. A restore from backup changes it (see docs/DEPLOY.md).
+   */
+  instanceId(): Promise<string>;
+  /**
    * The logs of several rooms in one call (rooms never stored are absent).
    * A cluster node checks its live rooms with it every second, so a hint the
    * bus dropped delays delivery by at most that long.
@@ -160,4 +169,9 @@ export interface Store {
   findUsers(prefix: string, limit: number): Promise<User[]>;
 
   close(): Promise<void>;
+}
+
+/** The epoch a room's log gets when it is first stored: the same on every node of one database. */
+export function firstEpoch(instanceId: string, room: string): string {
+  return createHash('sha256').update(`${instanceId}\u0000${room}`).digest('base64url').slice(0, 22);
 }

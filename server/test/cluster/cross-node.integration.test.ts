@@ -111,12 +111,9 @@ describe('one client, several nodes', () => {
     });
   }
 
-  // Known issue: a room that has stored nothing proposes an epoch per node, and the first commit's
-  // node's proposal wins. A client that joined through another node holds the losing proposal (live
-  // messages carry no epoch), so its next resume is answered `recovered: false` and it reloads the
-  // room: nothing is lost, but the resume is not exact. Fixing it needs the nodes to agree on a room's
-  // first epoch before it is stored. This test fails until then (`it.fails` turns red when it passes).
-  it.fails('a client that joined a room before its first message was stored through another node resumes recovered', async () => {
+  // A room with no stored message has no row; every node derives the same first epoch for it from the
+  // database's instance id, so a client that joined through one node resumes exactly on another.
+  it('a client that joined a room before its first message was stored through another node resumes recovered', async () => {
     const room = 'resume-fresh-room';
     const [alice, bob] = await Promise.all(['alice', 'bob'].map((n) => newSession(cluster.url, n)));
     const onA = await socketOn(A, alice as SessionOk);
