@@ -4,6 +4,7 @@
  * batching ceiling's (the same ratios as the results file's `vsCeiling`).
  */
 import { fmt, lat, num } from './lib/format.ts';
+import { IDLE_RSS_KB } from './lib/goals.ts';
 import { CEILING, LABEL, TARGETS, type TargetName } from './lib/targets.ts';
 import type { ByTarget } from './scenarios.ts';
 
@@ -130,7 +131,7 @@ export function renderChart(r: R): string {
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     panel(0, 0, pw, H - 30, 'Fan-out: deliveries per second', 'higher is better', fanGroups),
     panel(pw, 0, pw, H - 30, 'Latency at half socket.io saturation', 'ms, send→receive, lower is better', latGroups),
-    panel(2 * pw, 0, pw, H - 30, 'Idle: RSS per connection', 'KB, lower is better', idleGroups, { value: 12, label: 'target 12 KB (WebSocket)' }),
+    panel(2 * pw, 0, pw, H - 30, 'Idle: RSS per connection', 'KB, lower is better', idleGroups, { value: IDLE_RSS_KB, label: `target ${IDLE_RSS_KB} KB (WebSocket)` }),
     panel(3 * pw, 0, pw, H - 30, 'Fiberchat ÷ batching ceiling', '↑ higher is better, ↓ lower is better', ceilingGroups(r), { value: 1, label: 'ceiling' }),
     legend,
     note,

@@ -7,7 +7,7 @@
  * batching ceiling.
  */
 import { fmt, k, lat, ms, num, pct, ratio } from './lib/format.ts';
-import { GOALS, verdictOf, verdicts, type GoalId, type Verdict } from './lib/goals.ts';
+import { GOALS, IDLE_RSS_KB, verdictOf, verdicts, type GoalId, type Verdict } from './lib/goals.ts';
 import { CEILING, LABEL, TARGETS, type TargetName } from './lib/targets.ts';
 import type { ByTarget } from './scenarios.ts';
 
@@ -149,7 +149,7 @@ function resultsSection(r: R, svgPath: string): string[] {
     out.push('');
     out.push('(RSS and heap with the connections) − (before them), ÷ connections; rooms of 100.');
     out.push('');
-    out.push(`| transport | connections | Fiberchat RSS / heap KB | plain socket.io | raw ws | ${LABEL[CEILING]} | RSS ÷ socket.io | RSS ÷ raw ws | target ≤ 12 KB RSS (WebSocket) |`);
+    out.push(`| transport | connections | Fiberchat RSS / heap KB | plain socket.io | raw ws | ${LABEL[CEILING]} | RSS ÷ socket.io | RSS ÷ raw ws | target ≤ ${IDLE_RSS_KB} KB RSS (WebSocket) |`);
     out.push('|---|---|---|---|---|---|---|---|---|');
     for (const [tr, by] of Object.entries(idle)) {
       const rss = (x: Fig | undefined) => num(x?.rssPerConnKB);
