@@ -28,6 +28,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { createOps } from './ops/ops.ts';
 import { RecentPollers } from './ops/recent-pollers.ts';
 import { RoomRegistry } from './rooms/registry.ts';
+import { TailCache } from './rooms/tail-cache.ts';
 import type { Store } from './store/store.ts';
 
 export interface App {
@@ -130,6 +131,14 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     metrics.slowConsumers.inc();
     logger.warn({ socketId, bytes }, 'disconnecting slow consumer');
   });
+  // Live rooms' newest messages, under one budget for the process (0 turns it off).
+  const tailCache =
+    config.tailCacheBytes > 0
+      ? new TailCache(config.tailCacheBytes, {
+          read: (result) => metrics.tailCacheReads.inc({ result }),
+          evicted: (n) => metrics.tailCacheEvictions.inc(n),
+        })
+      : undefined;
   const rooms = new RoomRegistry(
     root,
     store,
@@ -142,7 +151,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
         slow.check(channel);
       },
     },
-    { ...roomOptions(config), bus },
+    { ...roomOptions(config), bus, tailCache },
     {
       roomFailed: (room, err) => {
         metrics.roomFailures.inc();
@@ -169,6 +178,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     deepest: () => rooms.deepest(),
     ajaxClients: () => pollers.count(),
     draining: () => draining,
+    tailCache: () => ({ bytes: tailCache?.bytes ?? 0, rooms: tailCache?.rooms ?? 0 }),
     build: { version: SERVER_VERSION, protocol: PROTOCOL_VERSION, node: nodeId },
   });
   const ops = createOps({

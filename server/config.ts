@@ -145,6 +145,12 @@ export const SETTINGS = {
     default: 1000,
     meaning: 'in a cluster, how often each node checks its live rooms against the store (the backstop for hints the bus lost)',
   }),
+  tailCacheBytes: setting({
+    env: 'TAIL_CACHE_BYTES',
+    schema: int(0),
+    default: 64 * 1024 * 1024,
+    meaning: 'bytes of live rooms\' newest messages kept in memory, so joins, resumes and polls near the end need no store read (least recently read rooms dropped first; 0: off)',
+  }),
   maxOutboundBytes: setting({ env: 'MAX_OUTBOUND_BYTES', schema: int(1024), default: 1024 * 1024, meaning: 'bytes queued to one connection before it is disconnected as a slow consumer (it resumes without loss)' }),
   drainMs: setting({
     env: 'DRAIN_MS',

@@ -12,6 +12,8 @@ export interface MetricSources {
   /** Ajax clients that polled within the poll lease (they hold no connection to count). */
   ajaxClients: () => number;
   draining: () => boolean;
+  /** The tail cache's size (zero when it is off). */
+  tailCache: () => { bytes: number; rooms: number };
   /** Labels of `fiberchat_build_info`. */
   build: { version: string; protocol: string; node: string };
 }
@@ -116,6 +118,33 @@ export function createMetrics(gauges: MetricSources) {
     busUp: new Gauge({
       name: 'fiberchat_bus_up',
       help: 'In a cluster: 1 while this node is connected to Redis (the bus of hints), 0 while it catches up from the store only',
+      registers: [registry],
+    }),
+    tailCacheBytes: new Gauge({
+      name: 'fiberchat_tail_cache_bytes',
+      help: 'Bytes of live rooms\' newest messages held in memory (at most TAIL_CACHE_BYTES)',
+      registers: [registry],
+      collect() {
+        this.set(gauges.tailCache().bytes);
+      },
+    }),
+    tailCacheRooms: new Gauge({
+      name: 'fiberchat_tail_cache_rooms',
+      help: 'Rooms whose newest messages are held in memory',
+      registers: [registry],
+      collect() {
+        this.set(gauges.tailCache().rooms);
+      },
+    }),
+    tailCacheReads: new Counter({
+      name: 'fiberchat_tail_cache_reads_total',
+      help: 'Page reads of live rooms by result: hit (answered from memory), miss (read from the store)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    tailCacheEvictions: new Counter({
+      name: 'fiberchat_tail_cache_evictions_total',
+      help: 'Rooms whose cached messages were dropped to keep within TAIL_CACHE_BYTES',
       registers: [registry],
     }),
     roomFailures: new Counter({ name: 'fiberchat_room_failures_total', help: 'Room fibers that crashed (each is made anew on next use)', registers: [registry] }),

@@ -7,6 +7,9 @@
 import { LIMITS, type Message } from '../../shared/protocol.ts';
 import type { Store } from '../store/store.ts';
 
+/** What a page is read from: the store, or a room's tail of it (tail-cache.ts) that answers the same. */
+export type PageSource = Pick<Store, 'readAfter' | 'readBefore'>;
+
 /**
  * What a message costs on the wire, approximately and cheaply: its text and
  * names as UTF-16 code units counted twice (an upper bound for the UTF-8 of
@@ -57,7 +60,7 @@ function fitsMore(probe: readonly Message[], maxBytes: number): number {
 }
 
 /** Up to `limit` entries just below `before`, ascending, the newest that fit in a page, as `viewer` sees them. */
-export async function pageBefore(store: Store, name: string, before: number, limit: number, viewer?: string): Promise<Message[]> {
+export async function pageBefore(store: PageSource, name: string, before: number, limit: number, viewer?: string): Promise<Message[]> {
   const first = await store.readBefore(name, before, Math.min(limit, PROBE), viewer);
   const oldest = first[0];
   if (oldest === undefined || first.length < Math.min(limit, PROBE) || limit <= PROBE || pageBytes(first) >= LIMITS.pageMaxBytes) {
@@ -68,7 +71,7 @@ export async function pageBefore(store: Store, name: string, before: number, lim
 }
 
 /** Up to `limit` entries after `after`, ascending, the oldest that fit in a page, as `viewer` sees them. */
-export async function pageAfter(store: Store, name: string, after: number, limit: number, viewer?: string): Promise<Message[]> {
+export async function pageAfter(store: PageSource, name: string, after: number, limit: number, viewer?: string): Promise<Message[]> {
   return oldestWithin(await readWithin(store, name, after, limit, LIMITS.pageMaxBytes, viewer).then((r) => r.messages));
 }
 
@@ -78,7 +81,7 @@ export async function pageAfter(store: Store, name: string, after: number, limit
  * A resume that would not fit is known without reading all of it.
  */
 export async function readWithin(
-  store: Store,
+  store: PageSource,
   name: string,
   after: number,
   count: number,

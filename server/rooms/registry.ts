@@ -4,6 +4,7 @@ import type { Bus } from '../cluster/bus.ts';
 import { firstEpoch, type RoomLog, type Store } from '../store/store.ts';
 import { pageBefore } from './pages.ts';
 import { BUSY_RETRY_MS, Room, type RoomOptions } from './room.ts';
+import type { TailCache } from './tail-cache.ts';
 import type { Broadcaster, FailureKind, RoomCommand, Subscriber } from './types.ts';
 
 export interface RegistryOptions extends RoomOptions {
@@ -17,6 +18,8 @@ export interface RegistryOptions extends RoomOptions {
   bus?: Bus | undefined;
   /** In a cluster, how often every live room's log end is checked in the store (the backstop for lost hints). */
   storeCheckMs?: number;
+  /** The process's cache of live rooms' latest entries (absent: pages are read from the store). */
+  tailCache?: TailCache | undefined;
 }
 
 /**
@@ -235,6 +238,7 @@ export class RoomRegistry {
         committed: (r, n) => this.events.committed?.(r.name, n),
         failed: (r, kind, err) => this.events.failed?.(r.name, kind, err),
         ...(this.opts.bus ? { bus: this.opts.bus } : {}),
+        ...(this.opts.tailCache ? { tail: this.opts.tailCache } : {}),
       },
       this.opts,
     );

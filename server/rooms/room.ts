@@ -4,8 +4,9 @@ import type { Fiber } from '../fiber/index.ts';
 import { Mailbox } from '../fiber/index.ts';
 import type { Bus, PeerMessage } from '../cluster/bus.ts';
 import { firstEpoch, type Draft, type Store } from '../store/store.ts';
-import { newestWithin, pageAfter, pageBefore, pageBytes, readWithin } from './pages.ts';
+import { newestWithin, pageAfter, pageBefore, pageBytes, readWithin, type PageSource } from './pages.ts';
 import { Presence } from './presence.ts';
+import type { RoomTail, TailCache } from './tail-cache.ts';
 import type { Broadcaster, EmptyOk, FailureKind, Identity, PeerNews, Reply, RoomCommand, Subscriber } from './types.ts';
 import { TypingSet } from './typing.ts';
 
@@ -43,6 +44,8 @@ export interface RoomHooks {
   committed?(room: Room, count: number): void;
   /** The cluster's bus, when there are other nodes: hints, presence and typing go to them through it. */
   bus?: Bus;
+  /** The process's cache of rooms' latest entries (absent: every page is read from the store). */
+  tail?: TailCache;
   /** A store call failed; the clients concerned were answered `unavailable`. Logged and counted by the owner. */
   failed?(room: Room, kind: FailureKind, error: unknown): void;
   now?(): number;
@@ -87,6 +90,17 @@ export class Room {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private loaded = false;
+  /**
+   * Whether `lastSeq` is known to be where the store's log ends: only then
+   * may the tail answer a read. Lost after a failed commit or catch-up; in a
+   * cluster, at each turn's start (another node may have committed), until
+   * this turn's refresh or commit confirms it.
+   */
+  private inSync = false;
+  /** Whether this turn asked the store where the log ends (at most once a turn). */
+  private refreshTried = false;
+  /** This room's tail in the process's cache. */
+  private readonly tail: RoomTail | undefined;
   /** Whether this room's life saw a join or a send; a room that only served reads retires sooner. */
   private servedWrite = false;
   /** In a cluster: what this node last told its peers, and when it next repeats its presence. */
@@ -102,6 +116,7 @@ export class Room {
     this.broadcaster = broadcaster;
     this.hooks = hooks;
     this.opts = opts;
+    this.tail = hooks.tail?.open(name);
     this.mailbox = new Mailbox<RoomCommand>({
       capacity: opts.mailboxCapacity,
       policy: 'reject',
@@ -202,6 +217,7 @@ export class Room {
     // so joins before that (through any node) see the one it will have.
     this.epoch = log?.epoch ?? firstEpoch(await this.store.instanceId(), this.name);
     this.lastSeq = log?.lastSeq ?? 0;
+    this.inSync = true;
     this.loaded = true;
     this.lastActivity = this.now();
     this.schedule();
@@ -214,6 +230,8 @@ export class Room {
    */
   private async finish(): Promise<void> {
     this.mailbox.close();
+    // A new fiber may serve the room from now on; what is left here reads the store.
+    this.tail?.close();
     clearTimeout(this.timer);
     this.hooks.bus?.unsubscribe(this.name);
     this.hooks.retired(this);
@@ -271,7 +289,9 @@ export class Room {
 
   private async serve(cmds: RoomCommand[]): Promise<void> {
     let sends: PendingSend[] = [];
-    let refreshed = false;
+    // Another node may have committed since the last turn.
+    if (this.hooks.bus) this.inSync = false;
+    this.refreshTried = false;
     for (const cmd of cmds) {
       if (cmd.kind === 'send') {
         sends.push(cmd);
@@ -281,10 +301,7 @@ export class Room {
         await this.commit(sends);
         sends = [];
       }
-      if (!refreshed && (cmd.kind === 'join' || cmd.kind === 'page') && this.hooks.bus) {
-        await this.refresh();
-        refreshed = true;
-      }
+      if (!this.refreshTried && (cmd.kind === 'join' || cmd.kind === 'page') && this.hooks.bus) await this.refresh();
       await this.handle(cmd);
     }
     if (sends.length > 0) await this.commit(sends);
@@ -301,6 +318,7 @@ export class Room {
    * from what this node has (the read that follows usually fails too).
    */
   private async refresh(): Promise<void> {
+    this.refreshTried = true;
     let log;
     try {
       log = await this.store.roomLog(this.name);
@@ -309,6 +327,22 @@ export class Room {
       return;
     }
     if (log) await this.catchUp(log.lastSeq, log.epoch, undefined);
+    this.inSync = log ? this.lastSeq === log.lastSeq && this.epoch === log.epoch : this.lastSeq === 0;
+  }
+
+  /**
+   * A page read, as `op` does it on a source: on the room's tail when it
+   * answers exactly what the store would (tail-cache.ts), else on the store.
+   * The tail answers only while this room's `lastSeq` is where the store's
+   * log ends; when that is not known (in a cluster, a turn that has not
+   * refreshed yet; anywhere, after a failure), the store is asked first.
+   */
+  private async read<T>(op: (source: PageSource) => Promise<T>): Promise<T> {
+    const tail = this.tail;
+    if (!tail) return op(this.store);
+    if (!this.inSync && !this.refreshTried) await this.refresh();
+    if (!this.inSync) return op(this.store);
+    return tail.read(this.store, this.epoch, this.lastSeq, op);
   }
 
   private async handle(cmd: Exclude<RoomCommand, PendingSend>): Promise<void> {
@@ -321,7 +355,7 @@ export class Room {
         case 'typing':
           return this.startTyping(cmd.who, cmd.sub, cmd.reply, cmd.stop === true);
         case 'history':
-          cmd.reply({ ok: true, messages: await pageBefore(this.store, this.name, cmd.before, cmd.limit, cmd.viewer) });
+          cmd.reply({ ok: true, messages: await this.read((src) => pageBefore(src, this.name, cmd.before, cmd.limit, cmd.viewer)) });
           return;
         case 'page':
           return await this.page(cmd);
@@ -357,36 +391,39 @@ export class Room {
    * the client reads on.
    */
   private async resume(
+    src: PageSource,
     since: number | undefined,
     epoch: string | undefined,
     opts: { limit: number; latest: number; whole: boolean; viewer?: string | undefined },
   ): Promise<Resume> {
-    if (since === undefined) return { messages: await this.latest(opts.latest, opts.viewer), recovered: true };
+    if (since === undefined) return { messages: await this.latest(src, opts.latest, opts.viewer), recovered: true };
     const behind = this.lastSeq - since;
     const sameLog = epoch === undefined || epoch === this.epoch || since === 0;
     if (sameLog && behind >= 0 && behind <= LIMITS.replayMax) {
       if (behind === 0) return { messages: [], recovered: true };
       const count = Math.min(behind, opts.limit);
-      if (!opts.whole) return { messages: await pageAfter(this.store, this.name, since, count, opts.viewer), recovered: true };
+      if (!opts.whole) return { messages: await pageAfter(src, this.name, since, count, opts.viewer), recovered: true };
       // A join answers the whole replay in one packet: read it in steps, and stop as soon as it would not fit.
-      const replay = await readWithin(this.store, this.name, since, count, LIMITS.replayMaxBytes, opts.viewer);
+      const replay = await readWithin(src, this.name, since, count, LIMITS.replayMaxBytes, opts.viewer);
       if (replay.complete) return { messages: replay.messages, recovered: true };
     }
-    return { messages: await this.latest(opts.latest, opts.viewer), recovered: false };
+    return { messages: await this.latest(src, opts.latest, opts.viewer), recovered: false };
   }
 
   /** The latest page: up to `limit` entries, the newest that fit in a page's bytes. */
-  private async latest(limit: number, viewer: string | undefined): Promise<Message[]> {
-    return this.lastSeq === 0 ? [] : newestWithin(await this.store.readBefore(this.name, this.lastSeq + 1, limit, viewer));
+  private async latest(src: PageSource, limit: number, viewer: string | undefined): Promise<Message[]> {
+    return this.lastSeq === 0 ? [] : newestWithin(await src.readBefore(this.name, this.lastSeq + 1, limit, viewer));
   }
 
   private async join(sub: Subscriber, since: number | undefined, epoch: string | undefined, reply: Reply<OkInputOf<'join'>>) {
-    const { messages, recovered } = await this.resume(since, epoch, {
-      limit: LIMITS.replayMax,
-      latest: LIMITS.joinPage,
-      whole: true,
-      viewer: sub.identity.userId,
-    });
+    const { messages, recovered } = await this.read((src) =>
+      this.resume(src, since, epoch, {
+        limit: LIMITS.replayMax,
+        latest: LIMITS.joinPage,
+        whole: true,
+        viewer: sub.identity.userId,
+      }),
+    );
     this.servedWrite = true;
     // The room goes in the user's list (a private room's members are there already), and the answer says how far they read.
     await this.store.addMember(this.name, { userId: sub.identity.userId, name: sub.identity.name }, 'member');
@@ -412,9 +449,12 @@ export class Room {
   }
 
   private async page(cmd: Extract<RoomCommand, { kind: 'page' }>): Promise<void> {
-    let resumed: Resume;
-    if (cmd.before !== undefined) resumed = { messages: await pageBefore(this.store, this.name, cmd.before, cmd.limit, cmd.viewer), recovered: true };
-    else resumed = await this.resume(cmd.after, cmd.epoch, { limit: cmd.limit, latest: cmd.limit, whole: false, viewer: cmd.viewer });
+    const { before } = cmd;
+    const resumed: Resume = await this.read(async (src) =>
+      before !== undefined
+        ? { messages: await pageBefore(src, this.name, before, cmd.limit, cmd.viewer), recovered: true }
+        : await this.resume(src, cmd.after, cmd.epoch, { limit: cmd.limit, latest: cmd.limit, whole: false, viewer: cmd.viewer }),
+    );
     // The latest page is how an Ajax client joins: the room goes in its list, as for a socket join.
     if (cmd.poller && cmd.after === undefined && cmd.before === undefined) {
       await this.store.addMember(this.name, { userId: cmd.poller.userId, name: cmd.poller.name }, 'member');
@@ -502,6 +542,9 @@ export class Room {
       // Nothing was committed: refuse every send of the run, so each client
       // retries with its clientId. An ok ack never precedes the commit.
       this.failed('commit', err);
+      // PostgreSQL may have stored it even so: this room no longer knows where the log ends.
+      this.inSync = false;
+      this.tail?.drop();
       for (const s of sends) reject(s, 'message not stored, retry');
       return;
     }
@@ -519,6 +562,7 @@ export class Room {
     });
     if (fresh.length > 0) this.hooks.committed?.(this, fresh.length);
     await this.deliver(fresh, log.lastSeq);
+    this.inSync = this.lastSeq === log.lastSeq;
     if (fresh.length > 0) this.hint(fresh, log.lastSeq);
     // A sent message ends its author's typing.
     let typingChanged = false;
@@ -549,6 +593,7 @@ export class Room {
       if (batch[0]?.seq !== this.lastSeq + 1 || batch.at(-1)?.seq !== upTo) return;
     }
     this.lastSeq = upTo;
+    this.tail?.append(this.epoch, batch);
     if (batch.length > 0) this.broadcaster.emit(this.channel, 'messages', { room: this.name, messages: batch });
   }
 
@@ -574,6 +619,7 @@ export class Room {
     if (last <= this.lastSeq) return;
     if (messages && messages[0]?.seq === this.lastSeq + 1 && messages.at(-1)?.seq === last) {
       this.lastSeq = last;
+      this.tail?.append(this.epoch, messages);
       this.broadcaster.emit(this.channel, 'messages', { room: this.name, messages });
       return;
     }
@@ -583,11 +629,16 @@ export class Room {
         batch = await pageAfter(this.store, this.name, this.lastSeq, Math.min(CATCH_UP_STEP, last - this.lastSeq));
       } catch (err) {
         this.failed('catch_up', err);
+        this.inSync = false;
         return;
       }
       const end = batch.at(-1)?.seq;
-      if (end === undefined || batch[0]?.seq !== this.lastSeq + 1) return; // not visible yet: the next check retries
+      if (end === undefined || batch[0]?.seq !== this.lastSeq + 1) {
+        this.inSync = false;
+        return; // not visible yet: the next check retries
+      }
       this.lastSeq = end;
+      this.tail?.append(this.epoch, batch);
       this.broadcaster.emit(this.channel, 'messages', { room: this.name, messages: batch });
     }
   }
