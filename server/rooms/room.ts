@@ -92,9 +92,10 @@ export class Room {
   private loaded = false;
   /**
    * Whether `lastSeq` is known to be where the store's log ends: only then
-   * may the tail answer a read. Lost after a failed commit or catch-up; in a
-   * cluster, at each turn's start (another node may have committed), until
-   * this turn's refresh or commit confirms it.
+   * may the tail answer a read. Lost after a failed commit or catch-up
+   * (PostgreSQL may have stored what failed) until a commit succeeds; in a
+   * cluster, also at each turn's start (another node may have committed),
+   * until this turn's refresh or commit confirms it.
    */
   private inSync = false;
   /** Whether this turn asked the store where the log ends (at most once a turn). */
@@ -334,13 +335,14 @@ export class Room {
    * A page read, as `op` does it on a source: on the room's tail when it
    * answers exactly what the store would (tail-cache.ts), else on the store.
    * The tail answers only while this room's `lastSeq` is where the store's
-   * log ends; when that is not known (in a cluster, a turn that has not
-   * refreshed yet; anywhere, after a failure), the store is asked first.
+   * log ends: in a cluster, once this turn has refreshed (a history page
+   * refreshes for it); on one node, unless a commit or catch-up failed since
+   * the last commit that succeeded.
    */
   private async read<T>(op: (source: PageSource) => Promise<T>): Promise<T> {
     const tail = this.tail;
     if (!tail) return op(this.store);
-    if (!this.inSync && !this.refreshTried) await this.refresh();
+    if (!this.inSync && !this.refreshTried && this.hooks.bus) await this.refresh();
     if (!this.inSync) return op(this.store);
     return tail.read(this.store, this.epoch, this.lastSeq, op);
   }
