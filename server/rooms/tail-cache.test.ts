@@ -68,6 +68,7 @@ async function latestFromStore(store: Store, room: string, last: number, limit: 
 
 async function replayFromStore(store: Store, room: string, last: number, since: number, viewer?: string): Promise<Message[]> {
   if (since === last) return [];
+  if (since > last) return latestFromStore(store, room, last, LIMITS.joinPage, viewer);
   const replay = await readWithin(store, room, since, last - since, LIMITS.replayMaxBytes, viewer);
   return replay.complete ? replay.messages : latestFromStore(store, room, last, LIMITS.joinPage, viewer);
 }
@@ -159,7 +160,7 @@ async function play(store: Store, cache: TailCache, ops: Op[]): Promise<void> {
 
   async function read(o: Extract<Op, { t: 'read' }>): Promise<void> {
     const viewer = o.viewer === undefined ? undefined : (USERS[o.viewer] as Identity);
-    const at = Math.floor(o.at * (last + 1)); // 0..last
+    const at = Math.floor(o.at * (last + 1)); // 0..last, and last + 1 (beyond the end) now and then
     switch (o.how) {
       case 'join': {
         const a = ok(await n.join(room, viewer ?? (USERS[0] as Identity)));
@@ -185,7 +186,12 @@ async function play(store: Store, cache: TailCache, ops: Op[]): Promise<void> {
       }
       case 'after': {
         const a = ok(await n.page(room, { after: at, limit: o.limit, viewer: viewer?.userId }));
-        const expected = at === last ? [] : await pageAfter(store, room, at, Math.min(last - at, o.limit), viewer?.userId);
+        const expected =
+          at === last
+            ? []
+            : at > last
+              ? await latestFromStore(store, room, last, o.limit, viewer?.userId)
+              : await pageAfter(store, room, at, Math.min(last - at, o.limit), viewer?.userId);
         expect(a.messages).toStrictEqual(expected);
         return;
       }
