@@ -7,11 +7,11 @@
  * The raw .cpuprofile stays in bench/results/profiles/ (open it in Chrome
  * DevTools) and is not committed.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Spec } from './gen/spec.ts';
 import { runGenerator } from './lib/generator-run.ts';
-import { inspector, sample, serverCpu, startTarget, type ServerSample } from './lib/targets.ts';
+import { inspector, LABEL, sample, serverCpu, startTarget, type ServerSample, type TargetName } from './lib/targets.ts';
 
 interface Node {
   id: number;
@@ -26,12 +26,17 @@ interface Profile {
 
 const DIR = 'bench/results/profiles';
 
-export async function profileScenario(measureMs: number, progress: (s: string) => void, scenario: 'fanout' | 'latency' | 'capacity' = 'fanout') {
-  rmSync(DIR, { recursive: true, force: true });
+export async function profileScenario(
+  measureMs: number,
+  progress: (s: string) => void,
+  scenario: 'fanout' | 'latency' | 'capacity' = 'fanout',
+  target: TargetName = 'fiberchat',
+  subscribers = 2000,
+) {
   mkdirSync(DIR, { recursive: true });
   // The CPU profiler runs through the inspector for the measurement window
   // only: connecting thousands of clients and tearing them down stay out of it.
-  const t = await startTarget('fiberchat', { inspect: true });
+  const t = await startTarget(target, { inspect: true });
   const session = await inspector(t);
   await session.call('Profiler.enable');
   await session.call('Profiler.setSamplingInterval', { interval: 200 });
@@ -40,8 +45,8 @@ export async function profileScenario(measureMs: number, progress: (s: string) =
   let end: ServerSample | undefined;
   let r: Record<string, unknown>;
   try {
-    const what = { fanout: 'fan-out 2000', latency: 'WebSocket latency, 500 subscribers at 137 msg/s', capacity: 'capacity, 19,000 connections, 1 % chatting' }[scenario];
-    progress(`${what} on Fiberchat with the CPU profiler on the measurement window`);
+    const what = { fanout: `fan-out ${subscribers}`, latency: 'WebSocket latency, 500 subscribers at 137 msg/s', capacity: 'capacity, 19,000 connections, 1 % chatting' }[scenario];
+    progress(`${what} on ${LABEL[target]} with the CPU profiler on the measurement window`);
     const base = { port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens, deadlineMs: 120_000 };
     const spec: Spec =
       scenario === 'latency'
@@ -51,9 +56,9 @@ export async function profileScenario(measureMs: number, progress: (s: string) =
           : {
               ...base,
               kind: 'fanout',
-              targets: [{ name: 'fiberchat', port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens }],
+              targets: [{ name: target, port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens }],
               rounds: 1,
-              subscribers: 2000,
+              subscribers,
               publishers: 4,
               inFlight: 8,
               textBytes: 100,
@@ -78,7 +83,7 @@ export async function profileScenario(measureMs: number, progress: (s: string) =
     await t.close();
   }
   if (!profile) throw new Error('no profile taken');
-  const file = join(DIR, `${scenario}.cpuprofile`);
+  const file = join(DIR, `${scenario}${target === 'fiberchat' ? '' : `-${target}`}${subscribers === 2000 || scenario !== 'fanout' ? '' : `-${subscribers}`}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
   const summary = summarizeProfile(profile);
   const w = ((r.windows as Array<Record<string, unknown>> | undefined)?.[0] ?? r) as Record<string, unknown>;
@@ -86,33 +91,41 @@ export async function profileScenario(measureMs: number, progress: (s: string) =
   return {
     profile: file,
     scenario,
+    target,
     figures: { ...fan, serverCpu: start && end ? serverCpu(start, end) : NaN },
     ...summary,
   };
 }
 
-/** Self time per function and per package, as shares of all sampled time. */
+/**
+ * Self time per function and per package, as shares of all samples. Samples
+ * are counted rather than weighted by the time since the previous one: on a
+ * machine shared with other work the process is descheduled now and then, and
+ * the sample taken after such a pause would charge the whole pause to
+ * whichever function happened to be running.
+ */
 export function summarizeProfile(p: Profile) {
   const self = new Map<number, number>();
-  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i] as number, (self.get(p.samples[i] as number) ?? 0) + (p.timeDeltas[i] ?? 0));
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  for (const id of p.samples) self.set(id, (self.get(id) ?? 0) + 1);
+  const total = p.samples.length;
+  const sampledMs = Math.round(p.timeDeltas.reduce((a, b) => a + b, 0) / 1000);
   const byFn = new Map<string, number>();
   const byPkg = new Map<string, number>();
   for (const n of p.nodes) {
-    const us = self.get(n.id) ?? 0;
-    if (!us) continue;
+    const count = self.get(n.id) ?? 0;
+    if (!count) continue;
     const where = location(n.callFrame.url);
     const fn = `${n.callFrame.functionName || '(anonymous)'} ${where}${where.includes(':') || !n.callFrame.url ? '' : `:${n.callFrame.lineNumber + 1}`}`;
-    byFn.set(fn, (byFn.get(fn) ?? 0) + us);
+    byFn.set(fn, (byFn.get(fn) ?? 0) + count);
     const pkg = packageOf(n.callFrame.url, n.callFrame.functionName);
-    byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + us);
+    byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + count);
   }
   const top = (m: Map<string, number>, k: number) =>
     [...m.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, k)
-      .map(([name, us]) => ({ name, sharePct: Math.round((us / total) * 1000) / 10 }));
-  return { sampledMs: Math.round(total / 1000), topFunctions: top(byFn, 25), byPackage: top(byPkg, 15) };
+      .map(([name, count]) => ({ name, sharePct: Math.round((count / total) * 1000) / 10 }));
+  return { sampledMs, samples: total, topFunctions: top(byFn, 25), byPackage: top(byPkg, 15) };
 }
 
 function location(url: string): string {

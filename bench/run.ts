@@ -8,6 +8,8 @@
  *   npm run bench -- --quick       smoke run (< 2 min): bench/results/<date>-quick.json only (without the cluster scenario; --quick --only=cluster runs its small variant)
  *   npm run bench -- --only=fanout,idle   some scenarios (fanout latency idle capacity join jitter ablation cluster fiber)
  *   npm run bench -- --profile[=latency|capacity]   Fiberchat fan-out (or fixed-rate latency, or capacity) under --cpu-prof, top functions by self time
+ *   npm run bench -- --profile --profile-target=wsbatch   the same fan-out profile of a peer (socketio, ws, wsbatch: the batching ceiling)
+ *   npm run bench -- --profile --profile-subscribers=500   the fan-out profile with 500 subscribers instead of 2,000
  *   npm run bench -- --report=bench/results/<date>.json   re-render chart and BENCHMARKS.md from a results file
  *   npm run bench -- --no-doc      do not touch BENCHMARKS.md
  *   npm run bench -- --only=latency --latency-rate=300   latency at a given saturation (msg/s) without the fan-out
@@ -20,7 +22,7 @@ import { profileScenario } from './profile.ts';
 import { renderChart } from './chart.ts';
 import { ceilingRatios, GOALS, verdicts, type Verdict } from './lib/goals.ts';
 import { CORES, cpuCount, fdLimit, hasTaskset, start } from './lib/proc.ts';
-import { CEILING, LABEL, TARGETS } from './lib/targets.ts';
+import { CEILING, LABEL, TARGETS, type TargetName } from './lib/targets.ts';
 import { cluster as clusterScenario } from './cluster-scenario.ts';
 import { updateBenchmarksMd } from './report.ts';
 import * as sc from './scenarios.ts';
@@ -106,8 +108,12 @@ async function main(): Promise<void> {
   }
   if (profile) {
     const scenario = profileArg === '--profile=latency' ? 'latency' : profileArg === '--profile=capacity' ? 'capacity' : 'fanout';
-    const p = await profileScenario(quick ? 2000 : 8000, progress, scenario);
-    const file = `bench/results/${date}-profile-${scenario}.json`;
+    const target = (args.find((a) => a.startsWith('--profile-target='))?.slice('--profile-target='.length) ?? 'fiberchat') as TargetName;
+    if (!TARGETS.includes(target)) throw new Error(`--profile-target: one of ${TARGETS.join(', ')}`);
+    if (target !== 'fiberchat' && scenario !== 'fanout') throw new Error('the peers are profiled on the fan-out only');
+    const subscribers = Number(args.find((a) => a.startsWith('--profile-subscribers='))?.split('=')[1]) || 2000;
+    const p = await profileScenario(quick ? 2000 : 8000, progress, scenario, target, subscribers);
+    const file = `bench/results/${date}-profile-${scenario}${target === 'fiberchat' ? '' : `-${target}`}${subscribers === 2000 ? '' : `-${subscribers}`}.json`;
     writeFileSync(file, JSON.stringify(p, null, 2) + '\n');
     progress(`profile summary in ${file}`);
     return;
