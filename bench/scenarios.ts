@@ -349,6 +349,7 @@ export const ABLATIONS: ReadonlyArray<{ name: string; env: Record<string, string
   { name: 'default', env: {}, what: 'as shipped' },
   { name: 'no-batching', env: { ROOM_MAX_TURN: '1' }, what: 'ROOM_MAX_TURN=1: one message per room turn, transaction and broadcast packet' },
   { name: 'inline-checkpoint', env: { SQLITE_CHECKPOINT_MS: '0' }, what: 'SQLITE_CHECKPOINT_MS=0: WAL checkpoints inside commits (SQLite\'s default)' },
+  { name: 'engine-frames', env: { BROADCAST_FRAMES: 'engine' }, what: 'BROADCAST_FRAMES=engine: broadcasts through socket.io\'s adapter and engine.io, a queued write per socket' },
 ];
 
 export async function ablation(plan: Plan, progress: (s: string) => void): Promise<Record<string, Record<string, unknown>>> {

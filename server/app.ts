@@ -9,6 +9,7 @@ import { LIMITS, PROTOCOL_VERSION, TIMING, fail, type EventOf } from '../shared/
 import { Sessions, loadSecret } from './auth.ts';
 import { SERVER_VERSION } from './build-info.ts';
 import { roomOptions, type Config } from './config.ts';
+import { SocketBroadcaster } from './edge/broadcast.ts';
 import { ChatEdge } from './edge/chat-edge.ts';
 import { RoomAccess } from './edge/access.ts';
 import { createBudgets } from './edge/budgets.ts';
@@ -139,16 +140,15 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
           evicted: (n) => metrics.tailCacheEvictions.inc(n),
         })
       : undefined;
+  const broadcaster = new SocketBroadcaster(io, config.broadcastFrames, slow);
   const rooms = new RoomRegistry(
     root,
     store,
     {
       emit: (channel, event, payload) => {
-        // The event map types each emit; the broadcaster's own signature already checked this pair.
-        (io.to(channel).emit as (ev: string, p: unknown) => boolean)(event, payload);
+        const subscribers = broadcaster.emit(channel, event, payload);
         // Deliveries: each message of the batch, once per subscriber of the room on this node.
-        if (event === 'messages') metrics.deliveries.inc((payload as EventOf<'messages'>).messages.length * (io.sockets.adapter.rooms.get(channel)?.size ?? 0));
-        slow.check(channel);
+        if (event === 'messages') metrics.deliveries.inc((payload as EventOf<'messages'>).messages.length * subscribers);
       },
     },
     { ...roomOptions(config), bus, tailCache },

@@ -151,6 +151,12 @@ export const SETTINGS = {
     default: 64 * 1024 * 1024,
     meaning: 'bytes of live rooms\' newest messages kept in memory, so joins, resumes and polls near the end need no store read (least recently read rooms dropped first; 0: off)',
   }),
+  broadcastFrames: setting({
+    env: 'BROADCAST_FRAMES',
+    schema: z.enum(['direct', 'engine']),
+    default: 'direct' as 'direct' | 'engine',
+    meaning: 'direct: a broadcast is framed once and the same bytes written to each WebSocket subscriber with nothing queued in engine.io; engine: through socket.io and engine.io per socket',
+  }),
   maxOutboundBytes: setting({ env: 'MAX_OUTBOUND_BYTES', schema: int(1024), default: 1024 * 1024, meaning: 'bytes queued to one connection before it is disconnected as a slow consumer (it resumes without loss)' }),
   drainMs: setting({
     env: 'DRAIN_MS',

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../test/harness.ts';
-import { queuedBytes, transportOf, type EngineConn } from './engine-internals.ts';
+import { directWebSocket, queuedBytes, transportOf, type EngineConn } from './engine-internals.ts';
 
 /**
  * The engine.io internals Fiberchat relies on (engine-internals.ts), checked
@@ -34,6 +34,12 @@ describe('engine.io internals', () => {
     if (carrier === 'websocket') {
       expect(typeof conn.transport.socket?.bufferedAmount).toBe('number');
       expect(typeof conn.transport.socket?.terminate).toBe('function');
+      // Nothing queued in engine.io: a broadcast may write to its TCP socket.
+      const ws = directWebSocket(conn);
+      expect(typeof ws?._socket.write).toBe('function');
+      expect(ws?.bufferedAmount).toBe(0);
+    } else {
+      expect(directWebSocket(conn)).toBeUndefined();
     }
     client.disconnect();
   });

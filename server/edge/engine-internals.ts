@@ -12,12 +12,16 @@
  *   handshake, which a client that stopped reading would never complete.
  * - `Socket#request`: the handshake's IncomingMessage, kept for the
  *   connection's whole life although nothing reads it after the handshake.
+ * - `transport.socket._socket`: the TCP socket under a `ws` WebSocket, which
+ *   a broadcast writes its pre-framed bytes to (see `directWebSocket`).
  */
+import type { Writable } from 'node:stream';
 
 /** An engine.io connection as Fiberchat sees it (`socket.conn` of a socket.io socket). */
 export interface EngineConn {
+  readyState: string;
   writeBuffer: Array<{ data?: unknown }>;
-  transport: { name: string; socket?: { bufferedAmount?: number; terminate?: () => void } };
+  transport: { name: string; socket?: { bufferedAmount?: number; terminate?: () => void; readyState?: number; _socket?: Writable } };
   request: { headers: Record<string, string | string[] | undefined>; rawHeaders: string[]; socket?: { remoteAddress?: string } } | null;
   /** Set by `captureClientAddress`; our own property on engine.io's object. */
   fiberchatAddress?: string;
@@ -46,6 +50,32 @@ export function queuedBytes(conn: unknown): number {
     else if (p.data instanceof Uint8Array || p.data instanceof ArrayBuffer) n += p.data.byteLength;
   }
   return n + (c.transport.socket?.bufferedAmount ?? 0);
+}
+
+/** `ws`'s readyState of an open WebSocket. */
+const WS_OPEN = 1;
+
+/** A `ws` WebSocket as a broadcast writes to it: its TCP socket, and the bytes not yet handed to the kernel. */
+export interface DirectWebSocket {
+  _socket: Writable;
+  readonly bufferedAmount: number;
+}
+
+/**
+ * The WebSocket whose TCP socket a broadcast frame may be written to
+ * directly, or undefined when the frame must go through engine.io: the
+ * connection is open on a WebSocket and engine.io holds nothing back for
+ * it. Everything engine.io already handed over (an ack written this turn,
+ * say) is in the TCP socket's buffer, so bytes written now go after it, and
+ * bytes engine.io queues later go after these: the connection's order is
+ * kept. `queuedBytes` still counts them (the WebSocket's `bufferedAmount`
+ * includes the TCP socket's buffer).
+ */
+export function directWebSocket(conn: unknown): DirectWebSocket | undefined {
+  const c = conn as EngineConn;
+  if (c.readyState !== 'open' || c.writeBuffer.length > 0 || c.transport.name !== 'websocket') return undefined;
+  const ws = c.transport.socket;
+  return ws?.readyState === WS_OPEN && ws._socket?.writable ? (ws as DirectWebSocket) : undefined;
 }
 
 /** Discards what is queued for a connection that is being cut (it resumes from its last seq). */

@@ -26,7 +26,8 @@ export class SlowConsumerGuard {
 
   constructor(
     private readonly io: ChatServer,
-    private readonly maxBytes: number,
+    /** Bytes queued to one connection past which it is cut. */
+    readonly maxBytes: number,
     private readonly onEvict: (socketId: string, bytes: number) => void = () => {},
     private readonly now: () => number = Date.now,
   ) {}

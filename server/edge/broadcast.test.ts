@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import * as wsModule from 'ws';
+import WebSocket from 'ws';
+import type { Ack, SendOk } from '../../shared/protocol.ts';
+import { cid, collect, startServer, unlimitedSends, type TestServer } from '../test/harness.ts';
+import { wsTextFrame } from './broadcast.ts';
+
+/** ws's own frame builder (exported by the package, not declared by @types/ws): the reference for `wsTextFrame`. */
+const { Sender } = wsModule as unknown as {
+  Sender: { frame(data: Buffer, o: { fin: boolean; rsv1: boolean; opcode: number; mask: boolean; readOnly: boolean }): Buffer[] };
+};
+
+describe('wsTextFrame', () => {
+  it.each([
+    ['empty', ''],
+    ['one byte', 'x'],
+    ['125 bytes, the largest 7-bit length', 'x'.repeat(125)],
+    ['126 bytes, the smallest 16-bit length', 'x'.repeat(126)],
+    ['multi-byte characters across the 7-bit limit', 'é'.repeat(70)],
+    ['65,535 bytes, the largest 16-bit length', 'x'.repeat(65_535)],
+    ['65,536 bytes, the smallest 64-bit length', 'x'.repeat(65_536)],
+    ['70,000 bytes', 'y'.repeat(70_000)],
+  ])('%s: the bytes ws sends', (_name, text) => {
+    const expected = Buffer.concat(Sender.frame(Buffer.from(text), { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: true }));
+    expect(wsTextFrame(text).equals(expected)).toBe(true);
+  });
+});
+
+const servers: TestServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+describe.each([['direct'], ['engine']] as const)('broadcast with BROADCAST_FRAMES=%s', (path) => {
+  it('reaches WebSocket, long-polling, upgrading and raw subscribers alike, in order, each ack before its broadcast', async () => {
+    const s = await startServer({ env: { BROADCAST_FRAMES: path, ...unlimitedSends() } });
+    servers.push(s);
+    const pub = await s.client('pub', { transports: ['websocket'] });
+    const subs = [
+      await s.client('ws', { transports: ['websocket'] }),
+      await s.client('lp', { transports: ['polling'] }),
+      // Starts on long-polling and upgrades while the messages flow.
+      await s.client('up'),
+    ];
+    const seen = subs.map((c) => collect(c, 'messages'));
+    for (const c of [pub, ...subs]) expect((await c.emitWithAck('join', { room: 'r' })).ok).toBe(true);
+    // A raw WebSocket reader: the frames as they are on the wire.
+    const { token } = await s.session('raw');
+    const raw = new WebSocket(`ws://127.0.0.1:${s.port}/socket.io/?EIO=4&transport=websocket`);
+    const frames: string[] = [];
+    raw.on('message', (d) => frames.push(d.toString()));
+    await new Promise((r) => raw.once('open', r));
+    raw.send(`40${JSON.stringify({ token })}`);
+    await expect.poll(() => frames.some((f) => f.startsWith('40{'))).toBe(true);
+    raw.send('420["join",{"room":"r"}]');
+    await expect.poll(() => frames.some((f) => f.startsWith('430['))).toBe(true);
+
+    // The publisher's own view: each ack before the broadcast with its seq.
+    const pubEvents: string[] = [];
+    pub.on('messages', (e) => pubEvents.push(...e.messages.map((m) => `m${m.seq}`)));
+    const texts = Array.from({ length: 60 }, (_, i) => `m-${i}`);
+    await Promise.all(
+      texts.map(
+        (text) =>
+          new Promise<void>((resolve) =>
+            pub.emit('send', { room: 'r', text, clientId: cid() }, (a: Ack<SendOk>) => {
+              if (a.ok) pubEvents.push(`a${a.seq}`);
+              resolve();
+            }),
+          ),
+      ),
+    );
+    for (const got of seen) await expect.poll(() => got.flatMap((e) => e.messages.map((m) => m.text))).toEqual(texts);
+    const expected = seen[0]?.flatMap((e) => e.messages);
+    for (const got of seen) expect(got.flatMap((e) => e.messages)).toEqual(expected);
+    // What reached the raw reader is socket.io's encoding of the same events.
+    const onWire = () => frames.filter((f) => f.startsWith('42["messages"'));
+    await expect.poll(() => onWire().flatMap((f) => (JSON.parse(f.slice(2)) as [string, { messages: unknown[] }])[1].messages)).toEqual(expected);
+    const acked = pubEvents.filter((e) => e.startsWith('a'));
+    expect(acked).toHaveLength(texts.length);
+    await expect.poll(() => acked.every((a) => pubEvents.includes(`m${a.slice(1)}`))).toBe(true);
+    for (const a of acked) expect(pubEvents.indexOf(a)).toBeLessThan(pubEvents.indexOf(`m${a.slice(1)}`));
+    raw.close();
+  });
+});
