@@ -1,3 +1,4 @@
+import { getDefaultHighWaterMark } from 'node:stream';
 import type { EventName, EventOf } from '../../shared/protocol.ts';
 import { directWebSocket } from './engine-internals.ts';
 import type { SlowConsumerGuard } from './slow-consumers.ts';
@@ -11,6 +12,8 @@ import type { ChatServer, ChatSocket } from './socket-edge.ts';
  * complete a write per socket.
  */
 export type BroadcastPath = 'direct' | 'engine';
+
+const SOCKET_HIGH_WATER_MARK = getDefaultHighWaterMark(false);
 
 /**
  * Delivers a room's events to the sockets subscribed to its channel on this
@@ -62,14 +65,19 @@ export class SocketBroadcaster {
     let over: ChatSocket[] | undefined;
     const sockets = this.io.sockets.sockets;
     const maxBytes = this.guard.maxBytes;
+    // A TCP socket's write() answers true while it holds less than its
+    // high-water mark (Node's default: the server sets none); with a budget
+    // at least that large such a socket is within it, and only the others
+    // need their bytes counted.
+    const checkEach = maxBytes < SOCKET_HIGH_WATER_MARK;
     for (const id of ids) {
       const socket = sockets.get(id);
       if (!socket) continue;
       const ws = directWebSocket(socket.conn);
       if (ws) {
         // "4": engine.io's message packet type, which engine.io would prefix.
-        ws._socket.write((frame ??= wsTextFrame(`4${packet}`)));
-        if (ws.bufferedAmount > maxBytes) (over ??= []).push(socket);
+        const below = ws._socket.write((frame ??= wsTextFrame(`4${packet}`)));
+        if ((!below || checkEach) && ws.bufferedAmount > maxBytes) (over ??= []).push(socket);
       } else {
         socket.conn.write(packet);
         viaEngine = true;

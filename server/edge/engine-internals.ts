@@ -75,7 +75,10 @@ export function directWebSocket(conn: unknown): DirectWebSocket | undefined {
   const c = conn as EngineConn;
   if (c.readyState !== 'open' || c.writeBuffer.length > 0 || c.transport.name !== 'websocket') return undefined;
   const ws = c.transport.socket;
-  return ws?.readyState === WS_OPEN && ws._socket?.writable ? (ws as DirectWebSocket) : undefined;
+  // ws marks a WebSocket CLOSING the moment its TCP socket ends or fails, so
+  // an open one's TCP socket is writable; one destroyed a moment ago (its
+  // close event still to come) drops the write without an error event.
+  return ws?.readyState === WS_OPEN && ws._socket ? (ws as DirectWebSocket) : undefined;
 }
 
 /** Discards what is queued for a connection that is being cut (it resumes from its last seq). */
