@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as wsModule from 'ws';
 import WebSocket from 'ws';
 import type { Ack, SendOk } from '../../shared/protocol.ts';
-import { cid, collect, startServer, unlimitedSends, type TestServer } from '../test/harness.ts';
+import { cid, collect, startServer, unlimitedSends, type ChatSocket, type TestServer } from '../test/harness.ts';
 import { wsTextFrame } from './broadcast.ts';
 
 /** ws's own frame builder (exported by the package, not declared by @types/ws): the reference for `wsTextFrame`. */
@@ -81,5 +81,30 @@ describe.each([['direct'], ['engine']] as const)('broadcast with BROADCAST_FRAME
     await expect.poll(() => acked.every((a) => pubEvents.includes(`m${a.slice(1)}`))).toBe(true);
     for (const a of acked) expect(pubEvents.indexOf(a)).toBeLessThan(pubEvents.indexOf(`m${a.slice(1)}`));
     raw.close();
+  });
+
+  it('follows the channel as sockets join, leave and go between broadcasts', async () => {
+    const s = await startServer({ env: { BROADCAST_FRAMES: path, ...unlimitedSends() } });
+    servers.push(s);
+    const pub = await s.client('pub', { transports: ['websocket'] });
+    const [a, b, c] = [await s.client('a', { transports: ['websocket'] }), await s.client('b', { transports: ['websocket'] }), await s.client('c', { transports: ['websocket'] })];
+    const texts = (x: ChatSocket) => {
+      const seen = collect(x, 'messages');
+      return () => seen.flatMap((e) => e.messages.map((m) => m.text));
+    };
+    const [gotA, gotB, gotC] = [texts(a), texts(b), texts(c)];
+    const send = async (text: string) => expect((await pub.emitWithAck('send', { room: 'r', text, clientId: cid() })).ok).toBe(true);
+    for (const x of [pub, a, b]) expect((await x.emitWithAck('join', { room: 'r' })).ok).toBe(true);
+    await send('one');
+    await expect.poll(gotB).toEqual(['one']);
+    expect((await b.emitWithAck('leave', { room: 'r' })).ok).toBe(true);
+    expect((await c.emitWithAck('join', { room: 'r' })).ok).toBe(true);
+    a.disconnect();
+    await send('two');
+    await expect.poll(gotC).toEqual(['two']);
+    await send('three');
+    await expect.poll(gotC).toEqual(['two', 'three']);
+    expect(gotA()).toEqual(['one']);
+    expect(gotB()).toEqual(['one']);
   });
 });

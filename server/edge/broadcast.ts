@@ -40,11 +40,41 @@ const SOCKET_HIGH_WATER_MARK = getDefaultHighWaterMark(false);
  * guard's periodic walk, as before.
  */
 export class SocketBroadcaster {
+  /**
+   * Per channel broadcast to, its sockets and their engine.io connections, as
+   * long as its membership does not change: the loop then reaches each
+   * connection without a lookup and two hops through socket.io's objects.
+   * Any join or leave of the channel drops its entry (two pointers per
+   * subscriber); the next broadcast builds it again.
+   */
+  private readonly members = new Map<string, { sockets: ChatSocket[]; conns: unknown[] }>();
+
   constructor(
     private readonly io: ChatServer,
     private readonly path: BroadcastPath,
     private readonly guard: SlowConsumerGuard,
-  ) {}
+  ) {
+    const forget = (channel: string) => this.members.delete(channel);
+    const adapter = io.sockets.adapter;
+    adapter.on('join-room', forget);
+    adapter.on('leave-room', forget);
+    adapter.on('delete-room', forget);
+  }
+
+  private membersOf(channel: string, ids: Set<string>): { sockets: ChatSocket[]; conns: unknown[] } {
+    let m = this.members.get(channel);
+    if (m) return m;
+    m = { sockets: [], conns: [] };
+    const sockets = this.io.sockets.sockets;
+    for (const id of ids) {
+      const socket = sockets.get(id);
+      if (!socket) continue;
+      m.sockets.push(socket);
+      m.conns.push(socket.conn);
+    }
+    this.members.set(channel, m);
+    return m;
+  }
 
   /** Sends `event` to every socket in `channel`; returns how many sockets that was. */
   emit<E extends Exclude<EventName, 'bye'>>(channel: string, event: E, payload: EventOf<E>): number {
@@ -63,23 +93,21 @@ export class SocketBroadcaster {
     let frame: Buffer | undefined;
     let viaEngine = false;
     let over: ChatSocket[] | undefined;
-    const sockets = this.io.sockets.sockets;
+    const { sockets, conns } = this.membersOf(channel, ids);
     const maxBytes = this.guard.maxBytes;
     // A TCP socket's write() answers true while it holds less than its
     // high-water mark (Node's default: the server sets none); with a budget
     // at least that large such a socket is within it, and only the others
     // need their bytes counted.
     const checkEach = maxBytes < SOCKET_HIGH_WATER_MARK;
-    for (const id of ids) {
-      const socket = sockets.get(id);
-      if (!socket) continue;
-      const ws = directWebSocket(socket.conn);
+    for (let i = 0; i < conns.length; i++) {
+      const ws = directWebSocket(conns[i]);
       if (ws) {
         // "4": engine.io's message packet type, which engine.io would prefix.
         const below = ws._socket.write((frame ??= wsTextFrame(`4${packet}`)));
-        if ((!below || checkEach) && ws.bufferedAmount > maxBytes) (over ??= []).push(socket);
+        if ((!below || checkEach) && ws.bufferedAmount > maxBytes) (over ??= []).push(sockets[i] as ChatSocket);
       } else {
-        socket.conn.write(packet);
+        (sockets[i] as ChatSocket).conn.write(packet);
         viaEngine = true;
       }
     }
