@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../test/harness.ts';
-import { queuedBytes, transportOf, type EngineConn } from './engine-internals.ts';
+import { queuedBytes, releaseHandshakeRequest, transportOf, type EngineConn } from './engine-internals.ts';
 
 /**
- * The engine.io internals Fiberchat relies on (engine-internals.ts), checked
- * on real connections. If an upgrade of engine.io renames or reshapes one of
- * them, this fails instead of a guard silently doing nothing.
+ * The engine.io internals Fiberchat relies on
+ * (engine-internals.ts), checked on real connections. If an upgrade renames
+ * or reshapes one of them, this fails instead of a guard silently doing
+ * nothing or a connection silently keeping what it should have let go.
  */
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -13,28 +14,35 @@ afterEach(async () => {
 });
 
 describe('engine.io internals', () => {
-  it.each([['websocket'], ['polling']] as const)('over %s: request at handshake, writeBuffer, transport socket', async (carrier) => {
+  it.each([
+    ['websocket', 3],
+    ['polling', 0],
+  ] as const)('over %s: the handshake request and upgrade listeners are let go; writeBuffer, transport socket', async (carrier, upgradeListeners) => {
     const s = await startServer();
     servers.push(s);
-    const seen: Array<{ hadHeaders: boolean; hadRaw: boolean }> = [];
-    // Prepended: it runs before the app's own listener lets the request go.
+    const released: Array<ReturnType<typeof releaseHandshakeRequest>> = [];
+    // Prepended: it runs before the app's own listener (which then finds nothing left to let go).
     s.app.io.engine.prependListener('connection', (conn: EngineConn) => {
-      seen.push({ hadHeaders: typeof conn.request?.headers === 'object', hadRaw: Array.isArray(conn.request?.rawHeaders) });
+      released.push(releaseHandshakeRequest(conn));
     });
     const client = await s.client('alice', { transports: [carrier] });
-    expect(seen).toEqual([{ hadHeaders: true, hadRaw: true }]);
+    // On a WebSocket: the response's close listener, onUpgradeError, the transport's headers listener.
+    expect(released).toEqual([{ request: true, upgradeListeners }]);
     const [socket] = await s.app.io.fetchSockets();
     const conn = (socket as unknown as { conn: EngineConn } | undefined)?.conn;
     expect(conn).toBeDefined();
     if (!conn) return;
-    expect(conn.request).toBeNull(); // released by the app
+    expect(conn.request).toBeNull();
     expect(Array.isArray(conn.writeBuffer)).toBe(true);
     expect(transportOf(conn)).toBe(carrier === 'websocket' ? 'websocket' : 'long-polling');
     expect(queuedBytes(conn)).toBeGreaterThanOrEqual(0);
     if (carrier === 'websocket') {
       expect(typeof conn.transport.socket?.bufferedAmount).toBe('number');
       expect(typeof conn.transport.socket?.terminate).toBe('function');
+      // The transport's own error listener stays: an error on the socket is still handled.
+      expect(conn.transport.socket?.listenerCount('error')).toBe(1);
     }
     client.disconnect();
   });
+
 });

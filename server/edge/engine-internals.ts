@@ -1,3 +1,5 @@
+import type { EventEmitter } from 'node:events';
+
 /**
  * Every place Fiberchat reaches into engine.io's internals, and nowhere else.
  * Checked against engine.io 6.6.12 (socket.io 4.8.4, ws 8.23.0);
@@ -12,12 +14,18 @@
  *   handshake, which a client that stopped reading would never complete.
  * - `Socket#request`: the handshake's IncomingMessage, kept for the
  *   connection's whole life although nothing reads it after the handshake.
+ * - On a WebSocket connection made directly (not upgraded from long-polling),
+ *   three listeners engine.io's upgrade path leaves behind, each only of use
+ *   while the upgrade is under way: the `WebSocketResponse`'s `close`
+ *   listener on the TCP socket (its closure keeps the response and through
+ *   it the whole IncomingMessage), `onUpgradeError` on the `ws` socket, and
+ *   the transport's `headers` listener (only long-polling emits `headers`).
  */
 
 /** An engine.io connection as Fiberchat sees it (`socket.conn` of a socket.io socket). */
 export interface EngineConn {
   writeBuffer: Array<{ data?: unknown }>;
-  transport: { name: string; socket?: { bufferedAmount?: number; terminate?: () => void } };
+  transport: EventEmitter & { name: string; socket?: EventEmitter & { bufferedAmount?: number; terminate?: () => void; _socket?: EventEmitter } };
   request: { headers: Record<string, string | string[] | undefined>; rawHeaders: string[]; socket?: { remoteAddress?: string } } | null;
   /** Set by `captureClientAddress`; our own property on engine.io's object. */
   fiberchatAddress?: string;
@@ -81,16 +89,48 @@ export function clientAddressOf(conn: unknown): string {
  * Identity comes from the CONNECT packet's auth, so nothing reads it later;
  * socket.io then builds `socket.handshake` with empty headers and query.
  * Call from engine.io's `connection` event, before socket.io's handshake.
+ * Returns what it let go of (engine-internals.test.ts checks every part
+ * still applies).
  */
-export function releaseHandshakeRequest(conn: unknown): void {
+export function releaseHandshakeRequest(conn: unknown): { request: boolean; upgradeListeners: number } {
   const c = conn as EngineConn;
-  const req = c.request;
+  const request = c.request !== null;
   c.request = null;
-  // On a direct WebSocket connection engine.io's upgrade path also leaves the
-  // request reachable from listeners on the TCP socket for the connection's
-  // life; the upgrade is complete, so empty what it holds.
-  if (req && c.transport.name === 'websocket') {
-    req.headers = {};
-    req.rawHeaders = [];
-  }
+  return { request, upgradeListeners: c.transport.name === 'websocket' ? releaseUpgradeListeners(c.transport) : 0 };
 }
+
+/**
+ * On a direct WebSocket connection engine.io's upgrade path leaves three
+ * listeners behind for the connection's life, each of use only while the
+ * upgrade is under way; the last keeps the whole handshake request (about
+ * 1 KB) reachable. Removes them; returns how many it found (3 on engine.io
+ * 6.6).
+ */
+function releaseUpgradeListeners(transport: EngineConn['transport']): number {
+  let n = 0;
+  // The `WebSocketResponse` (engine.io's stand-in response for middlewares on
+  // an upgrade) re-emits the TCP socket's close for them; there are none.
+  const tcp = transport.socket?._socket;
+  for (const raw of tcp?.rawListeners('close') ?? []) {
+    const inner = (raw as { listener?: unknown }).listener;
+    if (typeof inner === 'function' && inner.name === '' && Function.prototype.toString.call(inner).includes('this.emit("close")')) {
+      tcp?.removeListener('close', inner as () => void);
+      n++;
+    }
+  }
+  // A no-op kept so that an error before the transport existed was not unhandled; the transport's own listener is there now.
+  const ws = transport.socket;
+  for (const l of ws?.listeners('error') ?? []) {
+    if (l.name === 'onUpgradeError') {
+      ws?.removeListener('error', l as () => void);
+      n++;
+    }
+  }
+  // Forwards response headers; only the long-polling transport emits `headers`.
+  for (const l of transport.listeners('headers')) {
+    transport.removeListener('headers', l as () => void);
+    n++;
+  }
+  return n;
+}
+
