@@ -71,8 +71,6 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
     }
     socket.data.identity = identity;
     socket.data.address = address;
-    // The connection holds the verified identity; it need not hold the token too.
-    socket.handshake.auth = {};
     next();
   });
 
@@ -130,11 +128,28 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
     // socket.io puts every socket in a room named by its id; nothing here
     // addresses a socket that way, and the room costs a Set per connection.
     void socket.leave(socket.id);
+    // Nothing reads the handshake after the middleware above (identity and
+    // address are in `data`); socket.io's own copy is four objects and a date
+    // string per connection, and holds the token.
+    (socket as { handshake: unknown }).handshake = RELEASED_HANDSHAKE;
     hooks.connected?.(socket);
     socket.onAny(onEvent);
     socket.on('disconnect', onDisconnect);
   });
 }
+
+/** What `socket.handshake` is once the connection is accepted: one frozen object shared by every socket. */
+const RELEASED_HANDSHAKE: ChatSocket['handshake'] = Object.freeze({
+  headers: Object.freeze({}),
+  time: '',
+  address: '',
+  xdomain: false,
+  secure: false,
+  issued: 0,
+  url: '',
+  query: Object.freeze({}),
+  auth: Object.freeze({}),
+});
 
 /**
  * The edge's view of one socket.io connection: its subscriber, its rooms and
