@@ -3,7 +3,7 @@ import { startServer, type TestServer } from '../test/harness.ts';
 import { queuedBytes, releaseHandshakeRequest, transportOf, type EngineConn } from './engine-internals.ts';
 
 /**
- * The engine.io internals Fiberchat relies on
+ * The engine.io and socket.io internals Fiberchat relies on
  * (engine-internals.ts), checked on real connections. If an upgrade renames
  * or reshapes one of them, this fails instead of a guard silently doing
  * nothing or a connection silently keeping what it should have let go.
@@ -45,4 +45,17 @@ describe('engine.io internals', () => {
     client.disconnect();
   });
 
+  it('socket.io serves events through the shared catch-all listener array', async () => {
+    const s = await startServer();
+    servers.push(s);
+    const client = await s.client('alice');
+    const server = s.app.io.of('/').sockets.values().next().value as unknown as { _anyListeners?: unknown; onAny(l: () => void): void };
+    expect(Object.isFrozen(server._anyListeners)).toBe(true);
+    expect(server._anyListeners).toHaveLength(1);
+    // The array is every socket's: adding to it fails loudly instead of reaching them all.
+    expect(() => server.onAny(() => {})).toThrow(TypeError);
+    const ack = (await client.timeout(5000).emitWithAck('ping', {})) as { ok: boolean };
+    expect(ack.ok).toBe(true);
+    client.disconnect();
+  });
 });

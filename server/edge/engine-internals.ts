@@ -1,7 +1,8 @@
 import type { EventEmitter } from 'node:events';
 
 /**
- * Every place Fiberchat reaches into engine.io's internals, and nowhere else.
+ * Every place Fiberchat reaches into engine.io's (and socket.io's) internals,
+ * and nowhere else.
  * Checked against engine.io 6.6.12 (socket.io 4.8.4, ws 8.23.0);
  * engine-internals.test.ts fails if one of these shapes changes, so an
  * upgrade cannot silently turn a guard into a no-op.
@@ -20,6 +21,8 @@ import type { EventEmitter } from 'node:events';
  *   listener on the TCP socket (its closure keeps the response and through
  *   it the whole IncomingMessage), `onUpgradeError` on the `ws` socket, and
  *   the transport's `headers` listener (only long-polling emits `headers`).
+ * - socket.io's `Socket#_anyListeners`: the listeners `onAny` adds, which
+ *   socket.io only reads (and copies) for each incoming event.
  */
 
 /** An engine.io connection as Fiberchat sees it (`socket.conn` of a socket.io socket). */
@@ -134,3 +137,16 @@ function releaseUpgradeListeners(transport: EngineConn['transport']): number {
   return n;
 }
 
+/**
+ * Gives every socket the same single-listener array for socket.io's
+ * catch-all listeners, instead of `socket.onAny(listener)`, whose first push
+ * makes a fresh array with room for 17 (about 180 bytes a connection).
+ * socket.io only reads and copies the array; it is frozen, so an `onAny` on
+ * one of these sockets throws rather than adding a listener to every socket.
+ */
+export function sharedAnyListener(listener: (this: never, event: string, ...args: never[]) => void): (socket: unknown) => void {
+  const shared = Object.freeze([listener]);
+  return (socket) => {
+    (socket as { _anyListeners?: unknown })._anyListeners = shared;
+  };
+}

@@ -10,7 +10,7 @@ import type { Sessions } from '../auth.ts';
 import type { Identity, Subscriber } from '../rooms/types.ts';
 import type { Caller, ChatEdge, Connection } from './chat-edge.ts';
 import type { ConnectionCaps } from './connection-caps.ts';
-import { clientAddressOf } from './engine-internals.ts';
+import { clientAddressOf, sharedAnyListener } from './engine-internals.ts';
 
 export interface SocketData {
   identity: Identity;
@@ -123,6 +123,7 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
     void edge.disconnected(this.data.conn);
   }
 
+  const listenToAll = sharedAnyListener(onEvent);
   io.on('connection', (socket: ChatSocket) => {
     socket.data.conn = new SocketConnection(socket, socket.data.identity);
     // socket.io puts every socket in a room named by its id; nothing here
@@ -133,7 +134,7 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
     // string per connection, and holds the token.
     (socket as { handshake: unknown }).handshake = RELEASED_HANDSHAKE;
     hooks.connected?.(socket);
-    socket.onAny(onEvent);
+    listenToAll(socket);
     socket.on('disconnect', onDisconnect);
   });
 }
