@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../test/harness.ts';
+import type { ChatSocket } from './socket-edge.ts';
 import { queuedBytes, releaseHandshakeRequest, transportOf, type EngineConn } from './engine-internals.ts';
 
 /**
@@ -41,6 +42,13 @@ describe('engine.io internals', () => {
       expect(typeof conn.transport.socket?.terminate).toBe('function');
       // The transport's own error listener stays: an error on the socket is still handled.
       expect(conn.transport.socket?.listenerCount('error')).toBe(1);
+      // After a frame is delivered the receiver keeps neither its mask (a view of the chunk) nor a grown queue.
+      const receiver = conn.transport.socket?._receiver;
+      expect(receiver && '_mask' in receiver && Array.isArray(receiver._buffers)).toBe(true);
+      const ack = (await client.timeout(5000).emitWithAck('ping', {})) as { ok: boolean };
+      expect(ack.ok).toBe(true);
+      expect(receiver?._mask).toBeUndefined();
+      expect(receiver?._buffers).toEqual([]);
     }
     client.disconnect();
   });
@@ -54,6 +62,8 @@ describe('engine.io internals', () => {
     expect(server._anyListeners).toHaveLength(1);
     // The array is every socket's: adding to it fails loudly instead of reaching them all.
     expect(() => server.onAny(() => {})).toThrow(TypeError);
+    // The handshake socket.io built (with the token) is let go.
+    expect((server as unknown as ChatSocket).handshake.auth).toEqual({});
     const ack = (await client.timeout(5000).emitWithAck('ping', {})) as { ok: boolean };
     expect(ack.ok).toBe(true);
     client.disconnect();

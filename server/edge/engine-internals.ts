@@ -21,14 +21,25 @@ import type { EventEmitter } from 'node:events';
  *   listener on the TCP socket (its closure keeps the response and through
  *   it the whole IncomingMessage), `onUpgradeError` on the `ws` socket, and
  *   the transport's `headers` listener (only long-polling emits `headers`).
+ * - The `ws` receiver's `_mask` and `_buffers`: the last frame's mask, a
+ *   view that keeps the whole chunk it arrived in, and the queue of chunks,
+ *   which keeps the room its first push made (see `trimReceiverAfterFrames`).
  * - socket.io's `Socket#_anyListeners`: the listeners `onAny` adds, which
  *   socket.io only reads (and copies) for each incoming event.
  */
 
+/** The `ws` WebSocket under engine.io's WebSocket transport. */
+interface WsSocket extends EventEmitter {
+  bufferedAmount?: number;
+  terminate?: () => void;
+  _socket?: EventEmitter;
+  _receiver?: { _mask?: Uint8Array | undefined; _buffers?: Uint8Array[] };
+}
+
 /** An engine.io connection as Fiberchat sees it (`socket.conn` of a socket.io socket). */
 export interface EngineConn {
   writeBuffer: Array<{ data?: unknown }>;
-  transport: EventEmitter & { name: string; socket?: EventEmitter & { bufferedAmount?: number; terminate?: () => void; _socket?: EventEmitter } };
+  transport: EventEmitter & { name: string; socket?: WsSocket };
   request: { headers: Record<string, string | string[] | undefined>; rawHeaders: string[]; socket?: { remoteAddress?: string } } | null;
   /** Set by `captureClientAddress`; our own property on engine.io's object. */
   fiberchatAddress?: string;
@@ -149,4 +160,31 @@ export function sharedAnyListener(listener: (this: never, event: string, ...args
   return (socket) => {
     (socket as { _anyListeners?: unknown })._anyListeners = shared;
   };
+}
+
+/**
+ * Once a WebSocket frame has been delivered, `ws`'s receiver still holds its
+ * mask, a 4-byte view that keeps the whole chunk the frame arrived in (the
+ * last client message or heartbeat: a Buffer, an ArrayBuffer and its bytes,
+ * 200 to 500 bytes on an idle connection), and a queue of chunks that keeps
+ * the room for 17 that its first push made. The next frame sets a mask
+ * anew and the queue is empty between chunks, so both are let go after each
+ * message. Call from engine.io's `connection` event; a connection that
+ * upgraded from long-polling keeps them (its WebSocket is made later).
+ */
+export function trimReceiverAfterFrames(conn: unknown): boolean {
+  const ws = (conn as EngineConn).transport.socket;
+  if (!ws?._receiver || !('_mask' in ws._receiver) || !Array.isArray(ws._receiver._buffers)) return false;
+  // After engine.io's own listener: the frame has been read by then.
+  ws.on('message', trimReceiver);
+  return true;
+}
+
+/** Shared by every connection: `this` is the `ws` WebSocket that emitted the message. */
+function trimReceiver(this: WsSocket): void {
+  const r = this._receiver;
+  if (!r) return;
+  r._mask = undefined;
+  // Only between chunks: a chunk that carried several frames is still being read.
+  if (r._buffers?.length === 0) r._buffers = [];
 }
