@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../test/harness.ts';
 import type { ChatSocket } from './socket-edge.ts';
-import { queuedBytes, releaseHandshakeRequest, transportOf, type EngineConn } from './engine-internals.ts';
+import { compactConnection, queuedBytes, releaseHandshakeRequest, transportOf, type EngineConn } from './engine-internals.ts';
 
 /**
  * The engine.io and socket.io internals Fiberchat relies on
@@ -53,7 +53,7 @@ describe('engine.io internals', () => {
     client.disconnect();
   });
 
-  it('socket.io serves events through the shared catch-all listener array', async () => {
+  it('socket.io serves events through the shared catch-all listener array; compacted arrays keep their shape', async () => {
     const s = await startServer();
     servers.push(s);
     const client = await s.client('alice');
@@ -62,6 +62,11 @@ describe('engine.io internals', () => {
     expect(server._anyListeners).toHaveLength(1);
     // The array is every socket's: adding to it fails loudly instead of reaching them all.
     expect(() => server.onAny(() => {})).toThrow(TypeError);
+    // The arrays compacted at connection are still there, of one function each.
+    expect(compactConnection(server)).toBe(2);
+    const internals = server as unknown as { conn: { cleanupFn: unknown[] }; client: { decoder: { _callbacks: { $decoded: unknown[] } } } };
+    expect(internals.conn.cleanupFn).toHaveLength(1);
+    expect(internals.client.decoder._callbacks.$decoded).toHaveLength(1);
     // The handshake socket.io built (with the token) is let go.
     expect((server as unknown as ChatSocket).handshake.auth).toEqual({});
     const ack = (await client.timeout(5000).emitWithAck('ping', {})) as { ok: boolean };

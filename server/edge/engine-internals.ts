@@ -26,6 +26,9 @@ import type { EventEmitter } from 'node:events';
  *   which keeps the room its first push made (see `trimReceiverAfterFrames`).
  * - socket.io's `Socket#_anyListeners`: the listeners `onAny` adds, which
  *   socket.io only reads (and copies) for each incoming event.
+ * - Two arrays that hold one function each for a connection's life but were
+ *   grown by a push (room for 17): engine.io's `Socket#cleanupFn` and the
+ *   socket.io parser's `Decoder#_callbacks.$decoded` (see `compactConnection`).
  */
 
 /** The `ws` WebSocket under engine.io's WebSocket transport. */
@@ -187,4 +190,28 @@ function trimReceiver(this: WsSocket): void {
   r._mask = undefined;
   // Only between chunks: a chunk that carried several frames is still being read.
   if (r._buffers?.length === 0) r._buffers = [];
+}
+
+/**
+ * Replaces two arrays that a connection holds for its whole life, each with
+ * one function, by copies of their exact size: engine.io's transport
+ * cleanups (`Socket#cleanupFn`) and the socket.io decoder's listeners of
+ * `decoded`. Each was grown by a first push to room for 17 (about 120 bytes
+ * each). Both are only iterated, shifted or pushed to later, which works on
+ * any array. Call from socket.io's `connection` event; returns how many it
+ * compacted (2 on engine.io 6.6 and socket.io 4.8).
+ */
+export function compactConnection(socket: unknown): number {
+  const s = socket as { conn?: { cleanupFn?: unknown }; client?: { decoder?: { _callbacks?: Record<string, unknown> } } };
+  let n = 0;
+  if (s.conn && Array.isArray(s.conn.cleanupFn)) {
+    s.conn.cleanupFn = s.conn.cleanupFn.slice();
+    n++;
+  }
+  const callbacks = s.client?.decoder?._callbacks;
+  if (callbacks && Array.isArray(callbacks.$decoded)) {
+    callbacks.$decoded = callbacks.$decoded.slice();
+    n++;
+  }
+  return n;
 }

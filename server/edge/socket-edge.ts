@@ -10,7 +10,7 @@ import type { Sessions } from '../auth.ts';
 import type { Identity, Subscriber } from '../rooms/types.ts';
 import type { Caller, ChatEdge, Connection, JoinedRooms } from './chat-edge.ts';
 import type { ConnectionCaps } from './connection-caps.ts';
-import { clientAddressOf, sharedAnyListener } from './engine-internals.ts';
+import { clientAddressOf, compactConnection, sharedAnyListener } from './engine-internals.ts';
 
 export interface SocketData {
   identity: Identity;
@@ -136,6 +136,7 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
     (socket as { handshake: unknown }).handshake = RELEASED_HANDSHAKE;
     hooks.connected?.(socket);
     listenToAll(socket);
+    compactConnection(socket);
     socket.on('disconnect', onDisconnect);
   });
 }
