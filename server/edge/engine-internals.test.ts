@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../test/harness.ts';
 import type { ChatSocket } from './socket-edge.ts';
-import { compactConnection, queuedBytes, releaseHandshakeRequest, transportOf, type EngineConn } from './engine-internals.ts';
+import { LazyAcks, compactConnection, queuedBytes, releaseHandshakeRequest, transportOf, type EngineConn } from './engine-internals.ts';
 
 /**
  * The engine.io and socket.io internals Fiberchat relies on
@@ -63,10 +63,17 @@ describe('engine.io internals', () => {
     // The array is every socket's: adding to it fails loudly instead of reaching them all.
     expect(() => server.onAny(() => {})).toThrow(TypeError);
     // The arrays compacted at connection are still there, of one function each.
-    expect(compactConnection(server)).toBe(2);
+    expect(compactConnection(server)).toBe(2); // the acks were replaced already: not a Map any more
+    expect((server as unknown as { acks: unknown }).acks).toBeInstanceOf(LazyAcks);
     const internals = server as unknown as { conn: { cleanupFn: unknown[] }; client: { decoder: { _callbacks: { $decoded: unknown[] } } } };
     expect(internals.conn.cleanupFn).toHaveLength(1);
     expect(internals.client.decoder._callbacks.$decoded).toHaveLength(1);
+    // socket.io still waits for a client's ack (one socket, and a broadcast) through the lazy table.
+    client.on('probe' as never, ((n: number, cb: (r: number) => void) => cb(n + 1)) as never);
+    const one = server as unknown as { timeout(ms: number): { emitWithAck(e: string, n: number): Promise<number> } };
+    await expect(one.timeout(5000).emitWithAck('probe', 1)).resolves.toBe(2);
+    const all = s.app.io as unknown as { timeout(ms: number): { emitWithAck(e: string, n: number): Promise<number[]> } };
+    await expect(all.timeout(5000).emitWithAck('probe', 2)).resolves.toEqual([3]);
     // The handshake socket.io built (with the token) is let go.
     expect((server as unknown as ChatSocket).handshake.auth).toEqual({});
     const ack = (await client.timeout(5000).emitWithAck('ping', {})) as { ok: boolean };

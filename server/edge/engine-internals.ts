@@ -28,7 +28,9 @@ import type { EventEmitter } from 'node:events';
  *   socket.io only reads (and copies) for each incoming event.
  * - Two arrays that hold one function each for a connection's life but were
  *   grown by a push (room for 17): engine.io's `Socket#cleanupFn` and the
- *   socket.io parser's `Decoder#_callbacks.$decoded` (see `compactConnection`).
+ *   socket.io parser's `Decoder#_callbacks.$decoded`; and socket.io's
+ *   `Socket#acks`, a Map of the acks the server waits for, used only through
+ *   `get`, `set` and `delete` (see `compactConnection`).
  */
 
 /** The `ws` WebSocket under engine.io's WebSocket transport. */
@@ -193,16 +195,18 @@ function trimReceiver(this: WsSocket): void {
 }
 
 /**
- * Replaces two arrays that a connection holds for its whole life, each with
- * one function, by copies of their exact size: engine.io's transport
- * cleanups (`Socket#cleanupFn`) and the socket.io decoder's listeners of
- * `decoded`. Each was grown by a first push to room for 17 (about 120 bytes
- * each). Both are only iterated, shifted or pushed to later, which works on
- * any array. Call from socket.io's `connection` event; returns how many it
- * compacted (2 on engine.io 6.6 and socket.io 4.8).
+ * Replaces three structures a connection holds for its whole life by smaller
+ * equivalents: engine.io's transport cleanups (`Socket#cleanupFn`) and the
+ * socket.io decoder's listeners of `decoded`, one function each in an array
+ * a first push grew to room for 17 (about 120 bytes each), by exact-size
+ * copies (both are only iterated, shifted or pushed to later, which works on
+ * any array); and socket.io's table of acks the server waits for, an empty
+ * Map (about 180 bytes) on a chat server that never waits for a client's
+ * ack, by `LazyAcks`. Call from socket.io's `connection` event; returns how
+ * many it replaced (3 on engine.io 6.6 and socket.io 4.8).
  */
 export function compactConnection(socket: unknown): number {
-  const s = socket as { conn?: { cleanupFn?: unknown }; client?: { decoder?: { _callbacks?: Record<string, unknown> } } };
+  const s = socket as { conn?: { cleanupFn?: unknown }; client?: { decoder?: { _callbacks?: Record<string, unknown> } }; acks?: unknown };
   let n = 0;
   if (s.conn && Array.isArray(s.conn.cleanupFn)) {
     s.conn.cleanupFn = s.conn.cleanupFn.slice();
@@ -213,5 +217,30 @@ export function compactConnection(socket: unknown): number {
     callbacks.$decoded = callbacks.$decoded.slice();
     n++;
   }
+  if (s.acks instanceof Map && s.acks.size === 0) {
+    s.acks = new LazyAcks();
+    n++;
+  }
   return n;
+}
+
+/**
+ * The part of a Map socket.io uses for a socket's pending acks (`get`, `set`,
+ * `delete`), with the Map made only when the server first waits for an ack.
+ */
+export class LazyAcks {
+  private map: Map<number, unknown> | undefined = undefined;
+
+  get(id: number): unknown {
+    return this.map?.get(id);
+  }
+
+  set(id: number, ack: unknown): this {
+    (this.map ??= new Map()).set(id, ack);
+    return this;
+  }
+
+  delete(id: number): boolean {
+    return this.map?.delete(id) ?? false;
+  }
 }
