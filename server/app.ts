@@ -15,7 +15,7 @@ import { RoomAccess } from './edge/access.ts';
 import { createBudgets } from './edge/budgets.ts';
 import { addressKey, canonicalAddress, clientAddressResolver } from './edge/client-address.ts';
 import { ConnectionCaps } from './edge/connection-caps.ts';
-import { captureClientAddress, releaseHandshakeRequest, transportOf } from './edge/engine-internals.ts';
+import { captureClientAddress, releaseHandshakeRequest, transportOf, trimReceiverAfterFrames } from './edge/engine-internals.ts';
 import { ExpiryWatch } from './edge/expiry-watch.ts';
 import { UserNotices } from './edge/notices.ts';
 import { capTcpPerAddress } from './edge/tcp-cap.ts';
@@ -104,6 +104,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
   io.engine.on('connection', (conn: unknown) => {
     captureClientAddress(conn, (peer, xff) => addressKey(resolveAddress(peer, xff)));
     releaseHandshakeRequest(conn);
+    if (transportOf(conn) === 'websocket') trimReceiverAfterFrames(conn);
   });
   // Behind a trusted proxy every TCP connection is the proxy's; it caps clients itself.
   if (config.trustProxy === false) {

@@ -23,10 +23,19 @@ import { adminHandlers } from './room-admin.ts';
 /** Receives an answer synchronously, at the moment it is given (see `ChatEdge.ask`). */
 export type Respond<T> = (ack: Ack<T>) => void;
 
+/** The rooms a connection is in: the part of `Set` the edge uses (a `Set` is one). */
+export interface JoinedRooms extends Iterable<string> {
+  readonly size: number;
+  has(room: string): boolean;
+  add(room: string): unknown;
+  delete(room: string): unknown;
+  clear(): void;
+}
+
 /** A socket connection's view of the edge: who it is, and which rooms it is in. */
 export interface Connection {
   readonly sub: Subscriber;
-  readonly joined: Set<string>;
+  readonly joined: JoinedRooms;
   /** Joins sent to a room and not yet answered (they count against the room cap). */
   joining: number;
 }

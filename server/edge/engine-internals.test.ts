@@ -1,11 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../test/harness.ts';
-import { directWebSocket, queuedBytes, transportOf, type EngineConn } from './engine-internals.ts';
+import type { ChatSocket } from './socket-edge.ts';
+import { LazyAcks, compactConnection, directWebSocket, queuedBytes, releaseHandshakeRequest, transportOf, type EngineConn } from './engine-internals.ts';
 
 /**
- * The engine.io internals Fiberchat relies on (engine-internals.ts), checked
- * on real connections. If an upgrade of engine.io renames or reshapes one of
- * them, this fails instead of a guard silently doing nothing.
+ * The engine.io and socket.io internals Fiberchat relies on
+ * (engine-internals.ts), checked on real connections. If an upgrade renames
+ * or reshapes one of them, this fails instead of a guard silently doing
+ * nothing or a connection silently keeping what it should have let go.
  */
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -13,27 +15,40 @@ afterEach(async () => {
 });
 
 describe('engine.io internals', () => {
-  it.each([['websocket'], ['polling']] as const)('over %s: request at handshake, writeBuffer, transport socket', async (carrier) => {
+  it.each([
+    ['websocket', 3],
+    ['polling', 0],
+  ] as const)('over %s: the handshake request and upgrade listeners are let go; writeBuffer, transport socket', async (carrier, upgradeListeners) => {
     const s = await startServer();
     servers.push(s);
-    const seen: Array<{ hadHeaders: boolean; hadRaw: boolean }> = [];
-    // Prepended: it runs before the app's own listener lets the request go.
+    const released: Array<ReturnType<typeof releaseHandshakeRequest>> = [];
+    // Prepended: it runs before the app's own listener (which then finds nothing left to let go).
     s.app.io.engine.prependListener('connection', (conn: EngineConn) => {
-      seen.push({ hadHeaders: typeof conn.request?.headers === 'object', hadRaw: Array.isArray(conn.request?.rawHeaders) });
+      released.push(releaseHandshakeRequest(conn));
     });
     const client = await s.client('alice', { transports: [carrier] });
-    expect(seen).toEqual([{ hadHeaders: true, hadRaw: true }]);
+    // On a WebSocket: the response's close listener, onUpgradeError, the transport's headers listener.
+    expect(released).toEqual([{ request: true, upgradeListeners }]);
     const [socket] = await s.app.io.fetchSockets();
     const conn = (socket as unknown as { conn: EngineConn } | undefined)?.conn;
     expect(conn).toBeDefined();
     if (!conn) return;
-    expect(conn.request).toBeNull(); // released by the app
+    expect(conn.request).toBeNull();
     expect(Array.isArray(conn.writeBuffer)).toBe(true);
     expect(transportOf(conn)).toBe(carrier === 'websocket' ? 'websocket' : 'long-polling');
     expect(queuedBytes(conn)).toBeGreaterThanOrEqual(0);
     if (carrier === 'websocket') {
       expect(typeof conn.transport.socket?.bufferedAmount).toBe('number');
       expect(typeof conn.transport.socket?.terminate).toBe('function');
+      // The transport's own error listener stays: an error on the socket is still handled.
+      expect(conn.transport.socket?.listenerCount('error')).toBe(1);
+      // After a frame is delivered the receiver keeps neither its mask (a view of the chunk) nor a grown queue.
+      const receiver = conn.transport.socket?._receiver;
+      expect(receiver && '_mask' in receiver && Array.isArray(receiver._buffers)).toBe(true);
+      const ack = (await client.timeout(5000).emitWithAck('ping', {})) as { ok: boolean };
+      expect(ack.ok).toBe(true);
+      expect(receiver?._mask).toBeUndefined();
+      expect(receiver?._buffers).toEqual([]);
       // Nothing queued in engine.io: a broadcast may write to its TCP socket.
       const ws = directWebSocket(conn);
       expect(typeof ws?._socket.write).toBe('function');
@@ -41,6 +56,34 @@ describe('engine.io internals', () => {
     } else {
       expect(directWebSocket(conn)).toBeUndefined();
     }
+    client.disconnect();
+  });
+
+  it('socket.io serves events through the shared catch-all listener array; compacted arrays keep their shape', async () => {
+    const s = await startServer();
+    servers.push(s);
+    const client = await s.client('alice');
+    const server = s.app.io.of('/').sockets.values().next().value as unknown as { _anyListeners?: unknown; onAny(l: () => void): void };
+    expect(Object.isFrozen(server._anyListeners)).toBe(true);
+    expect(server._anyListeners).toHaveLength(1);
+    // The array is every socket's: adding to it fails loudly instead of reaching them all.
+    expect(() => server.onAny(() => {})).toThrow(TypeError);
+    // The arrays compacted at connection are still there, of one function each.
+    expect(compactConnection(server)).toBe(2); // the acks were replaced already: not a Map any more
+    expect((server as unknown as { acks: unknown }).acks).toBeInstanceOf(LazyAcks);
+    const internals = server as unknown as { conn: { cleanupFn: unknown[] }; client: { decoder: { _callbacks: { $decoded: unknown[] } } } };
+    expect(internals.conn.cleanupFn).toHaveLength(1);
+    expect(internals.client.decoder._callbacks.$decoded).toHaveLength(1);
+    // socket.io still waits for a client's ack (one socket, and a broadcast) through the lazy table.
+    client.on('probe' as never, ((n: number, cb: (r: number) => void) => cb(n + 1)) as never);
+    const one = server as unknown as { timeout(ms: number): { emitWithAck(e: string, n: number): Promise<number> } };
+    await expect(one.timeout(5000).emitWithAck('probe', 1)).resolves.toBe(2);
+    const all = s.app.io as unknown as { timeout(ms: number): { emitWithAck(e: string, n: number): Promise<number[]> } };
+    await expect(all.timeout(5000).emitWithAck('probe', 2)).resolves.toEqual([3]);
+    // The handshake socket.io built (with the token) is let go.
+    expect((server as unknown as ChatSocket).handshake.auth).toEqual({});
+    const ack = (await client.timeout(5000).emitWithAck('ping', {})) as { ok: boolean };
+    expect(ack.ok).toBe(true);
     client.disconnect();
   });
 });

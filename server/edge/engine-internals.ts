@@ -1,5 +1,8 @@
+import type { EventEmitter } from 'node:events';
+
 /**
- * Every place Fiberchat reaches into engine.io's internals, and nowhere else.
+ * Every place Fiberchat reaches into engine.io's (and socket.io's) internals,
+ * and nowhere else.
  * Checked against engine.io 6.6.12 (socket.io 4.8.4, ws 8.23.0);
  * engine-internals.test.ts fails if one of these shapes changes, so an
  * upgrade cannot silently turn a guard into a no-op.
@@ -14,14 +17,39 @@
  *   connection's whole life although nothing reads it after the handshake.
  * - `transport.socket._socket`: the TCP socket under a `ws` WebSocket, which
  *   a broadcast writes its pre-framed bytes to (see `directWebSocket`).
+ * - On a WebSocket connection made directly (not upgraded from long-polling),
+ *   three listeners engine.io's upgrade path leaves behind, each only of use
+ *   while the upgrade is under way: the `WebSocketResponse`'s `close`
+ *   listener on the TCP socket (its closure keeps the response and through
+ *   it the whole IncomingMessage), `onUpgradeError` on the `ws` socket, and
+ *   the transport's `headers` listener (only long-polling emits `headers`).
+ * - The `ws` receiver's `_mask` and `_buffers`: the last frame's mask, a
+ *   view that keeps the whole chunk it arrived in, and the queue of chunks,
+ *   which keeps the room its first push made (see `trimReceiverAfterFrames`).
+ * - socket.io's `Socket#_anyListeners`: the listeners `onAny` adds, which
+ *   socket.io only reads (and copies) for each incoming event.
+ * - Two arrays that hold one function each for a connection's life but were
+ *   grown by a push (room for 17): engine.io's `Socket#cleanupFn` and the
+ *   socket.io parser's `Decoder#_callbacks.$decoded`; and socket.io's
+ *   `Socket#acks`, a Map of the acks the server waits for, used only through
+ *   `get`, `set` and `delete` (see `compactConnection`).
  */
 import type { Writable } from 'node:stream';
+
+/** The `ws` WebSocket under engine.io's WebSocket transport. */
+interface WsSocket extends EventEmitter {
+  bufferedAmount?: number;
+  terminate?: () => void;
+  readyState?: number;
+  _socket?: Writable;
+  _receiver?: { _mask?: Uint8Array | undefined; _buffers?: Uint8Array[] };
+}
 
 /** An engine.io connection as Fiberchat sees it (`socket.conn` of a socket.io socket). */
 export interface EngineConn {
   readyState: string;
   writeBuffer: Array<{ data?: unknown }>;
-  transport: { name: string; socket?: { bufferedAmount?: number; terminate?: () => void; readyState?: number; _socket?: Writable } };
+  transport: EventEmitter & { name: string; socket?: WsSocket };
   request: { headers: Record<string, string | string[] | undefined>; rawHeaders: string[]; socket?: { remoteAddress?: string } } | null;
   /** Set by `captureClientAddress`; our own property on engine.io's object. */
   fiberchatAddress?: string;
@@ -114,16 +142,139 @@ export function clientAddressOf(conn: unknown): string {
  * Identity comes from the CONNECT packet's auth, so nothing reads it later;
  * socket.io then builds `socket.handshake` with empty headers and query.
  * Call from engine.io's `connection` event, before socket.io's handshake.
+ * Returns what it let go of (engine-internals.test.ts checks every part
+ * still applies).
  */
-export function releaseHandshakeRequest(conn: unknown): void {
+export function releaseHandshakeRequest(conn: unknown): { request: boolean; upgradeListeners: number } {
   const c = conn as EngineConn;
-  const req = c.request;
+  const request = c.request !== null;
   c.request = null;
-  // On a direct WebSocket connection engine.io's upgrade path also leaves the
-  // request reachable from listeners on the TCP socket for the connection's
-  // life; the upgrade is complete, so empty what it holds.
-  if (req && c.transport.name === 'websocket') {
-    req.headers = {};
-    req.rawHeaders = [];
+  return { request, upgradeListeners: c.transport.name === 'websocket' ? releaseUpgradeListeners(c.transport) : 0 };
+}
+
+/**
+ * On a direct WebSocket connection engine.io's upgrade path leaves three
+ * listeners behind for the connection's life, each of use only while the
+ * upgrade is under way; the last keeps the whole handshake request (about
+ * 1 KB) reachable. Removes them; returns how many it found (3 on engine.io
+ * 6.6).
+ */
+function releaseUpgradeListeners(transport: EngineConn['transport']): number {
+  let n = 0;
+  // The `WebSocketResponse` (engine.io's stand-in response for middlewares on
+  // an upgrade) re-emits the TCP socket's close for them; there are none.
+  const tcp = transport.socket?._socket;
+  for (const raw of tcp?.rawListeners('close') ?? []) {
+    const inner = (raw as { listener?: unknown }).listener;
+    if (typeof inner === 'function' && inner.name === '' && Function.prototype.toString.call(inner).includes('this.emit("close")')) {
+      tcp?.removeListener('close', inner as () => void);
+      n++;
+    }
+  }
+  // A no-op kept so that an error before the transport existed was not unhandled; the transport's own listener is there now.
+  const ws = transport.socket;
+  for (const l of ws?.listeners('error') ?? []) {
+    if (l.name === 'onUpgradeError') {
+      ws?.removeListener('error', l as () => void);
+      n++;
+    }
+  }
+  // Forwards response headers; only the long-polling transport emits `headers`.
+  for (const l of transport.listeners('headers')) {
+    transport.removeListener('headers', l as () => void);
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Gives every socket the same single-listener array for socket.io's
+ * catch-all listeners, instead of `socket.onAny(listener)`, whose first push
+ * makes a fresh array with room for 17 (about 180 bytes a connection).
+ * socket.io only reads and copies the array; it is frozen, so an `onAny` on
+ * one of these sockets throws rather than adding a listener to every socket.
+ */
+export function sharedAnyListener(listener: (this: never, event: string, ...args: never[]) => void): (socket: unknown) => void {
+  const shared = Object.freeze([listener]);
+  return (socket) => {
+    (socket as { _anyListeners?: unknown })._anyListeners = shared;
+  };
+}
+
+/**
+ * Once a WebSocket frame has been delivered, `ws`'s receiver still holds its
+ * mask, a 4-byte view that keeps the whole chunk the frame arrived in (the
+ * last client message or heartbeat: a Buffer, an ArrayBuffer and its bytes,
+ * 200 to 500 bytes on an idle connection), and a queue of chunks that keeps
+ * the room for 17 that its first push made. The next frame sets a mask
+ * anew and the queue is empty between chunks, so both are let go after each
+ * message. Call from engine.io's `connection` event; a connection that
+ * upgraded from long-polling keeps them (its WebSocket is made later).
+ */
+export function trimReceiverAfterFrames(conn: unknown): boolean {
+  const ws = (conn as EngineConn).transport.socket;
+  if (!ws?._receiver || !('_mask' in ws._receiver) || !Array.isArray(ws._receiver._buffers)) return false;
+  // After engine.io's own listener: the frame has been read by then.
+  ws.on('message', trimReceiver);
+  return true;
+}
+
+/** Shared by every connection: `this` is the `ws` WebSocket that emitted the message. */
+function trimReceiver(this: WsSocket): void {
+  const r = this._receiver;
+  if (!r) return;
+  r._mask = undefined;
+  // Only between chunks: a chunk that carried several frames is still being read.
+  if (r._buffers?.length === 0) r._buffers = [];
+}
+
+/**
+ * Replaces three structures a connection holds for its whole life by smaller
+ * equivalents: engine.io's transport cleanups (`Socket#cleanupFn`) and the
+ * socket.io decoder's listeners of `decoded`, one function each in an array
+ * a first push grew to room for 17 (about 120 bytes each), by exact-size
+ * copies (both are only iterated, shifted or pushed to later, which works on
+ * any array); and socket.io's table of acks the server waits for, an empty
+ * Map (about 180 bytes) on a chat server that never waits for a client's
+ * ack, by `LazyAcks`. Call from socket.io's `connection` event; returns how
+ * many it replaced (3 on engine.io 6.6 and socket.io 4.8).
+ */
+export function compactConnection(socket: unknown): number {
+  const s = socket as { conn?: { cleanupFn?: unknown }; client?: { decoder?: { _callbacks?: Record<string, unknown> } }; acks?: unknown };
+  let n = 0;
+  if (s.conn && Array.isArray(s.conn.cleanupFn)) {
+    s.conn.cleanupFn = s.conn.cleanupFn.slice();
+    n++;
+  }
+  const callbacks = s.client?.decoder?._callbacks;
+  if (callbacks && Array.isArray(callbacks.$decoded)) {
+    callbacks.$decoded = callbacks.$decoded.slice();
+    n++;
+  }
+  if (s.acks instanceof Map && s.acks.size === 0) {
+    s.acks = new LazyAcks();
+    n++;
+  }
+  return n;
+}
+
+/**
+ * The part of a Map socket.io uses for a socket's pending acks (`get`, `set`,
+ * `delete`), with the Map made only when the server first waits for an ack.
+ */
+export class LazyAcks {
+  private map: Map<number, unknown> | undefined = undefined;
+
+  get(id: number): unknown {
+    return this.map?.get(id);
+  }
+
+  set(id: number, ack: unknown): this {
+    (this.map ??= new Map()).set(id, ack);
+    return this;
+  }
+
+  delete(id: number): boolean {
+    return this.map?.delete(id) ?? false;
   }
 }

@@ -8,15 +8,15 @@ import {
 } from '../../shared/protocol.ts';
 import type { Sessions } from '../auth.ts';
 import type { Identity, Subscriber } from '../rooms/types.ts';
-import type { Caller, ChatEdge, Connection } from './chat-edge.ts';
+import type { Caller, ChatEdge, Connection, JoinedRooms } from './chat-edge.ts';
 import type { ConnectionCaps } from './connection-caps.ts';
-import { clientAddressOf } from './engine-internals.ts';
+import { clientAddressOf, compactConnection, sharedAnyListener } from './engine-internals.ts';
 
 export interface SocketData {
   identity: Identity;
   /** The client's address key (per-address caps and budgets). */
   address: string;
-  /** Set once the handshake is accepted. */
+  /** Set once the handshake is accepted (then `data` is the connection itself). */
   conn: SocketConnection;
 }
 
@@ -71,8 +71,6 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
     }
     socket.data.identity = identity;
     socket.data.address = address;
-    // The connection holds the verified identity; it need not hold the token too.
-    socket.handshake.auth = {};
     next();
   });
 
@@ -125,23 +123,44 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
     void edge.disconnected(this.data.conn);
   }
 
+  const listenToAll = sharedAnyListener(onEvent);
   io.on('connection', (socket: ChatSocket) => {
-    socket.data.conn = new SocketConnection(socket, socket.data.identity);
+    // The connection is the socket's `data` too: one object instead of two.
+    socket.data = new SocketConnection(socket, socket.data.identity, socket.data.address);
     // socket.io puts every socket in a room named by its id; nothing here
     // addresses a socket that way, and the room costs a Set per connection.
     void socket.leave(socket.id);
+    // Nothing reads the handshake after the middleware above (identity and
+    // address are in `data`); socket.io's own copy is four objects and a date
+    // string per connection, and holds the token.
+    (socket as { handshake: unknown }).handshake = RELEASED_HANDSHAKE;
     hooks.connected?.(socket);
-    socket.onAny(onEvent);
+    listenToAll(socket);
+    compactConnection(socket);
     socket.on('disconnect', onDisconnect);
   });
 }
 
+/** What `socket.handshake` is once the connection is accepted: one frozen object shared by every socket. */
+const RELEASED_HANDSHAKE: ChatSocket['handshake'] = Object.freeze({
+  headers: Object.freeze({}),
+  time: '',
+  address: '',
+  xdomain: false,
+  secure: false,
+  issued: 0,
+  url: '',
+  query: Object.freeze({}),
+  auth: Object.freeze({}),
+});
+
 /**
  * The edge's view of one socket.io connection: its subscriber, its rooms and
- * the caller it is. Methods live on the prototype, not in per-connection closures.
+ * the caller it is; also the socket's `data`. Methods live on the prototype,
+ * not in per-connection closures.
  */
-export class SocketConnection implements Connection, Subscriber {
-  readonly joined = new Set<string>();
+export class SocketConnection implements Connection, Subscriber, SocketData {
+  readonly joined = new RoomList();
   joining = 0;
   /** Commands sent and not yet answered. */
   inFlight = 0;
@@ -150,8 +169,13 @@ export class SocketConnection implements Connection, Subscriber {
   constructor(
     private readonly socket: ChatSocket,
     readonly identity: Identity,
+    readonly address: string,
   ) {
     this.id = socket.id;
+  }
+
+  get conn(): SocketConnection {
+    return this;
   }
 
   get sub(): Subscriber {
@@ -160,7 +184,7 @@ export class SocketConnection implements Connection, Subscriber {
 
   /** The caller this connection is, for every command it sends. */
   get caller(): Caller {
-    return { identity: this.identity, conn: this, address: this.socket.data.address };
+    return { identity: this.identity, conn: this, address: this.address };
   }
 
   subscribe(channel: string): void {
@@ -174,5 +198,41 @@ export class SocketConnection implements Connection, Subscriber {
   /** Lost access to a room: it is no longer one of this connection's rooms (the user is told by a notice). */
   removed(room: string): void {
     this.joined.delete(room);
+  }
+}
+
+/**
+ * A connection's rooms (at most `LIMITS.roomsPerConnection`) in an array of
+ * exactly their number, replaced on each change: most connections are in one
+ * or two rooms, where a `Set` costs its hash table (about 150 bytes) and an
+ * array grown by `push` the room for 17.
+ */
+export class RoomList implements JoinedRooms {
+  private rooms: readonly string[] = [];
+
+  get size(): number {
+    return this.rooms.length;
+  }
+
+  has(room: string): boolean {
+    return this.rooms.includes(room);
+  }
+
+  add(room: string): void {
+    if (!this.has(room)) this.rooms = [...this.rooms, room];
+  }
+
+  delete(room: string): boolean {
+    const had = this.has(room);
+    if (had) this.rooms = this.rooms.filter((r) => r !== room);
+    return had;
+  }
+
+  clear(): void {
+    this.rooms = [];
+  }
+
+  [Symbol.iterator](): Iterator<string> {
+    return this.rooms[Symbol.iterator]();
   }
 }
