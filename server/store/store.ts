@@ -121,6 +121,13 @@ export interface Store {
    */
   commit(room: string, drafts: readonly Draft[], epochIfNew: string): Promise<CommitResult>;
   /**
+   * Tells `listener` of every transaction that committed room batches: how
+   * many rooms it held (more than one when the store groups the commits of
+   * several rooms, see SqliteStore) and how many drafts. Optional: a store
+   * without it is not observed.
+   */
+  observeCommits?(listener: (rooms: number, drafts: number) => void): void;
+  /**
    * Up to `limit` entries with seq > `after`, ascending. Messages come in
    * their current state, with reactions as `viewer` sees them and the
    * originals of replies.
