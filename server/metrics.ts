@@ -88,6 +88,12 @@ export function createMetrics(gauges: MetricSources) {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
       registers: [registry],
     }),
+    storeCommitRooms: new Histogram({
+      name: 'fiberchat_store_commit_rooms',
+      help: 'Rooms per store transaction: above 1 when SQLite groups the commits of several rooms (STORE_GROUP_COMMIT); _count is transactions',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers: [registry],
+    }),
     rooms: new Gauge({
       name: 'fiberchat_rooms_active',
       help: 'Live room fibers',
