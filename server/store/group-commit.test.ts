@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { GroupCommitter, type Outcome } from './group-commit.ts';
 
 /** A committer whose flushes run when the test says, recording each group's jobs. */
-function harness(opts: { maxWeight?: number; run?: (jobs: readonly string[]) => Array<Outcome<string>> } = {}) {
+function harness(opts: { maxWeight?: number; maxWaitMs?: number; run?: (jobs: readonly string[]) => Array<Outcome<string>> } = {}) {
+  const clock = { now: 0 };
   const turns: Array<() => void> = [];
   const groups: string[][] = [];
-  const told: Array<[number, number]> = [];
+  const told: Array<[number, number, number]> = [];
   const gc = new GroupCommitter<string, string>({
     run: (jobs) => {
       groups.push([...jobs]);
@@ -14,14 +15,16 @@ function harness(opts: { maxWeight?: number; run?: (jobs: readonly string[]) => 
     // A job "name:weight"; weight 1 when unsaid.
     weight: (j) => Number(j.split(':')[1] ?? 1),
     maxWeight: opts.maxWeight ?? 10,
+    maxWaitMs: opts.maxWaitMs ?? 1000,
     schedule: (f) => turns.push(f),
-    onGroup: (jobs, weight) => told.push([jobs, weight]),
+    now: () => clock.now,
+    onGroup: (jobs, weight, waited) => told.push([jobs, weight, waited]),
   });
   const nextTurn = () => {
     const due = turns.splice(0);
     for (const f of due) f();
   };
-  return { gc, groups, told, turns, nextTurn };
+  return { gc, groups, told, turns, nextTurn, clock };
 }
 
 /** Settles every promise, recording how each ended. */
@@ -37,7 +40,7 @@ describe('GroupCommitter', () => {
     expect(h.groups).toEqual([]); // nothing runs before it
     h.nextTurn();
     expect(h.groups).toEqual([['a', 'b', 'c']]);
-    expect(h.told).toEqual([[3, 3]]);
+    expect(h.told).toEqual([[3, 3, 0]]);
     expect(await settled(ps)).toEqual(['done a', 'done b', 'done c']);
   });
 
@@ -82,6 +85,22 @@ describe('GroupCommitter', () => {
     expect(await settled([again])).toEqual(['done a']);
   });
 
+  it('runs the group at once when a job arrives after the oldest waited maxWaitMs, and says how long it waited', async () => {
+    const h = harness({ maxWaitMs: 2 });
+    const ps = [h.gc.submit('a')];
+    h.clock.now = 1;
+    ps.push(h.gc.submit('b'));
+    expect(h.groups).toEqual([]); // 1 ms: still waiting for the scheduled flush
+    h.clock.now = 2.5;
+    ps.push(h.gc.submit('c'));
+    expect(h.groups).toEqual([['a', 'b', 'c']]); // ran inside the submission, which joined it
+    expect(h.told).toEqual([[3, 3, 2.5]]);
+    ps.push(h.gc.submit('d'));
+    h.nextTurn(); // the flush scheduled for the turn takes what came after
+    expect(h.groups).toEqual([['a', 'b', 'c'], ['d']]);
+    expect(await settled(ps)).toEqual(['done a', 'done b', 'done c', 'done d']);
+  });
+
   it('settles nothing before its group ran', async () => {
     const h = harness();
     let done = false;
@@ -118,6 +137,7 @@ describe('GroupCommitter on the real event loop', () => {
       },
       weight: () => 1,
       maxWeight: 100,
+      maxWaitMs: Number.POSITIVE_INFINITY,
     });
     const ps: Array<Promise<string>> = [];
     await new Promise<void>((resolve) => {

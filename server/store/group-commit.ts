@@ -10,6 +10,12 @@
  * before the next socket's room had submitted anything. The check phase
  * runs after the whole poll phase, when every room woken by it has.
  *
+ * A poll phase can be long on a loaded server (libuv serves up to tens of
+ * thousands of events in one), and a commit waiting for its end delays that
+ * room's ack and broadcast by as long. So a group also closes early: a
+ * submission that finds the oldest waiting job older than `maxWaitMs` runs
+ * the group at once, itself included.
+ *
  * Storage-free: `run` does the transaction, so the grouping, the bound on a
  * group and the way outcomes reach each caller are tested without SQLite.
  */
@@ -33,14 +39,22 @@ export interface GroupCommitOptions<J, R> {
    * for the next turn's flush.
    */
   maxWeight: number;
+  /**
+   * A job submitted when the oldest waiting one has waited this long (ms)
+   * does not wait for the scheduled flush: the group runs at once.
+   */
+  maxWaitMs: number;
   /** Schedules the flush; `setImmediate` unless a test says otherwise. */
   schedule?: (flush: () => void) => void;
-  /** Told of every group run, committed or not: how many jobs and their total weight. */
-  onGroup?: (jobs: number, weight: number) => void;
+  /** A monotonic clock in ms; `performance.now` unless a test says otherwise. */
+  now?: () => number;
+  /** Told of every group run, committed or not: how many jobs, their total weight, and how long its oldest job waited (ms). */
+  onGroup?: (jobs: number, weight: number, waitedMs: number) => void;
 }
 
 interface Waiting<J, R> {
   job: J;
+  at: number;
   resolve: (value: R) => void;
   reject: (err: unknown) => void;
 }
@@ -56,15 +70,20 @@ export class GroupCommitter<J, R> {
   private queue: Array<Waiting<J, R>> = [];
   private scheduled = false;
   private readonly schedule: (flush: () => void) => void;
+  private readonly now: () => number;
 
   constructor(private readonly opts: GroupCommitOptions<J, R>) {
     this.schedule = opts.schedule ?? ((flush) => void setImmediate(flush));
+    this.now = opts.now ?? (() => performance.now());
   }
 
   /** Queues a job for the next group; settles with its outcome once that group ended. */
   submit(job: J): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ job, resolve, reject });
+      const at = this.now();
+      this.queue.push({ job, at, resolve, reject });
+      const oldest = this.queue[0] as Waiting<J, R>;
+      if (at - oldest.at >= this.opts.maxWaitMs) this.flushOne();
       this.wake();
     });
   }
@@ -102,7 +121,7 @@ export class GroupCommitter<J, R> {
     }
     if (n === 0) return;
     const group = this.queue.splice(0, n);
-    this.opts.onGroup?.(group.length, weight);
+    this.opts.onGroup?.(group.length, weight, this.now() - (group[0] as Waiting<J, R>).at);
     let outcomes: Array<Outcome<R>>;
     try {
       outcomes = this.opts.run(group.map((g) => g.job));

@@ -9,6 +9,7 @@ import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
 import {
   MY_ROOMS_CAP,
   UNREAD_CAP,
+  type CommitListener,
   type CommitResult,
   type Draft,
   type Membership,
@@ -42,6 +43,8 @@ export interface SqliteStoreOptions {
    * savepoint. Off: one transaction per room's commit.
    */
   groupCommit?: boolean;
+  /** How long a commit may wait for others to join its group (ms); GROUP_MAX_WAIT_MS by default. */
+  groupMaxWaitMs?: number;
 }
 
 /**
@@ -50,6 +53,13 @@ export interface SqliteStoreOptions {
  * holds the event loop no longer than one busy room's commit already does.
  */
 export const GROUP_MAX_DRAFTS = 512;
+
+/**
+ * A commit waits at most about this long (ms) for others to join its group:
+ * on a loaded server one poll phase can last far longer, and the ack and
+ * broadcast wait for the commit.
+ */
+export const GROUP_MAX_WAIT_MS = 2;
 
 interface CommitJob {
   room: string;
@@ -132,7 +142,7 @@ export class SqliteStore implements Store {
   private readonly commitTx: Database.Transaction<(room: string, drafts: readonly Draft[], epochIfNew: string) => CommitResult>;
   private readonly checkpointer: Worker | undefined;
   private readonly group: GroupCommitter<CommitJob, CommitResult> | undefined;
-  private readonly listeners: Array<(rooms: number, drafts: number) => void> = [];
+  private readonly listeners: Array<CommitListener> = [];
 
   constructor(opts: SqliteStoreOptions) {
     createPrivately(opts.file);
@@ -223,7 +233,8 @@ export class SqliteStore implements Store {
         run: (jobs) => groupTx.immediate(jobs),
         weight: (j) => j.drafts.length,
         maxWeight: GROUP_MAX_DRAFTS,
-        onGroup: (rooms, drafts) => this.told(rooms, drafts),
+        maxWaitMs: opts.groupMaxWaitMs ?? GROUP_MAX_WAIT_MS,
+        onGroup: (rooms, drafts, waitedMs) => this.told(rooms, drafts, waitedMs),
       });
     }
   }
@@ -244,8 +255,8 @@ export class SqliteStore implements Store {
     }
   }
 
-  private told(rooms: number, drafts: number): void {
-    for (const l of this.listeners) l(rooms, drafts);
+  private told(rooms: number, drafts: number, waitedMs: number): void {
+    for (const l of this.listeners) l(rooms, drafts, waitedMs);
   }
 
   /** The commit's body, inside the transaction. */
@@ -336,11 +347,11 @@ export class SqliteStore implements Store {
 
   async commit(room: string, drafts: readonly Draft[], epochIfNew: string): Promise<CommitResult> {
     if (this.group) return this.group.submit({ room, drafts, epochIfNew });
-    this.told(1, drafts.length);
+    this.told(1, drafts.length, 0);
     return this.commitTx.immediate(room, drafts, epochIfNew);
   }
 
-  observeCommits(listener: (rooms: number, drafts: number) => void): void {
+  observeCommits(listener: CommitListener): void {
     this.listeners.push(listener);
   }
 
