@@ -95,6 +95,7 @@ function serverFigures(k: Sampled, generatorCpu: number): Record<string, number>
     // Store transactions per second in the window, and rooms per transaction (above 1: group commit).
     storeCommitsPerSec: (k.end.storeCommits - k.start.storeCommits) / ((k.end.at - k.start.at) / 1000),
     roomsPerStoreCommit: (k.end.storeCommitRooms - k.start.storeCommitRooms) / (k.end.storeCommits - k.start.storeCommits),
+    storeCommitWaitMs: ((k.end.storeCommitWaitSeconds - k.start.storeCommitWaitSeconds) * 1000) / (k.end.storeCommits - k.start.storeCommits),
   };
 }
 

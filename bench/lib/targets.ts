@@ -188,6 +188,8 @@ export interface ServerSample {
   /** Store transactions that committed room batches so far, and the rooms they held (Fiberchat's histogram; NaN for the peers). */
   storeCommits: number;
   storeCommitRooms: number;
+  /** Total time (s) the oldest commit of each transaction waited for its group. */
+  storeCommitWaitSeconds: number;
 }
 
 /** CPU from /proc; RSS, heap and event-loop delay from the target's /metrics. */
@@ -210,6 +212,7 @@ export async function sample(t: Target): Promise<ServerSample> {
     messagesCommitted: metric('fiberchat_messages_total'),
     storeCommits: metric('fiberchat_store_commit_rooms_count'),
     storeCommitRooms: metric('fiberchat_store_commit_rooms_sum'),
+    storeCommitWaitSeconds: metric('fiberchat_store_commit_wait_seconds_sum'),
   };
 }
 
