@@ -130,7 +130,8 @@ interface RoomRow {
  * Calls are synchronous under the hood; they stay short because the room
  * fiber commits a whole turn's entries in one transaction and every read is
  * an index range scan. Commits of many rooms issued in one event-loop turn
- * share one transaction (group commit), each room in its own savepoint. Event-loop delay under load is reported by the bench.
+ * share one transaction (group commit), each room in its own savepoint.
+ * Event-loop delay under load is reported by the bench.
  *
  * The data folder is created 0700 and the database 0600 (SQLite gives its
  * WAL and shared-memory files the database's mode): messages and the session
