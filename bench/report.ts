@@ -178,6 +178,11 @@ function resultsSection(r: R, svgPath: string): string[] {
       );
     }
     out.push('');
+    const f = cap.fiberchat;
+    if (f && Number.isFinite(num(f.storeCommitsPerSec))) {
+      out.push(`Fiberchat's store: ${fmt(num(f.storeCommitsPerSec), 1)} SQLite transactions/s in the window, ${fmt(num(f.roomsPerStoreCommit), 1)} rooms per transaction (group commit; \`STORE_GROUP_COMMIT=off\`: one per room turn).`);
+      out.push('');
+    }
   }
 
   const join = r.join as Fig | undefined;

@@ -92,6 +92,10 @@ function serverFigures(k: Sampled, generatorCpu: number): Record<string, number>
     backgroundCpu: backgroundCpu(k.start, k.end, generatorCpu),
     eldP99Ms: k.end.eldP99Ms,
     rssMB: k.end.rssBytes / 2 ** 20,
+    // Store transactions per second in the window, and rooms per transaction (above 1: group commit).
+    storeCommitsPerSec: (k.end.storeCommits - k.start.storeCommits) / ((k.end.at - k.start.at) / 1000),
+    roomsPerStoreCommit: (k.end.storeCommitRooms - k.start.storeCommitRooms) / (k.end.storeCommits - k.start.storeCommits),
+    storeCommitWaitMs: ((k.end.storeCommitWaitSeconds - k.start.storeCommitWaitSeconds) * 1000) / (k.end.storeCommits - k.start.storeCommits),
   };
 }
 
@@ -350,6 +354,7 @@ export const ABLATIONS: ReadonlyArray<{ name: string; env: Record<string, string
   { name: 'no-batching', env: { ROOM_MAX_TURN: '1' }, what: 'ROOM_MAX_TURN=1: one message per room turn, transaction and broadcast packet' },
   { name: 'inline-checkpoint', env: { SQLITE_CHECKPOINT_MS: '0' }, what: 'SQLITE_CHECKPOINT_MS=0: WAL checkpoints inside commits (SQLite\'s default)' },
   { name: 'engine-frames', env: { BROADCAST_FRAMES: 'engine' }, what: 'BROADCAST_FRAMES=engine: broadcasts through socket.io\'s adapter and engine.io, a queued write per socket' },
+  { name: 'no-group-commit', env: { STORE_GROUP_COMMIT: 'off' }, what: 'STORE_GROUP_COMMIT=off: one SQLite transaction per room turn, not one per event-loop turn (one busy room: no difference expected)' },
 ];
 
 export async function ablation(plan: Plan, progress: (s: string) => void): Promise<Record<string, Record<string, unknown>>> {

@@ -182,6 +182,10 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     tailCache: () => ({ bytes: tailCache?.bytes ?? 0, rooms: tailCache?.rooms ?? 0 }),
     build: { version: SERVER_VERSION, protocol: PROTOCOL_VERSION, node: nodeId },
   });
+  store.observeCommits?.((n, _drafts, waitedMs) => {
+    metrics.storeCommitRooms.observe(n);
+    metrics.storeCommitWait.observe(waitedMs / 1000);
+  });
   const ops = createOps({
     token: config.opsToken,
     redisUrl: config.redisUrl,

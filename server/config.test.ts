@@ -17,6 +17,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_POOL_SIZE: '0' })).toThrow(/DATABASE_POOL_SIZE/);
   });
 
+  it.each([
+    ['', true],
+    ['1', true],
+    ['on', true],
+    ['TRUE', true],
+    ['yes', true],
+    ['0', false],
+    ['off', false],
+    [' false ', false],
+    ['no', false],
+  ])('reads STORE_GROUP_COMMIT=%j as %s', (raw, on) => {
+    expect(loadConfig({ STORE_GROUP_COMMIT: raw }).storeGroupCommit).toBe(on);
+  });
+
+  it('refuses a STORE_GROUP_COMMIT that is neither on nor off', () => {
+    expect(() => loadConfig({ STORE_GROUP_COMMIT: 'sometimes' })).toThrow(/STORE_GROUP_COMMIT: must be on or off/);
+  });
+
   it('names every bad setting in one error', () => {
     const bad = () => loadConfig({ ROOM_MAX_TURN: '0', PORT: 'eighty' });
     expect(bad).toThrow(ConfigError);

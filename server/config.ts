@@ -34,6 +34,16 @@ function int(min: number, max = Number.MAX_SAFE_INTEGER) {
     .pipe(z.number().int().min(min).max(max));
 }
 
+/** On or off from the environment: 1/0, true/false, on/off, yes/no. */
+function flag() {
+  return z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'], { message: 'must be on or off (1/0, true/false, yes/no)' }))
+    .transform((v) => ['1', 'true', 'on', 'yes'].includes(v));
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const SETTINGS = {
@@ -111,6 +121,13 @@ export const SETTINGS = {
     meaning: 'NORMAL: a commit survives a process crash or SIGKILL; FULL: also power loss (an fsync per batch)',
   }),
   sqliteCheckpointMs: setting({ env: 'SQLITE_CHECKPOINT_MS', schema: int(0, 3_600_000), default: 1000, meaning: 'WAL checkpoints on a worker thread this often, out of the commits (0: inside commits, SQLite\'s default)' }),
+  storeGroupCommit: setting({
+    env: 'STORE_GROUP_COMMIT',
+    schema: flag(),
+    default: true,
+    docDefault: 'on',
+    meaning: 'SQLite: the commits of all rooms in one event-loop turn share one transaction (off: one per room turn); PostgreSQL commits each room alone',
+  }),
   sendRate: setting({ env: 'SEND_RATE', schema: int(1), default: 20, meaning: 'sends per second, per connection and per identity (all its connections together)' }),
   sendBurst: setting({ env: 'SEND_BURST', schema: int(1), default: 40, meaning: 'burst allowed above SEND_RATE' }),
   sendAddressRate: setting({ env: 'SEND_ADDRESS_RATE', schema: int(1), default: 30, meaning: 'sends per second from one client address, all its identities together (cheap sessions buy nothing)' }),

@@ -88,6 +88,18 @@ export function createMetrics(gauges: MetricSources) {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
       registers: [registry],
     }),
+    storeCommitRooms: new Histogram({
+      name: 'fiberchat_store_commit_rooms',
+      help: 'Rooms per store transaction: above 1 when SQLite groups the commits of several rooms (STORE_GROUP_COMMIT); _count is transactions',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers: [registry],
+    }),
+    storeCommitWait: new Histogram({
+      name: 'fiberchat_store_commit_wait_seconds',
+      help: 'How long the oldest commit of a store transaction waited for its group to run (0 without group commit), in seconds',
+      buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
     rooms: new Gauge({
       name: 'fiberchat_rooms_active',
       help: 'Live room fibers',

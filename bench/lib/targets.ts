@@ -185,6 +185,11 @@ export interface ServerSample {
   eldP99Ms: number;
   /** Messages committed to the store so far (Fiberchat's counter; NaN for the peers, which store nothing). */
   messagesCommitted: number;
+  /** Store transactions that committed room batches so far, and the rooms they held (Fiberchat's histogram; NaN for the peers). */
+  storeCommits: number;
+  storeCommitRooms: number;
+  /** Total time (s) the oldest commit of each transaction waited for its group. */
+  storeCommitWaitSeconds: number;
 }
 
 /** CPU from /proc; RSS, heap and event-loop delay from the target's /metrics. */
@@ -205,6 +210,9 @@ export async function sample(t: Target): Promise<ServerSample> {
     heapUsedBytes: metric('nodejs_heap_size_used_bytes'),
     eldP99Ms: metric('nodejs_eventloop_lag_p99_seconds') * 1000,
     messagesCommitted: metric('fiberchat_messages_total'),
+    storeCommits: metric('fiberchat_store_commit_rooms_count'),
+    storeCommitRooms: metric('fiberchat_store_commit_rooms_sum'),
+    storeCommitWaitSeconds: metric('fiberchat_store_commit_wait_seconds_sum'),
   };
 }
 

@@ -13,7 +13,7 @@ export function openStore(config: Config, onConnectionLost?: (err: Error) => voi
   if (config.databaseUrl !== undefined) {
     return new PgStore({ url: config.databaseUrl, maxConnections: config.databasePoolSize, onIdleError: onConnectionLost });
   }
-  return new SqliteStore({ file: config.dbFile, synchronous: config.sqliteSynchronous, checkpointEveryMs: config.sqliteCheckpointMs });
+  return new SqliteStore({ file: config.dbFile, synchronous: config.sqliteSynchronous, checkpointEveryMs: config.sqliteCheckpointMs, groupCommit: config.storeGroupCommit });
 }
 
 /** Where a store keeps its data, for the start-up log line; never includes a password. */

@@ -3,11 +3,13 @@ import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Message, User } from '../../shared/protocol.ts';
+import { GroupCommitter, type Outcome } from './group-commit.ts';
 import { decorate, plan, type PlanOp } from './log-rules.ts';
 import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
 import {
   MY_ROOMS_CAP,
   UNREAD_CAP,
+  type CommitListener,
   type CommitResult,
   type Draft,
   type Membership,
@@ -35,6 +37,34 @@ export interface SqliteStoreOptions {
    * 1000 pages, stalling the event loop). 0 keeps SQLite's auto-checkpoint.
    */
   checkpointEveryMs?: number;
+  /**
+   * On (default): the commits of all rooms issued in one event-loop turn
+   * share one transaction (group-commit.ts), each room's part in its own
+   * savepoint. Off: one transaction per room's commit.
+   */
+  groupCommit?: boolean;
+  /** How long a commit may wait for others to join its group (ms); GROUP_MAX_WAIT_MS by default. */
+  groupMaxWaitMs?: number;
+}
+
+/**
+ * A group holds at most this many drafts (but always one room's whole
+ * batch): about one full room turn (ROOM_MAX_TURN's default), so a flush
+ * holds the event loop no longer than one busy room's commit already does.
+ */
+export const GROUP_MAX_DRAFTS = 512;
+
+/**
+ * A commit waits at most about this long (ms) for others to join its group:
+ * on a loaded server one poll phase can last far longer, and the ack and
+ * broadcast wait for the commit.
+ */
+export const GROUP_MAX_WAIT_MS = 2;
+
+interface CommitJob {
+  room: string;
+  drafts: readonly Draft[];
+  epochIfNew: string;
 }
 
 /** Schema migrations, applied in order; `PRAGMA user_version` records the last one applied. Never edit one: append. */
@@ -99,7 +129,9 @@ interface RoomRow {
  * The default Store: one SQLite file in WAL mode through better-sqlite3.
  * Calls are synchronous under the hood; they stay short because the room
  * fiber commits a whole turn's entries in one transaction and every read is
- * an index range scan. Event-loop delay under load is reported by the bench.
+ * an index range scan. Commits of many rooms issued in one event-loop turn
+ * share one transaction (group commit), each room in its own savepoint.
+ * Event-loop delay under load is reported by the bench.
  *
  * The data folder is created 0700 and the database 0600 (SQLite gives its
  * WAL and shared-memory files the database's mode): messages and the session
@@ -110,6 +142,8 @@ export class SqliteStore implements Store {
   private readonly q;
   private readonly commitTx: Database.Transaction<(room: string, drafts: readonly Draft[], epochIfNew: string) => CommitResult>;
   private readonly checkpointer: Worker | undefined;
+  private readonly group: GroupCommitter<CommitJob, CommitResult> | undefined;
+  private readonly listeners: Array<CommitListener> = [];
 
   constructor(opts: SqliteStoreOptions) {
     createPrivately(opts.file);
@@ -194,6 +228,36 @@ export class SqliteStore implements Store {
     };
     // One synchronous transaction: the plan's lookups and its writes see one snapshot.
     this.commitTx = db.transaction((room: string, drafts: readonly Draft[], epochIfNew: string) => this.commitIn(room, drafts, epochIfNew));
+    if (opts.groupCommit ?? true) {
+      const groupTx = db.transaction((jobs: readonly CommitJob[]) => jobs.map((j) => this.commitInGroup(j)));
+      this.group = new GroupCommitter<CommitJob, CommitResult>({
+        run: (jobs) => groupTx.immediate(jobs),
+        weight: (j) => j.drafts.length,
+        maxWeight: GROUP_MAX_DRAFTS,
+        maxWaitMs: opts.groupMaxWaitMs ?? GROUP_MAX_WAIT_MS,
+        onGroup: (rooms, drafts, waitedMs) => this.told(rooms, drafts, waitedMs),
+      });
+    }
+  }
+
+  /**
+   * One room's part of a group: its own savepoint (commitTx nests), so a
+   * room whose statements fail is rolled back alone and the others commit.
+   */
+  private commitInGroup(j: CommitJob): Outcome<CommitResult> {
+    // Some errors (disk full, I/O) make SQLite roll back the whole
+    // transaction: the rest of the group must not run outside it, each in
+    // its own autocommit. Throwing fails the group, so every room refuses.
+    if (!this.db.inTransaction) throw new Error('the group transaction was rolled back');
+    try {
+      return { ok: true, value: this.commitTx(j.room, j.drafts, j.epochIfNew) };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  private told(rooms: number, drafts: number, waitedMs: number): void {
+    for (const l of this.listeners) l(rooms, drafts, waitedMs);
   }
 
   /** The commit's body, inside the transaction. */
@@ -283,7 +347,13 @@ export class SqliteStore implements Store {
   }
 
   async commit(room: string, drafts: readonly Draft[], epochIfNew: string): Promise<CommitResult> {
+    if (this.group) return this.group.submit({ room, drafts, epochIfNew });
+    this.told(1, drafts.length, 0);
     return this.commitTx.immediate(room, drafts, epochIfNew);
+  }
+
+  observeCommits(listener: CommitListener): void {
+    this.listeners.push(listener);
   }
 
   async readAfter(room: string, after: number, limit: number, viewer?: string): Promise<Message[]> {
@@ -393,6 +463,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Commits already asked for are committed (or refused) before the file closes.
+    if (this.db.open) this.group?.flushAll();
     if (this.checkpointer) {
       const worker = this.checkpointer;
       await new Promise<void>((resolve) => {

@@ -89,6 +89,7 @@ const impls: Array<[string, Impl]> = [
     },
   ],
   ['SqliteStore with checkpoint worker', { make: () => new SqliteStore({ file: sqliteFile(), checkpointEveryMs: 5 }) }],
+  ['SqliteStore without group commit', { make: () => new SqliteStore({ file: sqliteFile(), groupCommit: false }) }],
   [
     'PgStore',
     {

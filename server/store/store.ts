@@ -49,6 +49,14 @@ export interface CommitResult {
   results: Committed[];
 }
 
+/**
+ * Told of a store transaction of room batches: how many rooms it held (more
+ * than one when the store groups the commits of several rooms, see
+ * SqliteStore), how many drafts, and how long its oldest commit waited for
+ * the group to run (ms; 0 when each room commits alone).
+ */
+export type CommitListener = (rooms: number, drafts: number, waitedMs: number) => void;
+
 export type Visibility = 'public' | 'private' | 'dm';
 export type Role = 'owner' | 'member';
 
@@ -120,6 +128,11 @@ export interface Store {
    * `epochIfNew` as its epoch and the first author as its owner.
    */
   commit(room: string, drafts: readonly Draft[], epochIfNew: string): Promise<CommitResult>;
+  /**
+   * Tells `listener` of every transaction that committed room batches (or
+   * tried to). Optional: a store without it is not observed.
+   */
+  observeCommits?(listener: CommitListener): void;
   /**
    * Up to `limit` entries with seq > `after`, ascending. Messages come in
    * their current state, with reactions as `viewer` sees them and the
