@@ -1,4 +1,4 @@
-import { useMemo, useState, useSyncExternalStore, type FormEvent } from 'react';
+import { useMemo, useState, useSyncExternalStore, type FormEvent, type ReactNode } from 'react';
 import { NameLabel } from '../components/name-label.tsx';
 import { Chart } from './chart.tsx';
 import type { OpsClient, OpsState } from './ops-client.ts';
@@ -175,49 +175,40 @@ function Tables({ data }: { data: OpsData }) {
           </tbody>
         </table>
       </section>
-      <section aria-labelledby="t-addresses">
-        <h2 id="t-addresses">Top refused addresses</h2>
-        <table data-table="addresses">
-          <thead>
-            <tr>
-              <th>address</th>
-              <th className="num">refusals/min</th>
-            </tr>
-          </thead>
-          <tbody>
-            {addresses.length === 0 && <Empty columns={2} />}
-            {addresses.map((a) => (
-              <tr key={a.address}>
-                <td>{a.address}</td>
-                <td className="num">{perMin(a.perMin)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
-      <section aria-labelledby="t-identities">
-        <h2 id="t-identities">Top refused identities</h2>
-        <table data-table="identities">
-          <thead>
-            <tr>
-              <th>who</th>
-              <th className="num">refusals/min</th>
-            </tr>
-          </thead>
-          <tbody>
-            {identities.length === 0 && <Empty columns={2} />}
-            {identities.map((i) => (
-              <tr key={`${i.name} ${i.tag}`}>
-                <td>
-                  <NameLabel name={i.name} tag={i.tag} />
-                </td>
-                <td className="num">{perMin(i.perMin)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
+      <RefusedTable id="addresses" title="Top refused addresses" who="address" rows={addresses.map((a) => ({ key: a.address, who: a.address, perMin: a.perMin }))} />
+      <RefusedTable
+        id="identities"
+        title="Top refused identities"
+        who="who"
+        rows={identities.map((i) => ({ key: `${i.name} ${i.tag}`, who: <NameLabel name={i.name} tag={i.tag} />, perMin: i.perMin }))}
+      />
     </div>
+  );
+}
+
+/** A table of who was refused most: an address or an identity, and refusals per minute. */
+function RefusedTable({ id, title, who, rows }: { id: string; title: string; who: string; rows: Array<{ key: string; who: ReactNode; perMin: number }> }) {
+  return (
+    <section aria-labelledby={`t-${id}`}>
+      <h2 id={`t-${id}`}>{title}</h2>
+      <table data-table={id}>
+        <thead>
+          <tr>
+            <th>{who}</th>
+            <th className="num">refusals/min</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.length === 0 && <Empty columns={2} />}
+          {rows.map((r) => (
+            <tr key={r.key}>
+              <td>{r.who}</td>
+              <td className="num">{perMin(r.perMin)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 
