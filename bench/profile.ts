@@ -29,7 +29,7 @@ const DIR = 'bench/results/profiles';
 export async function profileScenario(
   measureMs: number,
   progress: (s: string) => void,
-  scenario: 'fanout' | 'latency' | 'capacity' = 'fanout',
+  scenario: 'fanout' | 'latency' | 'capacity' | 'join' = 'fanout',
   target: TargetName = 'fiberchat',
   subscribers = 2000,
 ) {
@@ -41,15 +41,23 @@ export async function profileScenario(
   await session.call('Profiler.enable');
   await session.call('Profiler.setSamplingInterval', { interval: 200 });
   let profile: Profile | undefined;
+  let allocations: SamplingHeapProfile | undefined;
   let start: ServerSample | undefined;
   let end: ServerSample | undefined;
   let r: Record<string, unknown>;
   try {
-    const what = { fanout: `fan-out ${subscribers}`, latency: 'WebSocket latency, 500 subscribers at 137 msg/s', capacity: 'capacity, 19,000 connections, 1 % chatting' }[scenario];
+    const what = {
+      fanout: `fan-out ${subscribers}`,
+      latency: 'WebSocket latency, 500 subscribers at 137 msg/s',
+      capacity: 'capacity, 19,000 connections, 1 % chatting',
+      join: 'join in a room of 100,000 messages, 1,000 joins',
+    }[scenario];
     progress(`${what} on ${LABEL[target]} with the CPU profiler on the measurement window`);
     const base = { port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens, deadlineMs: 120_000 };
     const spec: Spec =
-      scenario === 'latency'
+      scenario === 'join'
+        ? { ...base, deadlineMs: 240_000, kind: 'join', room: 'history', fill: 100_000, textBytes: 100, joins: 1000, settleMs: 3000 }
+        : scenario === 'latency'
         ? { ...base, kind: 'latency', transport: 'websocket', subscribers: 500, publishers: 4, rate: 137, textBytes: 100, warmupMs: 2000, measureMs, ajaxIntervalMs: 1000 }
         : scenario === 'capacity'
           ? { ...base, kind: 'capacity', connections: 19_000, roomSize: 100, chatEvery: 100, chatIntervalMs: 1000, textBytes: 100, measureMs }
@@ -68,10 +76,17 @@ export async function profileScenario(
     r = await runGenerator(
       spec,
       async (m) => {
-        if (m === 'measure-end') profile = (await session.call('Profiler.stop')).profile as Profile;
+        if (m === 'measure-end') {
+          profile = (await session.call('Profiler.stop')).profile as Profile;
+          allocations = (await session.call('HeapProfiler.stopSampling')).profile as SamplingHeapProfile;
+        }
+        // As in the join scenario: the connections opened just before are not the joins' garbage.
+        if (m === 'measure-start' && scenario === 'join') for (let i = 0; i < 2; i++) await session.call('HeapProfiler.collectGarbage');
         const s = await sample(t);
         if (m === 'measure-start') {
           start = s;
+          // Allocation sampling beside the CPU profile: what the window allocates, by function (every 16 KiB on average).
+          await session.call('HeapProfiler.startSampling', { samplingInterval: 16 * 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
           await session.call('Profiler.start');
         }
         if (m === 'measure-end') end = s;
@@ -94,7 +109,42 @@ export async function profileScenario(
     target,
     figures: { ...fan, serverCpu: start && end ? serverCpu(start, end) : NaN },
     ...summary,
+    allocations: allocations ? summarizeAllocations(allocations) : undefined,
   };
+}
+
+interface SamplingHeapNode {
+  callFrame: Node['callFrame'];
+  selfSize: number;
+  children: SamplingHeapNode[];
+}
+interface SamplingHeapProfile {
+  head: SamplingHeapNode;
+}
+
+/** Bytes allocated in the window per function and per package (sampled), as shares of the total. */
+export function summarizeAllocations(p: SamplingHeapProfile) {
+  const byFn = new Map<string, number>();
+  const byPkg = new Map<string, number>();
+  let total = 0;
+  const visit = (n: SamplingHeapNode) => {
+    if (n.selfSize > 0) {
+      total += n.selfSize;
+      const where = location(n.callFrame.url);
+      const fn = `${n.callFrame.functionName || '(anonymous)'} ${where}${where.includes(':') || !n.callFrame.url ? '' : `:${n.callFrame.lineNumber + 1}`}`;
+      byFn.set(fn, (byFn.get(fn) ?? 0) + n.selfSize);
+      const pkg = packageOf(n.callFrame.url, n.callFrame.functionName);
+      byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + n.selfSize);
+    }
+    for (const c of n.children) visit(c);
+  };
+  visit(p.head);
+  const top = (m: Map<string, number>, k: number) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, k)
+      .map(([name, bytes]) => ({ name, sharePct: Math.round((bytes / total) * 1000) / 10 }));
+  return { sampledMB: Math.round(total / 1024 / 102.4) / 10, topFunctions: top(byFn, 25), byPackage: top(byPkg, 15) };
 }
 
 /**

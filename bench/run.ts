@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     return;
   }
   if (profile) {
-    const scenario = profileArg === '--profile=latency' ? 'latency' : profileArg === '--profile=capacity' ? 'capacity' : 'fanout';
+    const scenario = (['latency', 'capacity', 'join'] as const).find((s) => profileArg === `--profile=${s}`) ?? 'fanout';
     const target = (args.find((a) => a.startsWith('--profile-target='))?.slice('--profile-target='.length) ?? 'fiberchat') as TargetName;
     if (!TARGETS.includes(target)) throw new Error(`--profile-target: one of ${TARGETS.join(', ')}`);
     if (target !== 'fiberchat' && scenario !== 'fanout') throw new Error('the peers are profiled on the fan-out only');
