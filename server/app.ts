@@ -259,7 +259,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
       metrics.failures.inc({ kind: 'handler' });
       logger.error({ err, event }, 'socket handler failed');
     },
-  });
+  }, config.broadcastFrames);
   io.engine.on('connection_error', (err: { code: number; message: string }) => {
     logger.debug({ code: err.code, msg: err.message }, 'engine.io connection refused');
   });

@@ -172,7 +172,7 @@ export const SETTINGS = {
     env: 'BROADCAST_FRAMES',
     schema: z.enum(['direct', 'engine']),
     default: 'direct' as 'direct' | 'engine',
-    meaning: 'direct: a broadcast is framed once and the same bytes written to each WebSocket subscriber with nothing queued in engine.io; engine: through socket.io and engine.io per socket',
+    meaning: 'direct: a broadcast is framed once and the same bytes written to each WebSocket subscriber with nothing queued in engine.io, and an answer that carries messages is framed from each message\'s cached JSON and written the same way; engine: through socket.io and engine.io per socket',
   }),
   maxOutboundBytes: setting({ env: 'MAX_OUTBOUND_BYTES', schema: int(1024), default: 1024 * 1024, meaning: 'bytes queued to one connection before it is disconnected as a slow consumer (it resumes without loss)' }),
   drainMs: setting({

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../test/harness.ts';
 import type { ChatSocket } from './socket-edge.ts';
-import { LazyAcks, compactConnection, directWebSocket, queuedBytes, releaseHandshakeRequest, transportOf, type EngineConn } from './engine-internals.ts';
+import { LazyAcks, ackIdOf, compactConnection, directWebSocket, queuedBytes, releaseHandshakeRequest, transportOf, type EngineConn } from './engine-internals.ts';
 
 /**
  * The engine.io and socket.io internals Fiberchat relies on
@@ -84,6 +84,26 @@ describe('engine.io internals', () => {
     expect((server as unknown as ChatSocket).handshake.auth).toEqual({});
     const ack = (await client.timeout(5000).emitWithAck('ping', {})) as { ok: boolean };
     expect(ack.ok).toBe(true);
+    client.disconnect();
+  });
+
+  it('socket.io makes ack functions in Socket#ack(id), and the tagged ones carry the id the client sent', async () => {
+    const s = await startServer();
+    servers.push(s);
+    const client = await s.client('alice');
+    const server = s.app.io.of('/').sockets.values().next().value as unknown as { ack(id: number): unknown; prependAny(l: (...a: unknown[]) => void): void };
+    expect(ackIdOf(server.ack(41))).toBe(41);
+    // On the wire: a request with ack id n reaches the listener with an ack function tagged n.
+    const seen = new Promise<unknown>((resolve) => {
+      const original = (server as unknown as { _anyListeners: unknown[] })._anyListeners;
+      (server as unknown as { _anyListeners: unknown[] })._anyListeners = [
+        (...args: unknown[]) => resolve(ackIdOf(args.at(-1))),
+        ...original,
+      ];
+    });
+    const raw = client.io.engine as unknown as { send(s: string): void };
+    raw.send('257["ping",{}]'); // engine.io-client adds the message type (4)
+    await expect(seen).resolves.toBe(57);
     client.disconnect();
   });
 });

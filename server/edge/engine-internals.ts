@@ -278,3 +278,31 @@ export class LazyAcks {
     return this.map?.delete(id) ?? false;
   }
 }
+
+/** Where a tagged ack function keeps the id of the request it answers (see `tagAckIds`). */
+const ACK_ID = Symbol('fiberchat.ackId');
+
+/**
+ * Makes every ack function socket.io creates carry the id of the request it
+ * answers, so an answer can be written without it. socket.io 4.8 makes them
+ * in `Socket#ack(id)`; idempotent.
+ */
+export function tagAckIds(socketClass: { prototype: object }): boolean {
+  const proto = socketClass.prototype as { ack?: (id: number) => object; [ACK_ID]?: true };
+  const original = proto.ack;
+  if (typeof original !== 'function') return false;
+  if (proto[ACK_ID]) return true;
+  proto.ack = function ack(this: unknown, id: number) {
+    const fn = original.call(this, id) as { [ACK_ID]?: number };
+    fn[ACK_ID] = id;
+    return fn;
+  };
+  proto[ACK_ID] = true;
+  return true;
+}
+
+/** The id socket.io gave the request `ack` answers, if `tagAckIds` tagged it. */
+export function ackIdOf(ack: unknown): number | undefined {
+  const id = (ack as { [ACK_ID]?: unknown })[ACK_ID];
+  return typeof id === 'number' ? id : undefined;
+}

@@ -1,4 +1,4 @@
-import type { Server, Socket } from 'socket.io';
+import { Socket as SocketIoSocket, type Server, type Socket } from 'socket.io';
 import {
   fail,
   isSocketCommand,
@@ -9,8 +9,9 @@ import {
 import type { Sessions } from '../auth.ts';
 import type { Identity, Subscriber } from '../rooms/types.ts';
 import type { Caller, ChatEdge, Connection, JoinedRooms } from './chat-edge.ts';
+import { writeAnswerDirect } from './answer-frames.ts';
 import type { ConnectionCaps } from './connection-caps.ts';
-import { clientAddressOf, compactConnection, sharedAnyListener } from './engine-internals.ts';
+import { clientAddressOf, compactConnection, sharedAnyListener, tagAckIds } from './engine-internals.ts';
 
 export interface SocketData {
   identity: Identity;
@@ -54,9 +55,19 @@ export interface SocketBudget {
  * name is the command, its payload arrives as `unknown` and goes to the
  * edge, whose answer goes back through the ack callback. An event without a
  * callback is still served (bots may fire and forget); an unknown event is
- * answered `not_found`.
+ * answered `not_found`. With `frames` = `direct`, an answer that carries
+ * messages is framed here and written to the WebSocket directly when it can
+ * be (`answer-frames.ts`); `engine`: every answer through socket.io.
  */
-export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessions, budget: SocketBudget, hooks: SocketEdgeHooks = {}): void {
+export function attachSocketEdge(
+  io: ChatServer,
+  edge: ChatEdge,
+  sessions: Sessions,
+  budget: SocketBudget,
+  hooks: SocketEdgeHooks = {},
+  frames: 'direct' | 'engine' = 'direct',
+): void {
+  const direct = frames === 'direct' && tagAckIds(SocketIoSocket);
   io.use((socket, next) => {
     const auth: unknown = socket.handshake.auth;
     const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
@@ -108,7 +119,7 @@ export function attachSocketEdge(io: ChatServer, edge: ChatEdge, sessions: Sessi
       if (answered) return;
       answered = true;
       conn.inFlight--;
-      ack?.(res);
+      if (ack && !(direct && writeAnswerDirect(this.conn, ack, res))) ack(res);
       budget.cutIfOver(this);
     };
     edge.call(event, conn.caller, args[0], respond).then(respond, (error: unknown) => {

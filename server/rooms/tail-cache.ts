@@ -49,8 +49,8 @@ import { messageBytes, type PageSource } from './pages.ts';
 
 /** A tail keeps at most two of the largest pages a read asks for… */
 export const MAX_ENTRIES = 2 * LIMITS.historyMaxPage;
-/** …and at most two pages' worth of bytes (at least one entry). */
-export const MAX_ROOM_BYTES = 2 * LIMITS.pageMaxBytes;
+/** …and at most two pages' worth of bytes (at least one entry), each entry counted as object and JSON (`entryBytes`). */
+export const MAX_ROOM_BYTES = 2 * 2 * LIMITS.pageMaxBytes;
 /** A fill reads the largest page a read asks for, so any latest page is in the tail. */
 export const FILL_ENTRIES = LIMITS.historyMaxPage;
 
@@ -78,9 +78,11 @@ interface Tail {
 }
 
 /**
- * What a cached entry costs: its page bytes plus what pages.ts does not
- * count but memory holds (a reply's preview, reactions with their listed
- * users).
+ * What a cached entry costs: the object, i.e. its page bytes plus what
+ * pages.ts does not count but memory holds (a reply's preview, reactions
+ * with their listed users), twice: once an answer has carried the entry, its
+ * JSON is kept beside it for as long as the entry lives (`messageJson` in
+ * edge/answer-frames.ts), and JSON is no larger than the object's estimate.
  */
 export function entryBytes(m: Message): number {
   let n = messageBytes(m);
@@ -90,7 +92,7 @@ export function entryBytes(m: Message): number {
     for (const u of r.users) n += 2 * (u.userId.length + u.name.length) + 32;
   }
   if (m.mentions) for (const id of m.mentions) n += 2 * id.length + 16;
-  return n;
+  return 2 * n;
 }
 
 /** One cache per server process: every live room's tail under one byte budget. */
