@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { User } from '../../shared/protocol.ts';
 import { Presence } from './presence.ts';
 import { TypingSet } from './typing.ts';
 
@@ -61,5 +63,61 @@ describe('TypingSet', () => {
     expect(t.names()).toEqual(['bob']);
     expect(t.stop('b')).toBe(true);
     expect(t.stop('b')).toBe(false);
+  });
+});
+
+describe('Presence lists', () => {
+  type Op =
+    | { kind: 'add'; conn: string; who: number; lease: boolean }
+    | { kind: 'remove'; conn: string; who: number; grace: boolean }
+    | { kind: 'expire' }
+    | { kind: 'peer'; node: string; who: number[] }
+    | { kind: 'forget'; who: number };
+  const people = [alice, bob, { userId: 'c', name: 'Alice' }, { userId: 'd', name: 'bob' }, { userId: 'e', name: 'Émile' }];
+  const person = fc.integer({ min: 0, max: people.length - 1 });
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ kind: fc.constant('add' as const), conn: fc.constantFrom('s1', 's2', 's3'), who: person, lease: fc.boolean() }),
+    fc.record({ kind: fc.constant('remove' as const), conn: fc.constantFrom('s1', 's2', 's3'), who: person, grace: fc.boolean() }),
+    fc.record({ kind: fc.constant('expire' as const) }),
+    fc.record({ kind: fc.constant('peer' as const), node: fc.constantFrom('n1', 'n2'), who: fc.uniqueArray(person, { maxLength: 3 }) }),
+    fc.record({ kind: fc.constant('forget' as const), who: person }),
+  );
+  const apply = (p: Presence, o: Op, now: number) => {
+    const who = 'who' in o && typeof o.who === 'number' ? (people[o.who] as User) : alice;
+    if (o.kind === 'add') p.add(o.conn, who, now, o.lease ? 500 : Infinity);
+    else if (o.kind === 'remove') p.remove(o.conn, who, now, o.grace ? 300 : 0);
+    else if (o.kind === 'expire') p.expire(now);
+    else if (o.kind === 'peer') p.setPeer(o.node, o.who.map((i) => people[i] as User), now, now + 400);
+    else p.forgetUser(who.userId);
+  };
+
+  it('are what a fresh count of the same history lists, after every change, and frozen', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const p = new Presence();
+        for (const [i, o] of ops.entries()) {
+          apply(p, o, i * 100);
+          // The same history on a presence never asked before: nothing remembered.
+          const fresh = new Presence();
+          for (const [j, earlier] of ops.slice(0, i + 1).entries()) apply(fresh, earlier, j * 100);
+          expect(p.users()).toEqual(fresh.users());
+          expect(p.names()).toEqual(fresh.users().map((u) => u.name));
+          expect(p.size).toBe(fresh.users().length);
+          expect(Object.isFrozen(p.users()) && Object.isFrozen(p.names())).toBe(true);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('are the same arrays until the list changes', () => {
+    const p = new Presence();
+    p.add('s1', alice, 0);
+    const first = p.users();
+    p.add('s2', alice, 0); // a second tab: the same list
+    expect(p.users()).toBe(first);
+    p.add('s3', bob, 0);
+    expect(p.users()).not.toBe(first);
+    expect(p.names()).toEqual(['alice', 'bob']);
   });
 });

@@ -174,7 +174,7 @@ export class Room {
 
   /** How many users are present (a directory listing reads it; a number, never the fiber's state). */
   get present(): number {
-    return this.presence.users().length;
+    return this.presence.size;
   }
 
   /** The highest seq this room has delivered to its subscribers. */
@@ -362,7 +362,7 @@ export class Room {
         case 'page':
           return await this.page(cmd);
         case 'info':
-          cmd.reply({ ok: true, room: this.name, lastSeq: this.lastSeq, members: this.presence.users().length });
+          cmd.reply({ ok: true, room: this.name, lastSeq: this.lastSeq, members: this.presence.size });
           return;
         case 'hint':
           return await this.catchUp(cmd.last, cmd.epoch, cmd.messages);
