@@ -186,7 +186,7 @@ export class SqliteStore implements Store {
         // rowid order: who reacted first is listed first.
         'SELECT target, emoji, user_id, user_name FROM reactions WHERE room = ? AND target BETWEEN ? AND ? ORDER BY rowid',
       ),
-      member: db.prepare<[string, string], { role: Role; last_read: number }>('SELECT role, last_read FROM members WHERE room = ? AND user_id = ?'),
+      member: db.prepare<[string, string], { role: Role; last_read: number; user_name: string }>('SELECT role, last_read, user_name FROM members WHERE room = ? AND user_id = ?'),
       countMine: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM members WHERE user_id = ?'),
       upsertMember: db.prepare<[string, string, string, string, number]>(
         `INSERT INTO members (room, user_id, user_name, role, joined_at) VALUES (?, ?, ?, ?, ?)
@@ -376,7 +376,10 @@ export class SqliteStore implements Store {
   }
 
   async addMember(room: string, user: User, role: Role): Promise<boolean> {
-    if (!this.q.member.get(room, user.userId) && (this.q.countMine.get(user.userId)?.n ?? 0) >= MY_ROOMS_CAP) {
+    const listed = this.q.member.get(room, user.userId);
+    // A returning member, listed as they are: nothing to write (an upsert that changes nothing still writes its page).
+    if (listed && listed.user_name === user.name && (listed.role === role || listed.role === 'owner')) return true;
+    if (!listed && (this.q.countMine.get(user.userId)?.n ?? 0) >= MY_ROOMS_CAP) {
       // A full list makes room by forgetting its oldest room never read in.
       if (this.q.forgetUnread.run(user.userId, user.userId).changes === 0) return false;
     }

@@ -318,6 +318,16 @@ describe.each(impls)('%s contract', (_name, impl) => {
       { userId: 'u1', name: 'alice', role: 'owner' },
       { userId: 'u2', name: 'bob', role: 'member' },
     ]);
+    // A member added again as they are listed stays as they are; a new name or a promotion is written.
+    expect(await s.addMember('p-secret', { userId: 'u2', name: 'bob' }, 'member')).toBe(true);
+    expect(await s.addMember('p-secret', { userId: 'u2', name: 'robert' }, 'member')).toBe(true);
+    expect(await s.addMember('p-secret', { userId: 'u1', name: 'alicia' }, 'member')).toBe(true);
+    expect(await s.members('p-secret')).toEqual([
+      { userId: 'u1', name: 'alicia', role: 'owner' },
+      { userId: 'u2', name: 'robert', role: 'member' },
+    ]);
+    await s.addMember('p-secret', { userId: 'u2', name: 'robert' }, 'owner');
+    expect((await s.members('p-secret')).find((m) => m.userId === 'u2')?.role).toBe('owner');
     expect((await s.roomLog('p-secret'))?.epoch).toBe('e1');
     const c = await s.commit('p-secret', [draft('in private')], 'ignored');
     expect(c.log).toEqual({ epoch: 'e1', lastSeq: 1 });
