@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['client/**/*.test.ts', 'server/**/*.test.ts', 'shared/**/*.test.ts'],
+    include: ['client/**/*.test.ts', 'server/**/*.test.ts', 'shared/**/*.test.ts', 'bench/**/*.test.ts'],
     // Real multi-process clusters, one file at a time: vitest.cluster.config.ts (npm run test:cluster).
     exclude: ['**/node_modules/**', 'server/test/cluster/**'],
     environment: 'node',

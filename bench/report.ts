@@ -8,6 +8,7 @@
  */
 import { fmt, k, lat, ms, num, pct, ratio } from './lib/format.ts';
 import { GOALS, IDLE_RSS_KB, verdictOf, verdicts, type GoalId, type Verdict } from './lib/goals.ts';
+import type { RunRecord } from './lib/history.ts';
 import { CEILING, LABEL, TARGETS, type TargetName } from './lib/targets.ts';
 import type { ByTarget } from './scenarios.ts';
 
@@ -34,15 +35,52 @@ const gen = (f: Fig | undefined): string => {
 const each = (by: ByTarget, cell: (f: Fig) => string): string => TARGETS.map((t) => (by[t] ? cell(by[t]) : 'n/a')).join(' · ');
 const p50p99 = (f: Fig | undefined): string => (f ? `${ms(lat(f, 'p50'))} / ${ms(lat(f, 'p99'))}` : 'n/a');
 
-export function updateBenchmarksMd(md: string, r: R, svgPath: string): string {
-  const section = [START, ...resultsSection(r, svgPath), END].join('\n');
+/** How many of the latest full runs the results section sets side by side. */
+export const RUNS_SHOWN = 4;
+
+export function updateBenchmarksMd(md: string, r: R, svgPath: string, runs: readonly RunRecord[] = []): string {
+  const section = [START, ...resultsSection(r, svgPath, runs.slice(-RUNS_SHOWN)), END].join('\n');
   const a = md.indexOf(START);
   const b = md.indexOf(END);
   if (a >= 0 && b > a) return md.slice(0, a) + section + md.slice(b + END.length);
   return `${md.trimEnd()}\n\n${section}\n`;
 }
 
-function resultsSection(r: R, svgPath: string): string[] {
+/**
+ * The verdicts of the latest full runs side by side, and in how many of them
+ * each target was met: tails on this machine move from run to run, and some
+ * targets are judged over several runs.
+ */
+export function acrossRuns(runs: readonly RunRecord[]): string[] {
+  if (runs.length < 2) return [];
+  const rows = new Map<string, { goal: GoalId; scope: string; cells: Array<RunRecord['verdicts'][number] | undefined> }>();
+  runs.forEach((run, i) => {
+    for (const v of run.verdicts) {
+      const key = `${v.goal}\u0000${v.scope}`;
+      let row = rows.get(key);
+      if (!row) rows.set(key, (row = { goal: v.goal, scope: v.scope, cells: Array.from({ length: runs.length }, () => undefined) }));
+      row.cells[i] = v;
+    }
+  });
+  const out: string[] = [];
+  out.push(`### Targets across the last ${runs.length} full runs`);
+  out.push('');
+  out.push(
+    `Each column is one \`npm run bench\` (every full run appends its verdicts to [\`bench/results/runs.jsonl\`](bench/results/runs.jsonl)), headed by when it ended, the commit it measured (\`+changes\`: with uncommitted changes to the code) and the calibration loop's time (larger: a slower machine at the time). ✓ met, ✗ missed.`,
+  );
+  out.push('');
+  out.push(`| target | where | ${runs.map((r) => `${r.at.replace('T', ' ').replace('Z', '')} · \`${r.commit}\` · ${fmt(num(r.calibrationMs), 1)} ms`).join(' | ')} | met in |`);
+  out.push(`|---|---|${runs.map(() => '---|').join('')}---|`);
+  for (const row of rows.values()) {
+    const ran = row.cells.filter((c) => c !== undefined);
+    const met = ran.filter((c) => c.met).length;
+    out.push(`| ${GOALS[row.goal] ?? row.goal} | ${row.scope || '—'} | ${row.cells.map((c) => (c ? `${c.shown} ${c.met ? '✓' : '✗'}` : '–')).join(' | ')} | ${met} of ${ran.length} |`);
+  }
+  out.push('');
+  return out;
+}
+
+function resultsSection(r: R, svgPath: string, runs: readonly RunRecord[]): string[] {
   const m = r.machine as Record<string, unknown>;
   const vs = (r.verdicts as Verdict[] | undefined) ?? verdicts(r);
   /** A ratio followed by its verdict, when the goal has one for this scope. */
@@ -54,7 +92,7 @@ function resultsSection(r: R, svgPath: string): string[] {
   out.push(`## Results: ${r.date as string} (${r.mode as string} run, ${fmt(num(r.durationSec) / 60, 1)} min)`);
   out.push('');
   out.push(
-    `Machine: ${m.nproc as number} cores (${m.cpuModel as string}), ${m.memoryGiB as number} GiB, ${m.kernel as string}, Node ${m.node as string}, open-file limit ${m.openFileLimit as number}; ${m.taskset as string}${typeof m.calibrationMs === 'number' ? `; calibration loop ${fmt(m.calibrationMs, 1)} ms (the same JavaScript on every run: a larger figure means a slower machine at the time)` : ''}. Command: \`${r.command as string}\`. Raw figures: [\`bench/results/${r.date as string}.json\`](bench/results/${r.date as string}.json).`,
+    `Machine: ${m.nproc as number} cores (${m.cpuModel as string}), ${m.memoryGiB as number} GiB, ${m.kernel as string}, Node ${m.node as string}, open-file limit ${m.openFileLimit as number}; ${m.taskset as string}${typeof m.calibrationMs === 'number' ? `; calibration loop ${fmt(m.calibrationMs, 1)} ms (the same JavaScript on every run: a larger figure means a slower machine at the time)` : ''}. Command: \`${r.command as string}\`${typeof r.commit === 'string' ? ` on commit \`${r.commit}\`` : ''}. Raw figures: [\`bench/results/${r.date as string}.json\`](bench/results/${r.date as string}.json).`,
   );
   out.push('');
   out.push(
@@ -74,6 +112,7 @@ function resultsSection(r: R, svgPath: string): string[] {
     for (const v of vs) out.push(`| ${GOALS[v.goal]} | ${v.scope || '—'} | ${v.shown} | ${v.text} |`);
     out.push('');
   }
+  out.push(...acrossRuns(runs));
 
   const fan = r.fanout as Record<string, ByTarget> | undefined;
   if (fan) {

@@ -4,7 +4,7 @@
  * by side, same generator, same settings. Writes bench/results/<date>.json, the
  * chart bench/results/<date>.svg and the results section of BENCHMARKS.md.
  *
- *   npm run bench                  full run (about 12 min)
+ *   npm run bench                  full run (about 12 min); its verdicts are appended to bench/results/runs.jsonl
  *   npm run bench -- --quick       smoke run (< 2 min): bench/results/<date>-quick.json only (without the cluster scenario; --quick --only=cluster runs its small variant)
  *   npm run bench -- --only=fanout,idle   some scenarios (fanout latency idle capacity join jitter ablation cluster fiber)
  *   npm run bench -- --profile[=latency|capacity]   Fiberchat fan-out (or fixed-rate latency, or capacity) under --cpu-prof, top functions by self time
@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { profileScenario } from './profile.ts';
 import { renderChart } from './chart.ts';
 import { ceilingRatios, GOALS, verdicts, type Verdict } from './lib/goals.ts';
+import { appendRun, measuredCommit, readRuns, recordOf } from './lib/history.ts';
 import { CORES, cpuCount, fdLimit, hasTaskset, start } from './lib/proc.ts';
 import { CEILING, LABEL, TARGETS, type TargetName } from './lib/targets.ts';
 import { cluster as clusterScenario } from './cluster-scenario.ts';
@@ -91,7 +92,7 @@ function writeDoc(results: Record<string, unknown>): void {
   const svg = `bench/results/${results.date as string}${results.mode === 'quick' ? '-quick' : ''}.svg`;
   writeFileSync(svg, renderChart(results));
   const md = existsSync('BENCHMARKS.md') ? readFileSync('BENCHMARKS.md', 'utf8') : '';
-  writeFileSync('BENCHMARKS.md', updateBenchmarksMd(md, results, svg));
+  writeFileSync('BENCHMARKS.md', updateBenchmarksMd(md, results, svg, results.mode === 'full' ? readRuns() : []));
   progress(`chart in ${svg}; BENCHMARKS.md updated`);
 }
 
@@ -119,7 +120,9 @@ async function main(): Promise<void> {
     return;
   }
   const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
-  const results: Record<string, unknown> = { date, mode: quick ? 'quick' : 'full', command, machine: machine(), plan };
+  // The code measured is the code at the start: the servers load it as each scenario starts.
+  const commit = measuredCommit();
+  const results: Record<string, unknown> = { date, mode: quick ? 'quick' : 'full', command, commit, machine: machine(), plan };
   const save = () => {
     results.durationSec = Math.round((performance.now() - t0) / 1000);
     derive(results);
@@ -174,6 +177,7 @@ async function main(): Promise<void> {
   }
   const file = save();
   progress(`results in ${file}`);
+  if (!quick && !only) appendRun(recordOf(results, commit));
   if (!noDoc && !only) writeDoc(results);
   conclude(results);
 }
