@@ -90,8 +90,8 @@ export interface SendRecord {
   clientId: string;
   /** The acked seq, once acked. */
   seq?: number;
-  /** Every answer, in order, with the retry hint of refusals. */
-  answers: Array<{ outcome: Outcome; retryAfterMs?: number }>;
+  /** Every answer, in order, with the retry hint of refusals and, for `network`, what failed. */
+  answers: Array<{ outcome: Outcome; retryAfterMs?: number; detail?: string }>;
 }
 
 /** Something that sends reliably: retries with the same clientId until acked (or `give up` after `deadline`). */
@@ -102,10 +102,18 @@ export interface Sender {
 
 const RETRYABLE: ReadonlySet<Outcome> = new Set(['unavailable', 'rate_limited', 'timeout', 'network']);
 
-async function sendWithRetry(attempt: () => Promise<{ outcome: Outcome; retryAfterMs?: number; seq?: number }>, rec: SendRecord, deadline: number): Promise<SendRecord> {
+async function sendWithRetry(
+  attempt: () => Promise<{ outcome: Outcome; retryAfterMs?: number; seq?: number; detail?: string }>,
+  rec: SendRecord,
+  deadline: number,
+): Promise<SendRecord> {
   for (let tries = 0; ; tries++) {
     const a = await attempt();
-    rec.answers.push(a.retryAfterMs === undefined ? { outcome: a.outcome } : { outcome: a.outcome, retryAfterMs: a.retryAfterMs });
+    rec.answers.push({
+      outcome: a.outcome,
+      ...(a.retryAfterMs === undefined ? {} : { retryAfterMs: a.retryAfterMs }),
+      ...(a.detail === undefined ? {} : { detail: a.detail }),
+    });
     if (a.seq !== undefined) {
       rec.seq = a.seq;
       return rec;
@@ -375,21 +383,30 @@ export class AjaxPeer implements Sender {
   async send(room: string, text: string, clientId: string, deadline = Date.now() + 60_000): Promise<SendRecord> {
     const rec: SendRecord = { room, clientId, answers: [] };
     return sendWithRetry(async () => {
+      let res: Response;
       try {
-        const res = await fetch(`${this.base()}/api/rooms/${room}/messages`, {
+        res = await fetch(`${this.base()}/api/rooms/${room}/messages`, {
           method: 'POST',
           headers: this.headers(true),
           body: JSON.stringify({ text, clientId }),
         });
-        const body = (await res.json()) as SendOk | { error: { code: ErrorCode; retryAfterMs?: number } };
-        if ('error' in body) {
-          return { outcome: body.error.code, ...(body.error.retryAfterMs !== undefined ? { retryAfterMs: body.error.retryAfterMs } : {}) };
-        }
-        return { outcome: body.duplicate ? 'duplicate' : 'ok', seq: body.seq };
-      } catch {
-        // A node that died mid-request, or HAProxy with nowhere to send it.
-        return { outcome: 'network' };
+      } catch (err) {
+        // A node that died mid-request, or a connection closed under the request.
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        return { outcome: 'network', detail: `fetch: ${cause?.code ?? cause?.message ?? (err as Error).message}` };
       }
+      const raw = await res.text().catch((err: unknown) => `(body unreadable: ${(err as Error).message})`);
+      let body: SendOk | { error: { code: ErrorCode; retryAfterMs?: number } };
+      try {
+        body = JSON.parse(raw) as typeof body;
+      } catch {
+        // Not the server's answer: HAProxy's own page (no server available, a backend that closed on it).
+        return { outcome: 'network', detail: `HTTP ${res.status}: ${raw.slice(0, 80)}` };
+      }
+      if ('error' in body) {
+        return { outcome: body.error.code, ...(body.error.retryAfterMs !== undefined ? { retryAfterMs: body.error.retryAfterMs } : {}) };
+      }
+      return { outcome: body.duplicate ? 'duplicate' : 'ok', seq: body.seq };
     }, rec, deadline);
   }
 
