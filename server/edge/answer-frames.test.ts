@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { Message } from '../../shared/protocol.ts';
-import { cid, startServer, unlimitedSends, type TestServer } from '../test/harness.ts';
+import { cid, rawSocketIo, startServer, unlimitedSends, type TestServer } from '../test/harness.ts';
 import { ackPacketParts, messageJson, wsTextFrameOfParts } from './answer-frames.ts';
 import { wsTextFrame } from './broadcast.ts';
 
@@ -54,18 +53,6 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-/** A raw WebSocket client: the frames as they are on the wire. */
-async function rawClient(s: TestServer, name: string) {
-  const { token } = await s.session(name);
-  const ws = new WebSocket(`ws://127.0.0.1:${s.port}/socket.io/?EIO=4&transport=websocket`);
-  const frames: string[] = [];
-  ws.on('message', (d) => frames.push(d.toString()));
-  await new Promise((r) => ws.once('open', r));
-  ws.send(`40${JSON.stringify({ token })}`);
-  await expect.poll(() => frames.some((f) => f.startsWith('40{'))).toBe(true);
-  return { ws, frames };
-}
-
 /** The answer to ack id `id` among raw frames, parsed. */
 function answerTo(frames: string[], id: number): Record<string, unknown> | undefined {
   const prefix = `43${id}[`;
@@ -88,7 +75,7 @@ describe('answers that carry messages', () => {
       const pub = await s.client('pub', { transports: ['websocket'] });
       expect((await pub.emitWithAck('join', { room: 'r' })).ok).toBe(true);
       for (let i = 0; i < 30; i++) expect((await pub.emitWithAck('send', { room: 'r', text: `m-${i} é "${i}"`, clientId: cid() })).ok).toBe(true);
-      const { ws, frames } = await rawClient(s, 'raw');
+      const { ws, frames } = await rawSocketIo(s, 'raw');
       // Several requests in flight at once, answered out of order across rooms: each answer carries its own id.
       ws.send('421["join",{"room":"r"}]');
       ws.send('422["history",{"room":"r","before":20,"limit":5}]');

@@ -1,4 +1,5 @@
 import type { Message } from '../../shared/protocol.ts';
+import { textFrameOf } from './broadcast.ts';
 import { ackIdOf, directWebSocket } from './engine-internals.ts';
 
 /**
@@ -56,20 +57,8 @@ export function ackPacketParts(id: number, res: { messages: readonly Message[] }
 export function wsTextFrameOfParts(head: string, items: readonly string[], tail: string): Buffer {
   let n = Buffer.byteLength(head) + Buffer.byteLength(tail) + Math.max(0, items.length - 1);
   for (const s of items) n += Buffer.byteLength(s);
-  const headerBytes = n < 126 ? 2 : n < 0x10000 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(headerBytes + n);
-  frame[0] = 0x81; // FIN, opcode 1 (text)
-  if (n < 126) {
-    frame[1] = n;
-  } else if (n < 0x10000) {
-    frame[1] = 126;
-    frame.writeUInt16BE(n, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeUInt32BE(Math.floor(n / 2 ** 32), 2);
-    frame.writeUInt32BE(n >>> 0, 6);
-  }
-  let at = headerBytes + frame.write(head, headerBytes, 'utf8');
+  const { frame, at: start } = textFrameOf(n);
+  let at = start + frame.write(head, start, 'utf8');
   for (let i = 0; i < items.length; i++) {
     if (i > 0) frame[at++] = 0x2c; // ','
     at += frame.write(items[i] as string, at, 'utf8');

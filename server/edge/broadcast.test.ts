@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as wsModule from 'ws';
-import WebSocket from 'ws';
 import type { Ack, SendOk } from '../../shared/protocol.ts';
-import { cid, collect, startServer, unlimitedSends, type ChatSocket, type TestServer } from '../test/harness.ts';
+import { cid, collect, rawSocketIo, startServer, unlimitedSends, type ChatSocket, type TestServer } from '../test/harness.ts';
 import { wsTextFrame } from './broadcast.ts';
 
 /** ws's own frame builder (exported by the package, not declared by @types/ws): the reference for `wsTextFrame`. */
@@ -45,13 +44,7 @@ describe.each([['direct'], ['engine']] as const)('broadcast with BROADCAST_FRAME
     const seen = subs.map((c) => collect(c, 'messages'));
     for (const c of [pub, ...subs]) expect((await c.emitWithAck('join', { room: 'r' })).ok).toBe(true);
     // A raw WebSocket reader: the frames as they are on the wire.
-    const { token } = await s.session('raw');
-    const raw = new WebSocket(`ws://127.0.0.1:${s.port}/socket.io/?EIO=4&transport=websocket`);
-    const frames: string[] = [];
-    raw.on('message', (d) => frames.push(d.toString()));
-    await new Promise((r) => raw.once('open', r));
-    raw.send(`40${JSON.stringify({ token })}`);
-    await expect.poll(() => frames.some((f) => f.startsWith('40{'))).toBe(true);
+    const { ws: raw, frames } = await rawSocketIo(s, 'raw');
     raw.send('420["join",{"room":"r"}]');
     await expect.poll(() => frames.some((f) => f.startsWith('430['))).toBe(true);
 

@@ -123,7 +123,16 @@ export class SocketBroadcaster {
  * the bytes `ws` sends for it with compression off, as one buffer.
  */
 export function wsTextFrame(text: string): Buffer {
-  const n = Buffer.byteLength(text);
+  const { frame, at } = textFrameOf(Buffer.byteLength(text));
+  frame.write(text, at, 'utf8');
+  return frame;
+}
+
+/**
+ * A buffer for a final, unmasked WebSocket text frame of `n` payload bytes,
+ * its header written; `at` is where the payload goes.
+ */
+export function textFrameOf(n: number): { frame: Buffer; at: number } {
   const head = n < 126 ? 2 : n < 0x10000 ? 4 : 10;
   const frame = Buffer.allocUnsafe(head + n);
   frame[0] = 0x81; // FIN, opcode 1 (text)
@@ -137,6 +146,5 @@ export function wsTextFrame(text: string): Buffer {
     frame.writeUInt32BE(Math.floor(n / 2 ** 32), 2);
     frame.writeUInt32BE(n >>> 0, 6);
   }
-  frame.write(text, head, 'utf8');
-  return frame;
+  return { frame, at: head };
 }

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { Ack } from '../../shared/protocol.ts';
-import { cid, collect, startServer, unlimitedSends, type TestServer } from './harness.ts';
+import { cid, collect, rawSocketIo, startServer, unlimitedSends, type TestServer } from './harness.ts';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -117,13 +116,7 @@ describe('slow consumers', () => {
 
   it('disconnects a raw WebSocket that never reads, without holding its backlog', async () => {
     const s = await server({ MAX_OUTBOUND_BYTES: String(256 * 1024), ...unlimitedSends() });
-    const { token } = await s.session('stalled');
-    const ws = new WebSocket(`ws://127.0.0.1:${s.port}/socket.io/?EIO=4&transport=websocket`);
-    const frames: string[] = [];
-    ws.on('message', (d) => frames.push(d.toString()));
-    await new Promise((r) => ws.once('open', r));
-    ws.send(`40${JSON.stringify({ token })}`);
-    await expect.poll(() => frames.some((f) => f.startsWith('40{'))).toBe(true);
+    const { ws, frames } = await rawSocketIo(s, 'stalled');
     ws.send('421["join",{"room":"r"}]');
     await expect.poll(() => frames.some((f) => f.startsWith('431['))).toBe(true);
     const closed = new Promise((r) => ws.once('close', r));

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { expect } from 'vitest';
+import WebSocket from 'ws';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents, SessionOk } from '../../shared/protocol.ts';
 import { createApp, type App } from '../app.ts';
@@ -123,4 +125,19 @@ let counter = 0;
 /** A fresh valid clientId. */
 export function cid(): string {
   return `test-${Date.now().toString(36)}-${(counter++).toString(36).padStart(4, '0')}`;
+}
+
+/**
+ * A raw WebSocket speaking socket.io by hand, connected with a fresh
+ * session: the frames as they are on the wire, in `frames`.
+ */
+export async function rawSocketIo(s: TestServer, name: string): Promise<{ ws: WebSocket; frames: string[] }> {
+  const { token } = await s.session(name);
+  const ws = new WebSocket(`ws://127.0.0.1:${s.port}/socket.io/?EIO=4&transport=websocket`);
+  const frames: string[] = [];
+  ws.on('message', (d) => frames.push(d.toString()));
+  await new Promise((r) => ws.once('open', r));
+  ws.send(`40${JSON.stringify({ token })}`);
+  await expect.poll(() => frames.some((f) => f.startsWith('40{'))).toBe(true);
+  return { ws, frames };
 }
