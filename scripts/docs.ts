@@ -12,6 +12,8 @@ import { COMMANDS, EVENTS, LIMITS, TIMING, pathParams, type CommandName } from '
 import { TCP_PER_SOCKET_CAP, UNAUTHENTICATED_TIMEOUT_MS } from '../server/app.ts';
 import { README_MARKERS, SETTINGS, renderEnvExample, renderSettingsTable } from '../server/config.ts';
 import { HTTP_LIMITS } from '../server/edge/http-hardening.ts';
+import { HASHES_QUEUED, HASHES_RUNNING } from '../server/accounts/hash-gate.ts';
+import { SESSIONS_PER_USER_CAP } from '../server/store/account-records.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -46,6 +48,17 @@ const LIMIT_ROWS: Array<[area: string, rows: LimitRow[]]> = [
     ],
   ],
   ['sessions', ['sessionsPerMin', 'sessionBurst', 'sessionTtlHours']],
+  [
+    'sign-in',
+    [
+      'loginRatePerMin',
+      'loginFailuresPerHourAddress',
+      'loginFailuresPerHourAccount',
+      { value: `${HASHES_RUNNING} running, ${HASHES_QUEUED} waiting`, meaning: 'password hashes at once (scrypt, 32 MiB and ~0.15 s each, on the thread pool); past the queue a sign-in answers 503 at once' },
+      { value: `${SESSIONS_PER_USER_CAP}`, meaning: 'sessions one identity may hold; a new one ends the least recently seen' },
+      { value: '5 min', meaning: 'a passkey challenge is good this long, and once' },
+    ],
+  ],
   [
     'commands',
     [

@@ -6,7 +6,13 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import { LIMITS, PROTOCOL_VERSION, TIMING, fail, type EventOf } from '../shared/protocol.ts';
+import { accountHandlers } from './accounts/account-handlers.ts';
+import { HashGate } from './accounts/hash-gate.ts';
+import { LiveSessions } from './accounts/live-sessions.ts';
+import { passkeyHandlers } from './accounts/passkeys.ts';
+import { SessionService } from './accounts/session-service.ts';
 import { Sessions, loadSecret } from './auth.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { SERVER_VERSION } from './build-info.ts';
 import { roomOptions, type Config } from './config.ts';
 import { SocketBroadcaster } from './edge/broadcast.ts';
@@ -60,6 +66,10 @@ export const UNAUTHENTICATED_TIMEOUT_MS = 5_000;
 export const TCP_PER_SOCKET_CAP = 2;
 /** Ajax clients remembered for the connections gauge (each a few dozen bytes); past it the longest silent is forgotten. */
 const MAX_AJAX_POLLERS = 100_000;
+/** How often expired session rows are deleted. */
+const SESSION_PRUNE_MS = 3_600_000;
+/** Failed sign-ins allowed at once, per address and per account, before the hourly rates apply. */
+const LOGIN_FAILURE_BURST = 10;
 
 function isLoopback(address: string): boolean {
   return address === '::1' || address.startsWith('127.');
@@ -171,7 +181,53 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     },
   );
 
-  const sessions = new Sessions(loadSecret(config.sessionSecret, config.dataDir), config.sessionTtlMs, now);
+  const tokens = new Sessions(loadSecret(config.sessionSecret, config.dataDir), config.sessionTtlMs, now);
+  const sessions = new SessionService(store, tokens, bus, now, (err) => {
+    metrics.failures.inc({ kind: 'session' });
+    logger.warn({ err }, 'recording a session\'s last use failed');
+  });
+  // A session ended here or on another node: its connections here are told and closed at once.
+  const live = new LiveSessions<ChatSocket>((socket) => {
+    socket.emit('bye', { reason: 'session_revoked' });
+    socket.disconnect(true);
+  });
+  sessions.onEnded((_userId, ids) => {
+    metrics.sessionsEnded.inc(ids.length);
+    live.end(ids);
+  });
+  const pruneSessions = setInterval(() => {
+    store.pruneSessions(now()).catch((err: unknown) => logger.warn({ err }, 'pruning expired sessions failed'));
+  }, SESSION_PRUNE_MS);
+  pruneSessions.unref();
+  const accountEvents = {
+    registered: (how: 'password' | 'passkey' | 'claim') => metrics.accounts.inc({ how }),
+    signInFailed: () => metrics.signInFailures.inc(),
+  };
+  const accounts = {
+    ...accountHandlers({
+      store,
+      sessions,
+      gate: new HashGate(),
+      failuresByAddress: new RateLimiter(config.loginFailuresPerHourAddress / 3600, LOGIN_FAILURE_BURST),
+      failuresByAccount: new RateLimiter(config.loginFailuresPerHourAccount / 3600, LOGIN_FAILURE_BURST),
+      deletedMessages: config.deletedUserMessages,
+      removeMessage: (room, seq, author) =>
+        new Promise<void>((resolve, reject) =>
+          rooms.dispatch(room, {
+            kind: 'send',
+            author,
+            // One clientId per message: a retried deletion stores one tombstone.
+            entry: { kind: 'delete', clientId: `account-delete-${seq}`, text: '', target: seq },
+            reply: (ack) => (ack.ok || ack.error.code === 'not_found' ? resolve() : reject(new Error(ack.error.message))),
+          }),
+        ),
+      changedOutsideLog: (changed) => {
+        for (const room of changed) tailCache?.drop(room);
+      },
+      ...accountEvents,
+    }),
+    ...passkeyHandlers({ store, sessions, ...accountEvents }),
+  };
   const pollers = new RecentPollers(TIMING.pollLeaseMs, MAX_AJAX_POLLERS);
   const metrics = createMetrics({
     rooms: () => rooms.size,
@@ -201,7 +257,11 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
   const notices = new UserNotices(io, bus);
   const edge = new ChatEdge({
     rooms,
-    sessions,
+    accounts,
+    accountFailed: (name, err) => {
+      metrics.failures.inc({ kind: 'account' });
+      logger.error({ err, command: name }, 'account command failed');
+    },
     store,
     access: new RoomAccess(store),
     notices,
@@ -235,6 +295,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
   attachSocketEdge(io, edge, sessions, { caps, maxInFlight: config.maxInFlight, cutIfOver: (socket) => slow.cutIfOver(socket) }, {
     connected: (socket) => {
       notices.connected(socket);
+      live.add(socket.data.identity.sessionId, socket);
       const expiresAt = socket.data.identity.expiresAt;
       if (expiresAt !== undefined) expiry.add(socket, expiresAt);
       const t = transportOf(socket.conn);
@@ -244,6 +305,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     },
     disconnected: (socket) => {
       expiry.forget();
+      live.remove(socket.data.identity.sessionId, socket);
       metrics.connections.dec({ transport: transportOf(socket.conn) });
     },
     overInFlight: (socket) => {
@@ -268,7 +330,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     if (!accepting && req.url.startsWith('/api/')) return sendError(res, fail('unavailable', 'server is restarting', 1000).error);
   });
 
-  registerHttpEdge(http, edge, sessions);
+  registerHttpEdge(http, edge, sessions, config.publicOrigin);
 
   // 503 from the first moment of a shutdown, while the node keeps serving through DRAIN_MS: a balancer
   // that checks health moves new traffic away before anything is refused.
@@ -314,6 +376,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
         if (config.drainMs > 0) await new Promise((r) => setTimeout(r, config.drainMs));
         accepting = false;
         expiry.stop();
+        clearInterval(pruneSessions);
         // Tell every client why, so it reconnects (and resumes) instead of
         // treating this as an error; then stop serving sockets.
         io.emit('bye', { reason: 'server_shutdown', retryAfterMs: 500 });

@@ -1,35 +1,45 @@
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { SessionOk } from '../shared/protocol.ts';
 import type { Identity } from './rooms/types.ts';
 
-const Claims = z.object({ v: z.literal(1), uid: z.string().min(1).max(64), name: z.string().min(1).max(128), exp: z.number() });
+/**
+ * What a token says. Version 2 (since protocol 2.1) names its session row
+ * (`sid`), which the store can end; version 1 tokens, issued before accounts
+ * existed, name none and are taken for guests only until they expire.
+ */
+const Claims = z.discriminatedUnion('v', [
+  z.object({ v: z.literal(1), uid: z.string().min(1).max(64), name: z.string().min(1).max(128), exp: z.number() }),
+  z.object({ v: z.literal(2), uid: z.string().min(1).max(64), sid: z.string().min(1).max(64), name: z.string().min(1).max(128), exp: z.number() }),
+]);
+export type Claims = z.infer<typeof Claims>;
 
 /** Tokens longer than this are refused before any parsing or crypto. */
 const MAX_TOKEN_CHARS = 1024;
 
 /**
- * Signed, stateless session tokens: base64url(claims) "." base64url(HMAC-SHA256).
- * The socket handshake and the REST edge take identity from a verified token
- * and from nothing else (never from a query string or a payload).
+ * Signed session tokens: base64url(claims) "." base64url(HMAC-SHA256). The
+ * signature proves the server issued the claims; whether their session still
+ * stands is the store's to say (`server/accounts/session-service.ts`). The
+ * socket handshake and the REST edge take identity from a token and from
+ * nothing else (never from a query string or a payload).
  */
 export class Sessions {
   constructor(
     private readonly secret: Buffer,
-    private readonly ttlMs: number,
+    readonly ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  issue(name: string): SessionOk {
-    const claims = { v: 1 as const, uid: randomUUID(), name, exp: this.now() + this.ttlMs };
-    const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
-    return { token: `${body}.${this.sign(body)}`, name, userId: claims.uid, expiresAt: claims.exp };
+  /** A token for session `sid` of user `uid`, valid until `exp`. */
+  sign(claims: { uid: string; sid: string; name: string; exp: number }): string {
+    const body = Buffer.from(JSON.stringify({ v: 2, ...claims })).toString('base64url');
+    return `${body}.${this.sign64(body)}`;
   }
 
-  /** The identity a token proves, or undefined for anything forged, malformed or expired. */
-  verify(token: unknown): Identity | undefined {
+  /** The claims of a token the server signed and that has not expired; undefined for anything else. */
+  decode(token: unknown): Claims | undefined {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return undefined;
     const dot = token.indexOf('.');
     if (dot <= 0) return undefined;
@@ -39,16 +49,16 @@ export class Sessions {
     // final bits, so several strings would verify as one token. Only the
     // canonical encoding (the one `sign` writes) is accepted.
     const given = Buffer.from(token.slice(dot + 1), 'utf8');
-    const expected = Buffer.from(this.sign(body), 'utf8');
+    const expected = Buffer.from(this.sign64(body), 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-    let claims: z.infer<typeof Claims>;
+    let claims: Claims;
     try {
       claims = Claims.parse(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')));
     } catch {
       return undefined;
     }
     if (claims.exp <= this.now()) return undefined;
-    return { userId: claims.uid, name: claims.name, expiresAt: claims.exp };
+    return claims;
   }
 
   /** True once the token that proved `who` has expired. */
@@ -56,7 +66,7 @@ export class Sessions {
     return who.expiresAt !== undefined && this.now() >= who.expiresAt;
   }
 
-  private sign(body: string): string {
+  private sign64(body: string): string {
     return createHmac('sha256', this.secret).update(body).digest('base64url');
   }
 }

@@ -55,6 +55,22 @@ export function createMetrics(gauges: MetricSources) {
       help: 'Messages broadcast × the subscribers of their room on this node (rate() gives deliveries/s)',
       registers: [registry],
     }),
+    accounts: new Counter({
+      name: 'fiberchat_accounts_registered_total',
+      help: 'Accounts made (how: password | passkey | claim, a guest who set a password)',
+      labelNames: ['how'] as const,
+      registers: [registry],
+    }),
+    signInFailures: new Counter({
+      name: 'fiberchat_sign_in_failures_total',
+      help: 'Sign-ins refused for a wrong name, password or passkey (limited per address and per account)',
+      registers: [registry],
+    }),
+    sessionsEnded: new Counter({
+      name: 'fiberchat_sessions_ended_total',
+      help: 'Sessions ended by their owner (Settings, a password change, a deleted account), on this node',
+      registers: [registry],
+    }),
     transportReports: new Counter({
       name: 'fiberchat_transport_reports_total',
       help: 'Transport fallbacks and upgrades as clients report them (event: fallback | upgrade)',

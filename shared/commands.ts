@@ -8,26 +8,31 @@
  * one entry here plus its handler.
  */
 import type { z } from 'zod';
+import * as A from './accounts.ts';
 import * as P from './payloads.ts';
 import type { Ack } from './schemas.ts';
 
 /** A REST carrier. Path parameters (`:room`) are fields of the request. */
 export interface RestRoute {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   path: `/api/${string}`;
   /**
-   * GET only: the query string, as strings in and request fields out.
+   * GET and DELETE: the query string, as strings in and request fields out.
    * Unknown parameters (a cache-buster such as `_=<timestamp>`) are ignored.
+   * A DELETE without `query` reads a JSON body, like a POST.
    */
   query?: z.ZodType<Record<string, unknown>>;
+  /** The status of a successful answer: 200 unless it created something (201) or answers nothing (204, no body). */
+  status?: 200 | 201 | 204;
 }
 
 /**
  * The rate budget a command draws on; server/config.ts sets each budget's
  * rate and burst (`report`'s is fixed, see server/edge/budgets.ts). `read`
- * is also charged by the bytes an answer carries.
+ * is also charged by the bytes an answer carries. `login` is charged per
+ * client address and per account name, by failed sign-ins only (since 2.1).
  */
-export type Budget = 'session' | 'join' | 'send' | 'read' | 'signal' | 'ping' | 'manage' | 'report';
+export type Budget = 'session' | 'login' | 'join' | 'send' | 'read' | 'signal' | 'ping' | 'manage' | 'report';
 
 /**
  * Who may call a command: anyone (`public`), a holder of a valid session
@@ -68,8 +73,148 @@ export const COMMANDS = {
     rest: { method: 'POST', path: '/api/session' },
     budget: 'session',
     access: 'public',
-    summary: 'Creates a session: a signed token for a display name.',
+    summary: 'Creates a guest session: a signed token for a display name that no account owns (a registered name answers `name_taken`).',
     since: '1.0',
+  }),
+  register: command({
+    request: A.RegisterRequest,
+    ok: P.SessionOk,
+    socket: false,
+    rest: { method: 'POST', path: '/api/accounts', status: 201 },
+    budget: 'session',
+    access: 'public',
+    summary: "Creates an account with a password and signs it in; with a guest's token, claims the guest's own name and keeps its userId.",
+    since: '2.1',
+  }),
+  login: command({
+    request: A.LoginRequest,
+    ok: P.SessionOk,
+    socket: false,
+    rest: { method: 'POST', path: '/api/login' },
+    budget: 'login',
+    access: 'public',
+    summary: 'Signs in to an account with its password: a new session. A wrong name and a wrong password get the same `unauthorized`.',
+    since: '2.1',
+  }),
+  account: command({
+    request: P.RoomsRequest,
+    ok: A.AccountOk,
+    socket: false,
+    rest: { method: 'GET', path: '/api/account' },
+    budget: 'read',
+    access: 'user',
+    summary: "The caller's account: whether the name is registered, whether it has a password, its passkeys.",
+    since: '2.1',
+  }),
+  sessions: command({
+    request: P.RoomsRequest,
+    ok: A.SessionsOk,
+    socket: false,
+    rest: { method: 'GET', path: '/api/sessions' },
+    budget: 'read',
+    access: 'user',
+    summary: "The sessions of the caller's identity (every device signed in), the current one marked.",
+    since: '2.1',
+  }),
+  endSession: command({
+    request: A.EndSessionRequest,
+    ok: P.Empty,
+    socket: false,
+    rest: { method: 'DELETE', path: '/api/sessions/:id', status: 204 },
+    budget: 'manage',
+    access: 'user',
+    summary: "Ends one of the caller's sessions (its own included: signing out). Its connections get `bye session_revoked` on every node.",
+    since: '2.1',
+  }),
+  endSessions: command({
+    request: A.EndSessionsRequest,
+    ok: P.Empty,
+    socket: false,
+    rest: { method: 'DELETE', path: '/api/sessions', query: A.EndSessionsQuery, status: 204 },
+    budget: 'manage',
+    access: 'user',
+    summary: "With `others=1`: ends every session of the caller's but the current one.",
+    since: '2.1',
+  }),
+  changePassword: command({
+    request: A.ChangePasswordRequest,
+    ok: P.Empty,
+    socket: false,
+    rest: { method: 'POST', path: '/api/account/password' },
+    budget: 'login',
+    access: 'user',
+    summary: "Sets a new password (the current one required if there is one); every other session of the account ends.",
+    since: '2.1',
+  }),
+  deleteAccount: command({
+    request: A.DeleteAccountRequest,
+    ok: P.Empty,
+    socket: false,
+    rest: { method: 'DELETE', path: '/api/account', status: 204 },
+    budget: 'manage',
+    access: 'user',
+    summary: "Deletes the caller's account, sessions and memberships (`confirm` repeats the name); messages stay as \"deleted user\" or are removed, as the operator chose.",
+    since: '2.1',
+  }),
+  exportData: command({
+    request: A.ExportRequest,
+    ok: A.ExportOk,
+    socket: false,
+    rest: { method: 'GET', path: '/api/account/export', query: A.ExportQuery },
+    budget: 'read',
+    access: 'user',
+    summary: "The caller's data as JSON: account, rooms and messages, a page at a time (`after` = the previous page's `next`).",
+    since: '2.1',
+  }),
+  passkeyOptions: command({
+    request: P.PingRequest,
+    ok: A.PasskeyOptionsOk,
+    socket: false,
+    rest: { method: 'POST', path: '/api/passkeys/options' },
+    budget: 'manage',
+    access: 'user',
+    summary: 'WebAuthn creation options for a new passkey of the caller (valid 5 minutes, once).',
+    since: '2.1',
+  }),
+  passkeyRegister: command({
+    request: A.PasskeyRegisterRequest,
+    ok: A.PasskeyRegisterOk,
+    socket: false,
+    rest: { method: 'POST', path: '/api/passkeys', status: 201 },
+    budget: 'manage',
+    access: 'user',
+    summary: "Stores a new passkey from the browser's attestation; a guest who registers one claims their name.",
+    since: '2.1',
+  }),
+  removePasskey: command({
+    request: A.RemovePasskeyRequest,
+    ok: P.Empty,
+    socket: false,
+    rest: { method: 'DELETE', path: '/api/passkeys/:id', status: 204 },
+    budget: 'manage',
+    access: 'user',
+    summary: "Removes one of the caller's passkeys (not the last way to sign in: an account keeps a password or a passkey).",
+    since: '2.1',
+  }),
+  passkeyLoginOptions: command({
+    request: P.PingRequest,
+    ok: A.PasskeyOptionsOk,
+    socket: false,
+    rest: { method: 'POST', path: '/api/passkeys/login/options' },
+    budget: 'login',
+    access: 'public',
+    summary: 'WebAuthn request options for signing in with a passkey (discoverable: no name needed; valid 5 minutes, once).',
+    since: '2.1',
+  }),
+  passkeyLogin: command({
+    request: A.PasskeyLoginRequest,
+    ok: P.SessionOk,
+    socket: false,
+    rest: { method: 'POST', path: '/api/passkeys/login' },
+    budget: 'login',
+    access: 'public',
+    summary: "Signs in with a passkey: the browser's assertion for a challenge from `passkeyLoginOptions`. A new session.",
+    since: '2.1',
   }),
   join: command({
     request: P.JoinRequest,

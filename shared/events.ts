@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { Message, User } from './schemas.ts';
 
-export const DISCONNECT_REASONS = ['server_shutdown', 'slow_consumer', 'session_expired'] as const;
+export const DISCONNECT_REASONS = ['server_shutdown', 'slow_consumer', 'session_expired', 'session_revoked'] as const;
 export const DisconnectReason = z.enum(DISCONNECT_REASONS);
 export type DisconnectReason = z.infer<typeof DisconnectReason>;
 

@@ -92,6 +92,10 @@ export const SessionOk = z.object({
   expiresAt: z.number(),
   /** The server's protocol version. Since 1.5. */
   protocol: z.string().optional(),
+  /** This session's id (`GET /api/sessions`, `DELETE /api/sessions/:id`). Since 2.1. */
+  sessionId: z.string().optional(),
+  /** True when the name belongs to an account (signed in with a password or a passkey). Since 2.1. */
+  registered: z.boolean().optional(),
 });
 
 export const JoinOk = z.object({

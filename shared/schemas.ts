@@ -178,6 +178,8 @@ export const ERROR_CODES = [
   'rate_limited',
   'unavailable',
   'unauthorized',
+  /** The name belongs to an account (or, creating one, to another). Since 2.1. */
+  'name_taken',
 ] as const;
 export const ErrorCode = z.enum(ERROR_CODES);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -203,6 +205,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
   unauthorized: 401,
   forbidden: 403,
+  name_taken: 409,
   not_found: 404,
   too_large: 413,
   rate_limited: 429,

@@ -49,7 +49,7 @@ export interface Bus {
   publish(room: string, msg: PeerMessage): void;
   /** Sends a notice to every node (each delivers it to the user's connections there, if any). */
   notify(notice: UserNotice): void;
-  /** Receives the notices other nodes send. */
+  /** Receives the notices other nodes send (every handler given hears every notice). */
   onNotice(deliver: (notice: UserNotice) => void): void;
   close(): Promise<void>;
 }
@@ -72,7 +72,7 @@ export class RedisBus implements Bus {
   private readonly pub: Redis;
   private readonly sub: Redis;
   private readonly rooms = new Map<string, (msg: PeerMessage) => void>();
-  private noticeHandler: ((notice: UserNotice) => void) | undefined;
+  private readonly noticeHandlers: Array<(notice: UserNotice) => void> = [];
 
   constructor(
     url: string,
@@ -133,7 +133,7 @@ export class RedisBus implements Bus {
   }
 
   onNotice(deliver: (notice: UserNotice) => void): void {
-    this.noticeHandler = deliver;
+    this.noticeHandlers.push(deliver);
   }
 
   async close(): Promise<void> {
@@ -168,6 +168,6 @@ export class RedisBus implements Bus {
     }
     const notice = UserNotice.safeParse(parsed);
     if (!notice.success) return this.events.malformed?.(NOTICES);
-    if (notice.data.node !== this.node) this.noticeHandler?.(notice.data);
+    if (notice.data.node !== this.node) for (const deliver of this.noticeHandlers) deliver(notice.data);
   }
 }

@@ -6,6 +6,8 @@ import type { EdgeDeps } from './chat-edge.ts';
 /** Transport reports per second per connection and identity, and the burst: one every 10 s, 5 at once. */
 const REPORT_RATE = 0.1;
 const REPORT_BURST = 5;
+/** Sign-in requests one address may make at once (a person retyping, a password manager's retries). */
+const LOGIN_BURST = 10;
 
 /**
  * Every rate budget of the edge, from the settings: one limiter per budget of
@@ -16,6 +18,8 @@ const REPORT_BURST = 5;
 export function createBudgets(config: Config): Pick<EdgeDeps, 'limiters' | 'sendAddress' | 'sendRoom' | 'readBytes' | 'readAll'> {
   const limiters: Record<Budget, RateLimiter> = {
     session: new RateLimiter(config.sessionsPerMin / 60, config.sessionBurst),
+    // Sign-in requests per address; failed ones are limited apart, per address and per account (server/accounts/).
+    login: new RateLimiter(config.loginRatePerMin / 60, LOGIN_BURST),
     join: new RateLimiter(config.joinRate, config.joinBurst),
     send: new RateLimiter(config.sendRate, config.sendBurst),
     read: new RateLimiter(config.readRate, config.readBurst),

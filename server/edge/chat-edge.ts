@@ -10,7 +10,8 @@ import {
   type OkInputOf,
   type ParsedRequestOf,
 } from '../../shared/protocol.ts';
-import type { Sessions } from '../auth.ts';
+import type { accountHandlers } from '../accounts/account-handlers.ts';
+import type { passkeyHandlers } from '../accounts/passkeys.ts';
 import { takeFromAll, type RateLimiter } from '../rate-limit.ts';
 import { pageBytes } from '../rooms/pages.ts';
 import type { RoomRegistry, Starter } from '../rooms/registry.ts';
@@ -51,6 +52,10 @@ export interface Caller {
    * client counts by its /64; behind a trusted proxy, from X-Forwarded-For).
    */
   address: string;
+  /** REST only: the request's User-Agent (shown with the session it opens). */
+  userAgent?: string | undefined;
+  /** REST only: the page's origin, when the server trusts it for passkeys (see `webOrigin`). */
+  origin?: string | undefined;
 }
 
 /** A caller the edge has authenticated. */
@@ -65,8 +70,11 @@ export type Handler<K extends CommandName> = (
 
 export interface EdgeDeps {
   rooms: RoomRegistry;
-  sessions: Sessions;
   store: Store;
+  /** Guest sessions, accounts, sign-in and the account's sessions (server/accounts/). */
+  accounts: ReturnType<typeof accountHandlers> & ReturnType<typeof passkeyHandlers>;
+  /** An account command failed below the protocol (the store): logged and counted; the caller is answered `unavailable`. */
+  accountFailed?: (name: CommandName, err: unknown) => void;
   /** Decides who may use a room (see access.ts). */
   access: RoomAccess;
   /** Events for one user's connections, wherever they are. */
@@ -102,12 +110,7 @@ export class ChatEdge {
     this.handlers = {
       join: (caller, req, respond) => this.join(caller, req, respond),
       leave: (caller, req, respond) => this.leave(caller, req, respond),
-      session: async (_caller, req) => {
-        const session = this.deps.sessions.issue(req.name);
-        // Remembered by name, so others can find this user to invite or to message.
-        await this.deps.store.saveUser({ userId: session.userId, name: session.name });
-        return { ok: true, ...session, protocol: PROTOCOL_VERSION };
-      },
+      ...this.accountCommands(),
       send: (caller, req, respond) =>
         this.entry(caller, req.room, { kind: 'message', clientId: req.clientId, text: req.text, replyTo: req.replyTo, mentions: req.mentions }, respond),
       edit: (caller, req, respond) =>
@@ -157,6 +160,32 @@ export class ChatEdge {
       },
       ...wrapAdmin(adminHandlers({ store: this.deps.store, rooms: this.deps.rooms, access: this.deps.access, notices: this.deps.notices })),
     };
+  }
+
+  /**
+   * The account commands of the table, each answering `unavailable` (and
+   * reporting the failure) when the store fails, so that a REST client gets
+   * a typed 503 rather than an error page.
+   */
+  private accountCommands() {
+    const a = this.deps.accounts;
+    const names = [
+      'session', 'register', 'login', 'account', 'sessions', 'endSession', 'endSessions', 'changePassword',
+      'deleteAccount', 'exportData', 'passkeyOptions', 'passkeyRegister', 'removePasskey', 'passkeyLoginOptions', 'passkeyLogin',
+    ] as const satisfies ReadonlyArray<keyof typeof a>;
+    const out = {} as { [K in (typeof names)[number]]: Handler<K> };
+    for (const name of names) {
+      const handler = a[name] as unknown as (caller: UserCaller, req: unknown) => Promise<Ack<object>>;
+      (out as Record<string, unknown>)[name] = async (caller: UserCaller, req: unknown) => {
+        try {
+          return await handler(caller, req);
+        } catch (err) {
+          this.deps.accountFailed?.(name, err);
+          return fail('unavailable', 'the server could not do that just now; try again', 1000);
+        }
+      };
+    }
+    return out;
   }
 
   /** A new entry of the room's log (a message, or a change to one), charged to the caller if it starts the room. */
@@ -300,6 +329,7 @@ export class ChatEdge {
 
 const tooFast: Record<Budget, string> = {
   session: 'too many sessions from this address',
+  login: 'too many sign-in attempts from this address',
   join: 'joining too fast',
   send: 'sending too fast',
   read: 'reading too fast',
@@ -339,7 +369,7 @@ function connAndUser(caller: Caller): string[] {
 }
 
 function limitKeys(budget: Budget, caller: Caller, req: unknown): string[] {
-  if (budget === 'session') return [`a:${caller.address}`];
+  if (budget === 'session' || budget === 'login') return [`a:${caller.address}`];
   // Changes to rooms reach other people (invitations, direct messages): cheap identities from one address share a budget.
   if (budget === 'manage') return [`u:${caller.identity?.userId ?? ''}`, `a:${caller.address}`];
   const user = `u:${caller.identity?.userId ?? ''}`;

@@ -6,7 +6,7 @@ import {
   type ClientToServerEvents,
   type ServerToClientEvents,
 } from '../../shared/protocol.ts';
-import type { Sessions } from '../auth.ts';
+import type { SessionService } from '../accounts/session-service.ts';
 import type { Identity, Subscriber } from '../rooms/types.ts';
 import type { Caller, ChatEdge, Connection, JoinedRooms } from './chat-edge.ts';
 import { writeAnswerDirect } from './answer-frames.ts';
@@ -62,19 +62,26 @@ export interface SocketBudget {
 export function attachSocketEdge(
   io: ChatServer,
   edge: ChatEdge,
-  sessions: Sessions,
+  sessions: Pick<SessionService, 'authenticate' | 'expired'>,
   budget: SocketBudget,
   hooks: SocketEdgeHooks = {},
   frames: 'direct' | 'engine' = 'direct',
 ): void {
   const direct = frames === 'direct' && tagAckIds(SocketIoSocket);
-  io.use((socket, next) => {
+  io.use(async (socket, next) => {
     const auth: unknown = socket.handshake.auth;
     const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
-    const identity = sessions.verify(token);
+    const address = clientAddressOf(socket.conn);
+    let identity: Identity | undefined;
+    try {
+      identity = await sessions.authenticate(token, address);
+    } catch (err) {
+      // The store could not say: not a refusal, so the client retries rather than signing out.
+      hooks.handlerFailed?.('handshake', err);
+      return next(new Error('unavailable'));
+    }
     if (!identity) return next(new Error('unauthorized'));
     // Caps are counted from here to the disconnect, before the connection costs anything more.
-    const address = clientAddressOf(socket.conn);
     const cap = budget.caps.acquire(address, identity.userId);
     if (!cap.ok) {
       hooks.capped?.(cap.refused, address, identity);

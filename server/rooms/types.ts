@@ -7,6 +7,8 @@ export interface Identity {
   name: string;
   /** When the session token proving this identity expires (ms since epoch). */
   expiresAt?: number;
+  /** The session row the token names (absent for tokens issued before 2.1). */
+  sessionId?: string;
 }
 
 /** One connection's membership of a room (a socket, or an Ajax poller). */

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Message, User } from '../../shared/protocol.ts';
+import type { AccountStore, AuthoredCursor, AuthoredMessage } from './account-records.ts';
 import { decorate, isMessage, plan } from './log-rules.ts';
+import { MemoryAccounts } from './memory-accounts.ts';
 import {
   MY_ROOMS_CAP,
   UNREAD_CAP,
@@ -49,6 +51,69 @@ export class MemoryStore implements Store {
   commitCalls = 0;
   /** Join order (a counter, so two joins in one millisecond still have an order). */
   private joins = 0;
+  private readonly acct = new MemoryAccounts();
+
+  // ----- accounts and sessions (AccountStore) --------------------------------
+
+  createAccount: AccountStore['createAccount'] = (a) => this.acct.createAccount(a);
+  account: AccountStore['account'] = (id) => this.acct.account(id);
+  accountByName: AccountStore['accountByName'] = (key) => this.acct.accountByName(key);
+  setPassword: AccountStore['setPassword'] = (id, hash) => this.acct.setPassword(id, hash);
+  createSession: AccountStore['createSession'] = (s) => this.acct.createSession(s);
+  session: AccountStore['session'] = (id, now) => this.acct.session(id, now);
+  sessions: AccountStore['sessions'] = (id, now) => this.acct.sessions(id, now);
+  touchSession: AccountStore['touchSession'] = (id, at, address) => this.acct.touchSession(id, at, address);
+  endSession: AccountStore['endSession'] = (userId, id) => this.acct.endSession(userId, id);
+  endSessions: AccountStore['endSessions'] = (userId, except) => this.acct.endSessions(userId, except);
+  pruneSessions: AccountStore['pruneSessions'] = (now) => this.acct.pruneSessions(now);
+  addPasskey: AccountStore['addPasskey'] = (p) => this.acct.addPasskey(p);
+  passkey: AccountStore['passkey'] = (id) => this.acct.passkey(id);
+  passkeys: AccountStore['passkeys'] = (userId) => this.acct.passkeys(userId);
+  usePasskey: AccountStore['usePasskey'] = (id, counter, at) => this.acct.usePasskey(id, counter, at);
+  removePasskey: AccountStore['removePasskey'] = (userId, id) => this.acct.removePasskey(userId, id);
+  saveChallenge: AccountStore['saveChallenge'] = (c) => this.acct.saveChallenge(c);
+  takeChallenge: AccountStore['takeChallenge'] = (c, purpose, now) => this.acct.takeChallenge(c, purpose, now);
+
+  async deleteAccount(userId: string, authorName?: string): Promise<string[]> {
+    this.acct.forget(userId);
+    for (const members of this.membersOf.values()) members.delete(userId);
+    this.users.delete(userId);
+    if (authorName === undefined) return [];
+    const renamed: string[] = [];
+    for (const [room, r] of this.rooms) {
+      let changed = false;
+      for (const e of r.entries) {
+        if (e.authorId === userId) {
+          e.author = authorName;
+          changed = true;
+        }
+      }
+      for (const emojis of r.reactions.values()) for (const who of emojis.values()) if (who.has(userId)) who.set(userId, authorName);
+      if (changed) renamed.push(room);
+    }
+    return renamed.sort();
+  }
+
+  async authored(userId: string, after: AuthoredCursor | undefined, limit: number): Promise<AuthoredMessage[]> {
+    const out: AuthoredMessage[] = [];
+    for (const room of [...this.rooms.keys()].sort()) {
+      if (after && room < after.room) continue;
+      for (const e of (this.rooms.get(room) as MemoryRoom).entries) {
+        if (after && room === after.room && e.seq <= after.seq) continue;
+        if (e.authorId !== userId || !isMessage(e) || e.deleted) continue;
+        out.push({
+          room,
+          seq: e.seq,
+          ts: e.ts,
+          text: e.text,
+          ...(e.editedAt === undefined ? {} : { editedAt: e.editedAt }),
+          ...(e.replyTo === undefined ? {} : { replyTo: e.replyTo }),
+        });
+        if (out.length >= limit) return out;
+      }
+    }
+    return out;
+  }
 
   async roomLog(room: string): Promise<RoomLog | undefined> {
     this.checkRead();

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntryKind, Message, User } from '../../shared/protocol.ts';
+import type { AccountStore } from './account-records.ts';
 
 /** What the store knows of a room's log. */
 export interface RoomLog {
@@ -102,7 +103,7 @@ export const MY_ROOMS_CAP = 200;
  * created private), so reading an unknown room costs a lookup and leaves
  * nothing behind.
  */
-export interface Store {
+export interface Store extends AccountStore {
   /** The room's log, or undefined when the room has never stored a message. Writes nothing. */
   roomLog(room: string): Promise<RoomLog | undefined>;
   /**

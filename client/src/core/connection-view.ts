@@ -48,6 +48,7 @@ const BYE_TEXT: Record<DisconnectReason, string> = {
   server_shutdown: 'the server is restarting',
   slow_consumer: 'catching up',
   session_expired: 'session expired',
+  session_revoked: 'signed out from another device',
 };
 
 /**

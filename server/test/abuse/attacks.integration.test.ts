@@ -8,7 +8,7 @@
  * bounded, newcomers still get in, and the refusals are counted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADDRESSES, connectionFlood, historyFlood, identityCrowd, roomProbe, slowReader, type Attack } from './attacks.ts';
+import { ADDRESSES, connectionFlood, historyFlood, identityCrowd, passwordGuessing, roomProbe, signInFlood, slowReader, type Attack } from './attacks.ts';
 import { runAttack, startTarget, type AttackReport, type RunningTarget } from './runner.ts';
 
 const MB = 2 ** 20;
@@ -22,7 +22,17 @@ const CALM_P99_MS = 1000;
  */
 const ONCE_MORE = { retry: 1, timeout: 60_000 };
 /** Settings these attacks meet, at their defaults (server/config.ts). */
-const DEFAULTS = { maxConnectionsPerIdentity: 32, tcpPerAddress: 2 * 256, maxRoomsPerIdentity: 100, sendAddressRate: 30, sendAddressBurst: 60 };
+const DEFAULTS = {
+  maxConnectionsPerIdentity: 32,
+  tcpPerAddress: 2 * 256,
+  maxRoomsPerIdentity: 100,
+  sendAddressRate: 30,
+  sendAddressBurst: 60,
+  // Failed sign-ins: a burst of 10, then 30 (per account) or 60 (per address) an hour.
+  failureBurst: 10,
+  accountFailuresPerSecond: 30 / 3600,
+  addressFailuresPerSecond: 60 / 3600,
+};
 
 // One server for the five attacks (each from its own addresses, each measured from its own start):
 // starting one per attack would cost more than the attacks themselves.
@@ -107,6 +117,27 @@ describe('attacks with default settings', () => {
     expect(r.rss.growth).toBeLessThan(200 * MB);
     expect(r.refusals.rate_read).toBeGreaterThan(0);
     expect(r.figures['answered ok']).toBeLessThan(Number(r.figures['history asked']) / 2);
+  });
+});
+
+describe('sign-in attacks with default settings', () => {
+  it('(f) guessing from many addresses gets 10 guesses checked against the account, one address 10 across names', ONCE_MORE, async () => {
+    const r = await attack(passwordGuessing);
+    expectCalm(r);
+    const seconds = Number(r.figures.seconds) + 2;
+    expect(r.figures['guesses on the account']).toBeGreaterThan(100);
+    expect(r.figures['guesses on the account checked (401)']).toBeLessThanOrEqual(DEFAULTS.failureBurst + Math.ceil(DEFAULTS.accountFailuresPerSecond * seconds));
+    expect(r.figures['scanner guesses checked (401)']).toBeLessThanOrEqual(DEFAULTS.failureBurst + Math.ceil(DEFAULTS.addressFailuresPerSecond * seconds));
+    expect(r.figures['guesses on the account refused (429)']).toBeGreaterThan(0);
+  });
+
+  it('(g) 50 right sign-ins a second: hashing never holds the event loop, and the overflow is refused at once', ONCE_MORE, async () => {
+    const r = await attack(signInFlood);
+    expectCalm(r);
+    expect(r.figures['signed in (200)']).toBeGreaterThan(0);
+    expect(r.figures['other answers']).toBe('–');
+    // 32 MiB per running hash, at most two: the queue holds requests, not hashes.
+    expect(r.rss.growth).toBeLessThan(200 * MB);
   });
 });
 

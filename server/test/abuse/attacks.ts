@@ -30,6 +30,12 @@ export const ADDRESSES = {
   tcp: '127.0.0.5',
   crowd: '127.0.0.6',
   reader: '127.0.0.7',
+  /** One address guessing passwords of many names. */
+  scanner: '127.0.0.8',
+  /** Many addresses guessing one account's password (a botnet, scaled down). */
+  guessers: Array.from({ length: 20 }, (_, i) => `127.0.1.${i + 1}`),
+  /** Many addresses signing in with the right password, 50 a second together. */
+  signers: Array.from({ length: 100 }, (_, i) => `127.0.2.${i + 1}`),
 } as const;
 
 /** A running server to attack. */
@@ -54,7 +60,7 @@ export interface AttackContext {
 export type Figures = Record<string, string | number | boolean>;
 
 export interface Attack {
-  id: 'a' | 'b' | 'c' | 'd' | 'e';
+  id: 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g';
   title: string;
   /** Runs before the victim starts and memory is measured (seeding). */
   prepare?(t: Target): Promise<void>;
@@ -394,4 +400,114 @@ export const historyFlood: Attack = {
   },
 };
 
-export const ATTACKS: readonly Attack[] = [slowReader, roomProbe, connectionFlood, identityCrowd, historyFlood];
+/** The account every sign-in attack aims at, made by `prepare`. */
+export const TARGET_ACCOUNT = { name: 'target-account', password: 'the right passphrase for it' };
+
+async function ensureTargetAccount(url: string): Promise<void> {
+  const r = await httpRequest(url, { method: 'POST', path: '/api/accounts', body: JSON.stringify(TARGET_ACCOUNT), localAddress: ADDRESSES.seeders[0] });
+  // 409: made by an earlier attack on the same server.
+  if (r.status !== 201 && r.status !== 409) throw new Error(`making the target account: ${r.status} ${r.body.slice(0, 200)}`);
+}
+
+function signIn(url: string, name: string, password: string, localAddress: string) {
+  return httpRequest(url, { method: 'POST', path: '/api/login', body: JSON.stringify({ name, password }), localAddress, timeoutMs: 15_000 });
+}
+
+/**
+ * (f) Password guessing, both ways at once for `seconds`: twenty addresses
+ * guess one account's password (40 guesses a second together), and one
+ * address guesses the passwords of ever new names (20 a second). What
+ * matters is how many guesses were actually checked: `401`s, against the
+ * per-account and per-address budgets of failures.
+ */
+export const passwordGuessing: Attack = {
+  id: 'f',
+  title: 'password guessing: 20 addresses on one account, one address on many names',
+  prepare: (t) => ensureTargetAccount(t.url),
+  async run(t, size, ctx) {
+    const seconds = { full: 60, quick: 6, ci: 4 }[size];
+    const onAccount: Record<string, number> = {};
+    const byScanner: Record<string, number> = {};
+    const pending: Array<Promise<void>> = [];
+    const guess = (into: Record<string, number>, name: string, address: string, k: number) => {
+      pending.push(
+        signIn(t.url, name, `guess ${k} ${process.pid}`, address).then(
+          (r) => tally(into, String(r.status)),
+          () => tally(into, 'network'),
+        ),
+      );
+    };
+    const stop = () => ctx.signal.aborted;
+    await Promise.all([
+      paced(40, Infinity, seconds, stop, (k) => guess(onAccount, TARGET_ACCOUNT.name, ADDRESSES.guessers[k % ADDRESSES.guessers.length] as string, k)),
+      paced(20, Infinity, seconds, stop, (k) => guess(byScanner, `scanned-name-${k}`, ADDRESSES.scanner, k)),
+    ]);
+    await Promise.all(pending);
+    // The owner, from an address of their own, after the attack: limited too (see SECURITY.md, "locking someone out").
+    const owner = await signIn(t.url, TARGET_ACCOUNT.name, TARGET_ACCOUNT.password, ADDRESSES.newcomers[0]);
+    return {
+      seconds,
+      'guesses on the account': Object.values(onAccount).reduce((a, b) => a + b, 0),
+      'guesses on the account checked (401)': onAccount['401'] ?? 0,
+      'guesses on the account refused (429)': onAccount['429'] ?? 0,
+      'guesses by the scanner': Object.values(byScanner).reduce((a, b) => a + b, 0),
+      'scanner guesses checked (401)': byScanner['401'] ?? 0,
+      'other answers': describeCounts(Object.fromEntries([...Object.entries(onAccount), ...Object.entries(byScanner)].filter(([k]) => k !== '401' && k !== '429'))),
+      "owner's sign-in after": owner.status,
+    };
+  },
+};
+
+/**
+ * (g) 50 sign-ins a second with the right password, from a hundred
+ * addresses: each is a 32 MiB scrypt hash of about 0.15 s, more than two
+ * cores can do. The hashes run on the thread pool, at most two at once; the
+ * event loop (every room fiber) must not stall while they do, and what the
+ * pool cannot take is answered `503` at once rather than queued without end.
+ */
+export const signInFlood: Attack = {
+  id: 'g',
+  title: '50 sign-ins a second with the right password',
+  prepare: (t) => ensureTargetAccount(t.url),
+  async run(t, size, ctx) {
+    const seconds = { full: 30, quick: 6, ci: 4 }[size];
+    const answers: Record<string, number> = {};
+    const okMs: number[] = [];
+    const pending: Array<Promise<void>> = [];
+    let p99Ms = NaN;
+    const scrape = setInterval(() => {
+      metric(t.url, 'nodejs_eventloop_lag_p99_seconds').then(
+        (v) => void (p99Ms = Number.isNaN(p99Ms) ? v * 1000 : Math.max(p99Ms, v * 1000)),
+        () => {},
+      );
+    }, 250);
+    const asked = await paced(50, Infinity, seconds, () => ctx.signal.aborted, (k) => {
+      const t0 = performance.now();
+      pending.push(
+        signIn(t.url, TARGET_ACCOUNT.name, TARGET_ACCOUNT.password, ADDRESSES.signers[k % ADDRESSES.signers.length] as string).then(
+          (r) => {
+            tally(answers, String(r.status));
+            if (r.status === 200) okMs.push(performance.now() - t0);
+          },
+          () => tally(answers, 'network'),
+        ),
+      );
+    });
+    await Promise.all(pending);
+    clearInterval(scrape);
+    okMs.sort((a, b) => a - b);
+    const at = (q: number) => (okMs.length === 0 ? NaN : Math.round(okMs[Math.min(okMs.length - 1, Math.floor(q * okMs.length))] as number));
+    return {
+      seconds,
+      'sign-ins asked': asked,
+      'signed in (200)': answers['200'] ?? 0,
+      'busy (503)': answers['503'] ?? 0,
+      'other answers': describeCounts(Object.fromEntries(Object.entries(answers).filter(([k]) => k !== '200' && k !== '503'))),
+      'sign-in p50 (ms)': at(0.5),
+      'sign-in p99 (ms)': at(0.99),
+      'event-loop delay p99, worst 250 ms window (ms)': Math.round(p99Ms * 10) / 10,
+    };
+  },
+};
+
+export const ATTACKS: readonly Attack[] = [slowReader, roomProbe, connectionFlood, identityCrowd, historyFlood, passwordGuessing, signInFlood];

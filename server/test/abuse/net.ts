@@ -20,7 +20,7 @@ export interface HttpAnswer {
 /** One HTTP request from `localAddress`; resolves with the status and body (never rejects on a status). */
 export function httpRequest(
   url: string,
-  opts: { method?: 'GET' | 'POST'; path: string; body?: string; headers?: Record<string, string>; localAddress?: string; agent?: Agent; timeoutMs?: number },
+  opts: { method?: 'GET' | 'POST' | 'DELETE'; path: string; body?: string; headers?: Record<string, string>; localAddress?: string; agent?: Agent; timeoutMs?: number },
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const u = new URL(opts.path, url);
