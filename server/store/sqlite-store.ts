@@ -1,3 +1,5 @@
+import type { AccountStore } from './account-records.ts';
+import { SQLITE_ACCOUNTS_MIGRATION, sqliteAccounts } from './sqlite-accounts.ts';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -116,6 +118,8 @@ const MIGRATIONS: readonly string[] = [
   // The database's own random id: rooms not yet stored get their first epoch from it.
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
    INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));`,
+  // Protocol 2.1: accounts, sessions, passkeys.
+  SQLITE_ACCOUNTS_MIGRATION,
 ];
 
 interface RoomRow {
@@ -144,6 +148,30 @@ export class SqliteStore implements Store {
   private readonly checkpointer: Worker | undefined;
   private readonly group: GroupCommitter<CommitJob, CommitResult> | undefined;
   private readonly listeners: Array<CommitListener> = [];
+  private readonly acct: AccountStore;
+
+  // ----- accounts and sessions (AccountStore, in ./sqlite-accounts.ts) -------------------------
+
+  createAccount: AccountStore['createAccount'] = (a) => this.acct.createAccount(a);
+  account: AccountStore['account'] = (id) => this.acct.account(id);
+  accountByName: AccountStore['accountByName'] = (key) => this.acct.accountByName(key);
+  setPassword: AccountStore['setPassword'] = (id, hash) => this.acct.setPassword(id, hash);
+  deleteAccount: AccountStore['deleteAccount'] = (id, authorName) => this.acct.deleteAccount(id, authorName);
+  createSession: AccountStore['createSession'] = (s) => this.acct.createSession(s);
+  session: AccountStore['session'] = (id, now) => this.acct.session(id, now);
+  sessions: AccountStore['sessions'] = (id, now) => this.acct.sessions(id, now);
+  touchSession: AccountStore['touchSession'] = (id, at, address) => this.acct.touchSession(id, at, address);
+  endSession: AccountStore['endSession'] = (userId, id) => this.acct.endSession(userId, id);
+  endSessions: AccountStore['endSessions'] = (userId, except) => this.acct.endSessions(userId, except);
+  pruneSessions: AccountStore['pruneSessions'] = (now) => this.acct.pruneSessions(now);
+  addPasskey: AccountStore['addPasskey'] = (p) => this.acct.addPasskey(p);
+  passkey: AccountStore['passkey'] = (id) => this.acct.passkey(id);
+  passkeys: AccountStore['passkeys'] = (userId) => this.acct.passkeys(userId);
+  usePasskey: AccountStore['usePasskey'] = (id, counter, at) => this.acct.usePasskey(id, counter, at);
+  removePasskey: AccountStore['removePasskey'] = (userId, id) => this.acct.removePasskey(userId, id);
+  saveChallenge: AccountStore['saveChallenge'] = (c) => this.acct.saveChallenge(c);
+  takeChallenge: AccountStore['takeChallenge'] = (c, purpose, now) => this.acct.takeChallenge(c, purpose, now);
+  authored: AccountStore['authored'] = (userId, after, limit) => this.acct.authored(userId, after, limit);
 
   constructor(opts: SqliteStoreOptions) {
     createPrivately(opts.file);
@@ -161,6 +189,7 @@ export class SqliteStore implements Store {
       this.checkpointer.unref();
     }
     const db = this.db;
+    this.acct = sqliteAccounts(db);
     this.q = {
       room: db.prepare<[string], RoomRow>('SELECT epoch, visibility, title, owner_id FROM rooms WHERE name = ?'),
       insertRoom: db.prepare<[string, string, number, string, string | null, string | null]>(
