@@ -3,6 +3,7 @@
  * recorded in `fiberchat_migrations`. Never edit a released entry: append.
  */
 import type pg from 'pg';
+import { PG_ACCOUNTS_MIGRATION } from './pg-accounts.ts';
 
 /**
  * `rooms.last_seq` is the room's counter, advanced only under the room
@@ -83,6 +84,8 @@ const MIGRATIONS: readonly string[] = [
   // The database's own random id: rooms not yet stored get their first epoch from it, the same on every node.
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    INSERT INTO meta (key, value) VALUES ('instance', replace(gen_random_uuid()::text, '-', ''));`,
+  // Protocol 2.1: accounts, sessions, passkeys.
+  PG_ACCOUNTS_MIGRATION,
 ];
 
 /** Any fixed number: the advisory lock that serialises migrations across nodes starting at once. */

@@ -1,6 +1,8 @@
 import pg from 'pg';
 import type { Message, User } from '../../shared/protocol.ts';
+import type { AccountStore } from './account-records.ts';
 import { decorate } from './log-rules.ts';
+import { pgAccounts } from './pg-accounts.ts';
 import { commitIn } from './pg-commit.ts';
 import { migrate } from './pg-schema.ts';
 import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
@@ -113,6 +115,33 @@ interface MembershipRow {
 export class PgStore implements Store {
   private readonly pool: pg.Pool;
   private migrated: Promise<void> | undefined;
+  private readonly acct: AccountStore = pgAccounts(
+    (sql, params) => this.query(sql, params),
+    (body) => this.ready().then(() => this.transaction(body)),
+  );
+
+  // ----- accounts and sessions (AccountStore, in ./pg-accounts.ts) -------------------------
+
+  createAccount: AccountStore['createAccount'] = (a) => this.acct.createAccount(a);
+  account: AccountStore['account'] = (id) => this.acct.account(id);
+  accountByName: AccountStore['accountByName'] = (key) => this.acct.accountByName(key);
+  setPassword: AccountStore['setPassword'] = (id, hash) => this.acct.setPassword(id, hash);
+  deleteAccount: AccountStore['deleteAccount'] = (id, authorName) => this.acct.deleteAccount(id, authorName);
+  createSession: AccountStore['createSession'] = (s) => this.acct.createSession(s);
+  session: AccountStore['session'] = (id, now) => this.acct.session(id, now);
+  sessions: AccountStore['sessions'] = (id, now) => this.acct.sessions(id, now);
+  touchSession: AccountStore['touchSession'] = (id, at, address) => this.acct.touchSession(id, at, address);
+  endSession: AccountStore['endSession'] = (userId, id) => this.acct.endSession(userId, id);
+  endSessions: AccountStore['endSessions'] = (userId, except) => this.acct.endSessions(userId, except);
+  pruneSessions: AccountStore['pruneSessions'] = (now) => this.acct.pruneSessions(now);
+  addPasskey: AccountStore['addPasskey'] = (p) => this.acct.addPasskey(p);
+  passkey: AccountStore['passkey'] = (id) => this.acct.passkey(id);
+  passkeys: AccountStore['passkeys'] = (userId) => this.acct.passkeys(userId);
+  usePasskey: AccountStore['usePasskey'] = (id, counter, at) => this.acct.usePasskey(id, counter, at);
+  removePasskey: AccountStore['removePasskey'] = (userId, id) => this.acct.removePasskey(userId, id);
+  saveChallenge: AccountStore['saveChallenge'] = (c) => this.acct.saveChallenge(c);
+  takeChallenge: AccountStore['takeChallenge'] = (c, purpose, now) => this.acct.takeChallenge(c, purpose, now);
+  authored: AccountStore['authored'] = (userId, after, limit) => this.acct.authored(userId, after, limit);
 
   constructor(opts: PgStoreOptions) {
     const timeoutMs = opts.timeoutMs ?? 5000;

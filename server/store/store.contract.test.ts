@@ -1,13 +1,12 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Message } from '../../shared/protocol.ts';
-import { startPostgres, type PostgresService } from '../../scripts/services/index.ts';
-import { MemoryStore } from './memory-store.ts';
+import type { PostgresService } from '../../scripts/services/index.ts';
 import { PgStore } from './pg-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
+import { ensurePostgres, pgUrl, postgresService, resetPg, sqliteFile, testStores } from './test-stores.ts';
 import { MY_ROOMS_CAP, type Committed, type Draft, type Store } from './store.ts';
 
 let n = 0;
@@ -22,85 +21,7 @@ function ok(c: Committed | undefined): { message: Message; duplicate: boolean; u
   return c;
 }
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function sqliteFile() {
-  const dir = mkdtempSync(join(tmpdir(), 'fiberchat-store-'));
-  dirs.push(dir);
-  return join(dir, 'nested', 'chat.db');
-}
-
-/**
- * One throwaway PostgreSQL for this file, started by the first suite that
- * needs it. Its binaries are required, not optional: without them those
- * suites fail with the Debian package to install.
- */
-let postgres: PostgresService | undefined;
-let starting: Promise<PostgresService> | undefined;
-async function ensurePostgres(): Promise<void> {
-  starting ??= startPostgres();
-  postgres = await starting;
-}
-afterAll(async () => {
-  await postgres?.dispose();
-}, 60_000);
-
-function pgUrl(): string {
-  if (!postgres) throw new Error('PostgreSQL did not start (see the beforeAll error)');
-  return postgres.url;
-}
-
-/** Empties the database, schema and migrations included, so every test starts as a fresh deployment. */
-async function resetPg(): Promise<void> {
-  const c = new pg.Client({ connectionString: pgUrl() });
-  await c.connect();
-  try {
-    await c.query('DROP SCHEMA public CASCADE');
-    await c.query('CREATE SCHEMA public');
-  } finally {
-    await c.end();
-  }
-}
-
-/** Each implementation, and (where it can) a second instance over the same data: another writer. */
-interface Impl {
-  make(): Store;
-  /** Two instances sharing one database, as two processes or nodes would. */
-  pair?(): [Store, Store];
-  /** Runs once before the suite: starts what the implementation needs. */
-  setup?(): Promise<void>;
-  /** Runs before each test, for implementations whose data outlives a store instance. */
-  reset?(): Promise<void>;
-}
-
-const impls: Array<[string, Impl]> = [
-  ['MemoryStore', { make: () => new MemoryStore() }],
-  [
-    'SqliteStore',
-    {
-      make: () => new SqliteStore({ file: sqliteFile() }),
-      pair: () => {
-        const file = sqliteFile();
-        return [new SqliteStore({ file }), new SqliteStore({ file })];
-      },
-    },
-  ],
-  ['SqliteStore with checkpoint worker', { make: () => new SqliteStore({ file: sqliteFile(), checkpointEveryMs: 5 }) }],
-  ['SqliteStore without group commit', { make: () => new SqliteStore({ file: sqliteFile(), groupCommit: false }) }],
-  [
-    'PgStore',
-    {
-      make: () => new PgStore({ url: pgUrl() }),
-      // Two pools on one database: two nodes.
-      pair: () => [new PgStore({ url: pgUrl() }), new PgStore({ url: pgUrl() })],
-      setup: ensurePostgres,
-      reset: resetPg,
-    },
-  ],
-];
+const impls = testStores();
 
 describe.each(impls)('%s contract', (_name, impl) => {
   beforeAll(async () => {
@@ -616,7 +537,7 @@ describe('PgStore on PostgreSQL', () => {
   });
 
   it('rejects calls promptly while PostgreSQL is down, works again after restart, and keeps every acknowledged commit', async () => {
-    const server = postgres as PostgresService;
+    const server = postgresService() as PostgresService;
     const store = new PgStore({ url: pgUrl(), timeoutMs: 2000 });
     const acked: Message[] = [];
     let stopped = false;
