@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EXPORT_PAGE, fail, type Ack, type OkInputOf, type ParsedRequestOf, type SessionInfo } from '../../shared/protocol.ts';
-import type { RateLimiter } from '../rate-limit.ts';
+import { takeFromAll, type RateLimiter } from '../rate-limit.ts';
 import type { Identity } from '../rooms/types.ts';
 import type { AuthoredCursor } from '../store/account-records.ts';
 import type { Store } from '../store/store.ts';
@@ -65,18 +65,20 @@ export function accountHandlers(deps: AccountDeps) {
   /** Hashes or verifies through the gate; undefined when it is full. */
   const hashing = <T>(work: () => Promise<T>) => gate.run(work);
 
-  const failureKeys = (caller: AccountCaller, key: string) => ({ address: [`a:${caller.address}`], account: [`n:${key}`] });
-  /** The wait before this caller may try this name again (0: now). */
-  const failureWait = (caller: AccountCaller, key: string) => {
-    const k = failureKeys(caller, key);
-    return Math.max(deps.failuresByAddress.waitFor(k.address), deps.failuresByAccount.waitFor(k.account));
-  };
-  const failed = (caller: AccountCaller, key: string) => {
-    const k = failureKeys(caller, key);
-    deps.failuresByAddress.charge(k.address, 1);
-    deps.failuresByAccount.charge(k.account, 1);
-    deps.signInFailed?.(caller);
-  };
+  const failureKeys = (caller: AccountCaller, key: string) =>
+    [
+      [deps.failuresByAddress, [`a:${caller.address}`]],
+      [deps.failuresByAccount, [`n:${key}`]],
+    ] as const;
+  /** The wait before this caller may try this name again (0: now). Takes nothing. */
+  const failureWait = (caller: AccountCaller, key: string) => Math.max(...failureKeys(caller, key).map(([limiter, keys]) => limiter.waitFor(keys)));
+  /**
+   * Spends one failure, once the password was checked: 0 when the budget had
+   * room, else the wait. Guesses queued together behind the hash gate all
+   * pass the check before hashing; those that find the budget spent by then
+   * are answered as refused, so no more verdicts are told than it allows.
+   */
+  const spendFailure = (caller: AccountCaller, key: string) => takeFromAll(failureKeys(caller, key));
   const tooManyFailures = (wait: number) =>
     fail('rate_limited', `Too many failed sign-ins. Try again in ${Math.ceil(wait / 1000)} s.`, wait);
 
@@ -125,9 +127,14 @@ export function accountHandlers(deps: AccountDeps) {
       const verdict = await hashing(() => verifyPassword(req.password, stored));
       if (!verdict) return fail('unavailable', BUSY, 1000);
       if (!account?.passwordHash || !verdict.value) {
-        failed(caller, key);
+        const spent = spendFailure(caller, key);
+        if (spent > 0) return tooManyFailures(spent);
+        deps.signInFailed?.(caller);
         return fail('unauthorized', WRONG);
       }
+      // Right, but other guesses spent the budget while this one waited: refused as they are, or a guess could slip through the race.
+      const late = failureWait(caller, key);
+      if (late > 0) return tooManyFailures(late);
       if (needsRehash(account.passwordHash)) {
         const fresh = await hashing(() => hashPassword(req.password));
         if (fresh) await store.setPassword(account.userId, fresh.value);
@@ -187,9 +194,13 @@ export function accountHandlers(deps: AccountDeps) {
         const verdict = await hashing(() => verifyPassword(req.current ?? '', current));
         if (!verdict) return fail('unavailable', BUSY, 1000);
         if (!verdict.value) {
-          failed(caller, account.nameKey);
+          const spent = spendFailure(caller, account.nameKey);
+          if (spent > 0) return tooManyFailures(spent);
+          deps.signInFailed?.(caller);
           return fail('forbidden', 'The current password is wrong.');
         }
+        const late = failureWait(caller, account.nameKey);
+        if (late > 0) return tooManyFailures(late);
       }
       if (isCommonPassword(req.password)) return bad(COMMON);
       const hash = await hashing(() => hashPassword(req.password));

@@ -70,7 +70,7 @@ export const SESSIONS_PER_USER_CAP = 50;
 
 /**
  * The store's half of accounts. Every store (memory, SQLite, PostgreSQL)
- * implements it; `store.contract.test.ts` holds them to the same cases.
+ * implements it; `accounts.contract.test.ts` holds them to the same cases.
  */
 export interface AccountStore {
   /** Creates an account; false (and nothing written) when its userId or nameKey is taken. */

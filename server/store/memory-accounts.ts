@@ -101,16 +101,16 @@ export class MemoryAccounts {
   }
 
   async addPasskey(p: PasskeyRecord): Promise<void> {
-    this.keys.set(p.id, { ...p, publicKey: Uint8Array.from(p.publicKey) });
+    this.keys.set(p.id, copyPasskey(p));
   }
 
   async passkey(id: string): Promise<PasskeyRecord | undefined> {
     const p = this.keys.get(id);
-    return p && { ...p };
+    return p && copyPasskey(p);
   }
 
   async passkeys(userId: string): Promise<PasskeyRecord[]> {
-    return [...this.keys.values()].filter((p) => p.userId === userId).sort((x, y) => x.createdAt - y.createdAt).map((p) => ({ ...p }));
+    return [...this.keys.values()].filter((p) => p.userId === userId).sort((x, y) => x.createdAt - y.createdAt || (x.id < y.id ? -1 : 1)).map(copyPasskey);
   }
 
   async usePasskey(id: string, counter: number, at: number): Promise<void> {
@@ -138,4 +138,9 @@ export class MemoryAccounts {
     this.challenges.delete(challenge);
     return c.purpose === purpose && c.expiresAt > now ? c : undefined;
   }
+}
+
+/** A passkey sharing no array with the stored one, as a database row would not: a caller's change cannot reach the store. */
+function copyPasskey(p: PasskeyRecord): PasskeyRecord {
+  return { ...p, publicKey: Uint8Array.from(p.publicKey), ...(p.transports ? { transports: [...p.transports] } : {}) };
 }

@@ -3,7 +3,6 @@
  * recorded in `fiberchat_migrations`. Never edit a released entry: append.
  */
 import type pg from 'pg';
-import { PG_ACCOUNTS_MIGRATION } from './pg-accounts.ts';
 
 /**
  * `rooms.last_seq` is the room's counter, advanced only under the room
@@ -84,9 +83,32 @@ const MIGRATIONS: readonly string[] = [
   // The database's own random id: rooms not yet stored get their first epoch from it, the same on every node.
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    INSERT INTO meta (key, value) VALUES ('instance', replace(gen_random_uuid()::text, '-', ''));`,
-  // Protocol 2.1: accounts, sessions, passkeys.
-  PG_ACCOUNTS_MIGRATION,
+  // Protocol 2.1: accounts, sessions, passkeys (queries in pg-accounts.ts).
+  // Times are ms since the epoch, as the rest of the store keeps them.
+  `CREATE TABLE accounts (
+     user_id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL UNIQUE, password_hash TEXT, created_at BIGINT NOT NULL
+   );
+   CREATE TABLE sessions (
+     id TEXT PRIMARY KEY, user_id TEXT NOT NULL, created_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL,
+     expires_at BIGINT NOT NULL, user_agent TEXT, address TEXT
+   );
+   CREATE INDEX sessions_user ON sessions (user_id);
+   CREATE INDEX sessions_expiry ON sessions (expires_at);
+   CREATE TABLE passkeys (
+     id TEXT PRIMARY KEY, user_id TEXT NOT NULL, public_key BYTEA NOT NULL, counter BIGINT NOT NULL,
+     transports TEXT[], label TEXT NOT NULL, created_at BIGINT NOT NULL, last_used_at BIGINT
+   );
+   CREATE INDEX passkeys_user ON passkeys (user_id);
+   CREATE TABLE auth_challenges (challenge TEXT PRIMARY KEY, purpose TEXT NOT NULL, user_id TEXT, expires_at BIGINT NOT NULL);
+   -- A user's messages (export, deleting an account), read by index rather than by scanning every room.
+   CREATE INDEX messages_author ON messages (author_id, room, seq);`,
+  // Every new challenge drops the expired ones: by index, so that costs the expired rows, not every
+  // challenge outstanding (anyone may ask for a login challenge).
+  'CREATE INDEX auth_challenges_expiry ON auth_challenges (expires_at);',
 ];
+
+/** The schema's version once every migration is applied. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Any fixed number: the advisory lock that serialises migrations across nodes starting at once. */
 const MIGRATION_LOCK = 0x66696265; // "fibe"

@@ -3,32 +3,10 @@ import {
   SESSIONS_PER_USER_CAP,
   type AccountRecord,
   type AccountStore,
-  type AuthoredCursor,
-  type AuthoredMessage,
   type ChallengeRecord,
   type PasskeyRecord,
   type SessionRecord,
 } from './account-records.ts';
-
-/** The schema of accounts (a migration of SqliteStore's, protocol 2.1). */
-export const SQLITE_ACCOUNTS_MIGRATION = `
-  CREATE TABLE accounts (
-    user_id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL UNIQUE, password_hash TEXT, created_at INTEGER NOT NULL
-  ) WITHOUT ROWID;
-  CREATE TABLE sessions (
-    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL, user_agent TEXT, address TEXT
-  ) WITHOUT ROWID;
-  CREATE INDEX sessions_user ON sessions (user_id);
-  CREATE INDEX sessions_expiry ON sessions (expires_at);
-  CREATE TABLE passkeys (
-    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, public_key BLOB NOT NULL, counter INTEGER NOT NULL,
-    transports TEXT, label TEXT NOT NULL, created_at INTEGER NOT NULL, last_used_at INTEGER
-  ) WITHOUT ROWID;
-  CREATE INDEX passkeys_user ON passkeys (user_id);
-  CREATE TABLE auth_challenges (challenge TEXT PRIMARY KEY, purpose TEXT NOT NULL, user_id TEXT, expires_at INTEGER NOT NULL) WITHOUT ROWID;
-  -- A user's messages (export, deleting an account), read by index rather than by scanning every room.
-  CREATE INDEX messages_author ON messages (author_id, room, seq);`;
 
 interface AccountRow {
   user_id: string;
@@ -88,7 +66,7 @@ const SESSION_COLUMNS = 'id, user_id, created_at, last_seen_at, expires_at, user
 
 /**
  * SqliteStore's accounts, sessions, passkeys and challenges: prepared
- * statements over the tables of `SQLITE_ACCOUNTS_MIGRATION`, each a point
+ * statements over the tables of SqliteStore's migration 4, each a point
  * or index range read; the writes that touch several rows are transactions.
  */
 export function sqliteAccounts(db: Database.Database): AccountStore {
@@ -128,14 +106,20 @@ export function sqliteAccounts(db: Database.Database): AccountStore {
     takeChallenge: db.prepare<[string], { challenge: string; purpose: ChallengeRecord['purpose']; user_id: string | null; expires_at: number }>(
       'DELETE FROM auth_challenges WHERE challenge = ? RETURNING challenge, purpose, user_id, expires_at',
     ),
-    authored: db.prepare<[string, string, string, number, number], { room: string; seq: number; ts: number; text: string; edited_at: number | null; reply_to: number | null }>(
+    authored: db.prepare<[string, string, number, number], { room: string; seq: number; ts: number; text: string; edited_at: number | null; reply_to: number | null }>(
+      // A row value, so the cursor is a bound of the index range (with an OR the page would scan from the user's first message).
       `SELECT room, seq, ts, text, edited_at, reply_to FROM messages
-       WHERE author_id = ? AND (room > ? OR (room = ? AND seq > ?)) AND kind = 'message' AND deleted = 0
+       WHERE author_id = ? AND (room, seq) > (?, ?) AND kind = 'message' AND deleted = 0
        ORDER BY room, seq LIMIT ?`,
     ),
     roomsAuthored: db.prepare<[string], { room: string }>('SELECT DISTINCT room FROM messages WHERE author_id = ? ORDER BY room'),
     renameAuthor: db.prepare<[string, string]>('UPDATE messages SET author = ? WHERE author_id = ?'),
-    renameReactions: db.prepare<[string, string]>('UPDATE reactions SET user_name = ? WHERE user_id = ?'),
+    // Each reaction row has its entry by the same user, so the rename finds them through messages_author and the
+    // reactions key instead of scanning every reaction (reactions has no index on user_id).
+    renameReactions: db.prepare<[string, string, string]>(
+      `UPDATE reactions SET user_name = ? WHERE user_id = ? AND (room, target, emoji) IN (
+         SELECT room, target, emoji FROM messages WHERE author_id = ? AND kind = 'reaction')`,
+    ),
     deleteMembers: db.prepare<[string]>('DELETE FROM members WHERE user_id = ?'),
     deleteUser: db.prepare<[string]>('DELETE FROM users WHERE user_id = ?'),
     deleteAccount: db.prepare<[string]>('DELETE FROM accounts WHERE user_id = ?'),
@@ -159,7 +143,7 @@ export function sqliteAccounts(db: Database.Database): AccountStore {
     if (authorName === undefined) return [];
     const rooms = q.roomsAuthored.all(userId).map((r) => r.room);
     q.renameAuthor.run(authorName, userId);
-    q.renameReactions.run(authorName, userId);
+    q.renameReactions.run(authorName, userId, userId);
     return rooms;
   });
 
@@ -230,10 +214,9 @@ export function sqliteAccounts(db: Database.Database): AccountStore {
       if (!r || r.purpose !== purpose || r.expires_at <= now) return undefined;
       return { challenge: r.challenge, purpose: r.purpose, expiresAt: r.expires_at, ...(r.user_id === null ? {} : { userId: r.user_id }) };
     },
-    async authored(userId: string, after: AuthoredCursor | undefined, limit: number): Promise<AuthoredMessage[]> {
-      // '' sorts before every room name, so no cursor starts at the first room.
-      const room = after?.room ?? '';
-      return q.authored.all(userId, room, room, after?.seq ?? Number.MAX_SAFE_INTEGER, limit).map((r) => ({
+    async authored(userId, after, limit) {
+      // ('', 0) sorts before every entry (seqs start at 1), so no cursor starts at the first room.
+      return q.authored.all(userId, after?.room ?? '', after?.seq ?? 0, limit).map((r) => ({
         room: r.room,
         seq: r.seq,
         ts: r.ts,

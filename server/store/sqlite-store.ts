@@ -1,13 +1,13 @@
-import type { AccountStore } from './account-records.ts';
-import { SQLITE_ACCOUNTS_MIGRATION, sqliteAccounts } from './sqlite-accounts.ts';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Message, User } from '../../shared/protocol.ts';
+import type { AccountStore } from './account-records.ts';
 import { GroupCommitter, type Outcome } from './group-commit.ts';
 import { decorate, plan, type PlanOp } from './log-rules.ts';
 import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
+import { sqliteAccounts } from './sqlite-accounts.ts';
 import {
   MY_ROOMS_CAP,
   UNREAD_CAP,
@@ -118,8 +118,27 @@ const MIGRATIONS: readonly string[] = [
   // The database's own random id: rooms not yet stored get their first epoch from it.
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
    INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));`,
-  // Protocol 2.1: accounts, sessions, passkeys.
-  SQLITE_ACCOUNTS_MIGRATION,
+  // Protocol 2.1: accounts, sessions, passkeys (queries in sqlite-accounts.ts).
+  `CREATE TABLE accounts (
+     user_id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL UNIQUE, password_hash TEXT, created_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE sessions (
+     id TEXT PRIMARY KEY, user_id TEXT NOT NULL, created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL, user_agent TEXT, address TEXT
+   ) WITHOUT ROWID;
+   CREATE INDEX sessions_user ON sessions (user_id);
+   CREATE INDEX sessions_expiry ON sessions (expires_at);
+   CREATE TABLE passkeys (
+     id TEXT PRIMARY KEY, user_id TEXT NOT NULL, public_key BLOB NOT NULL, counter INTEGER NOT NULL,
+     transports TEXT, label TEXT NOT NULL, created_at INTEGER NOT NULL, last_used_at INTEGER
+   ) WITHOUT ROWID;
+   CREATE INDEX passkeys_user ON passkeys (user_id);
+   CREATE TABLE auth_challenges (challenge TEXT PRIMARY KEY, purpose TEXT NOT NULL, user_id TEXT, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+   -- A user's messages (export, deleting an account), read by index rather than by scanning every room.
+   CREATE INDEX messages_author ON messages (author_id, room, seq);`,
+  // Every new challenge drops the expired ones: by index, so that costs the expired rows, not every
+  // challenge outstanding (anyone may ask for a login challenge).
+  'CREATE INDEX auth_challenges_expiry ON auth_challenges (expires_at);',
 ];
 
 interface RoomRow {

@@ -16,7 +16,7 @@ import type { Store } from './store.ts';
 
 const dirs: string[] = [];
 
-
+/** A database path in a fresh temporary folder (its parent not yet made: the store creates it), removed after each test. */
 export function sqliteFile() {
   const dir = mkdtempSync(join(tmpdir(), 'fiberchat-store-'));
   dirs.push(dir);

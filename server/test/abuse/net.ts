@@ -30,7 +30,8 @@ export function httpRequest(
         port: u.port,
         path: `${u.pathname}${u.search}`,
         method: opts.method ?? 'GET',
-        headers: { ...(opts.body !== undefined && { 'content-type': 'application/json' }), ...opts.headers },
+        // A body always has its length: without it Node sends a DELETE's body unframed, and the server reads it as the next request.
+        headers: { ...(opts.body !== undefined && { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(opts.body)) }), ...opts.headers },
         localAddress: opts.localAddress,
         agent: opts.agent,
         timeout: opts.timeoutMs ?? 10_000,
