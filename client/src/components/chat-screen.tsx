@@ -131,7 +131,7 @@ export function ChatScreen({ room }: { room: string }) {
             Settings
           </button>
           <button type="button" className="button ghost" onClick={() => client.signOut()}>
-            Change name
+            {session?.registered ? 'Sign out' : 'Change name'}
           </button>
         </div>
       </header>

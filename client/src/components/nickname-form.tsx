@@ -4,7 +4,7 @@ import { checkName } from '../../../shared/text-rules.ts';
 import { useChatClient, useChatSnapshot } from '../hooks/use-chat.ts';
 
 /**
- * The first screen: pick a nickname, get a session, enter the chat. The name
+ * The quickest way in: pick a nickname, get a guest session, enter the chat. The name
  * is checked with the shared name rules before anything is sent, so a
  * refusal is explained at once, in the same words the server would use.
  */
@@ -29,12 +29,9 @@ export function NicknameForm() {
   };
 
   return (
-    <main className="welcome">
+    <>
       {/* noValidate: our own messages (from the shared rules) replace the browser's. */}
-      <form className="welcome-card" onSubmit={submit} aria-labelledby="welcome-title" noValidate>
-        <h1 id="welcome-title" className="brand">
-          Fiberchat
-        </h1>
+      <form className="welcome-form" onSubmit={submit} aria-label="Join as a guest" noValidate>
         <p className="welcome-lead">Pick a nickname to start chatting. No account needed.</p>
         <label className="field-label" htmlFor="nickname">
           Nickname
@@ -67,6 +64,6 @@ export function NicknameForm() {
           Join
         </button>
       </form>
-    </main>
+    </>
   );
 }

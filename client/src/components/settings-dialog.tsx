@@ -1,11 +1,14 @@
 import { useEffect, useRef, useState } from 'react';
 import { THEMES, type Theme } from '../core/preferences.ts';
+import { useChatSnapshot } from '../hooks/use-chat.ts';
 import { usePreferenceStore, usePreferences } from '../hooks/use-preferences.ts';
+import { AccountSettings } from './account-settings.tsx';
 
 const THEME_LABELS: Record<Theme, string> = { system: 'Match the system', light: 'Light', dark: 'Dark' };
 
 /**
- * Settings for this browser: the theme (dark follows the system's
+ * Settings: the account (see AccountSettings), then those of this browser:
+ * the theme (dark follows the system's
  * preference unless chosen), desktop notifications and the alert sound.
  * Turning notifications on is the only thing that asks the browser for its
  * permission; both are off until then.
@@ -15,6 +18,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
   const current = usePreferences();
   const dialog = useRef<HTMLDialogElement>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const { session } = useChatSnapshot();
 
   useEffect(() => {
     const el = dialog.current;
@@ -48,6 +52,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
       <h2 id="settings-title" className="dialog-title">
         Settings
       </h2>
+      {session && <AccountSettings session={session} />}
       <fieldset className="settings-group">
         <legend>Theme</legend>
         {THEMES.map((t) => (

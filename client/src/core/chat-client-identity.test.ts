@@ -176,3 +176,65 @@ describe('signIn', () => {
     expect(r.sessions.calls).toEqual(['dora']);
   });
 });
+
+describe('accounts', () => {
+  it('signs in with a password, replacing the guest session and reconnecting with the account', async () => {
+    const r = rig();
+    r.client.start();
+    await r.client.signInWithPassword(' alice ', 'a long walk in the park');
+    expect(r.sessions.calls).toEqual(['login:alice']);
+    expect(r.snap().session).toMatchObject({ token: 'login-alice', registered: true });
+    expect(r.transports.last.token).toBe('login-alice');
+    expect(r.storedToken()).toBe('login-alice');
+  });
+
+  it('creates an account when asked; a refusal keeps the user where they were, with the reason', async () => {
+    const r = rig();
+    r.client.start();
+    r.sessions.refusal = 'That name belongs to an account. Sign in, or pick another name.';
+    await r.client.signInWithPassword('alice', 'a long walk in the park', true);
+    expect(r.sessions.calls).toEqual(['register:alice']);
+    expect(r.snap().session?.token).toBe('tok');
+    expect(r.snap().login.error).toBe('That name belongs to an account. Sign in, or pick another name.');
+    expect(r.transports.last.token).toBe('tok');
+    r.client.clearLoginError();
+    expect(r.snap().login.error).toBeNull();
+  });
+
+  it('a guest claims the name with its own token and keeps its connection', async () => {
+    const r = rig();
+    r.client.start();
+    const before = r.transports.all.length;
+    expect(await r.client.claimName('a long walk in the park')).toBeNull();
+    expect(r.sessions.calls).toEqual(['register:alice:tok']);
+    expect(r.snap().session?.registered).toBe(true);
+    expect(r.storedToken()).toBe('acct-alice');
+    // No reconnect: the server kept the session, only the stored copy is fresher.
+    expect(r.transports.all.length).toBe(before);
+  });
+
+  it('signing out ends the session on the server, unless it is already gone', async () => {
+    const r = rig();
+    r.client.start();
+    await r.client.signInWithPasskey();
+    r.client.signOut();
+    expect(r.sessions.calls).toEqual(['passkey', 'end:sid-pk']);
+    expect(r.snap().session).toBeNull();
+    expect(r.storedToken()).toBeNull();
+
+    await r.client.signInWithPasskey();
+    r.client.signOut({ ended: true, notice: 'Your account was deleted.' });
+    expect(r.sessions.calls).toEqual(['passkey', 'end:sid-pk', 'passkey']);
+    expect(r.snap().signedOut).toBe('Your account was deleted.');
+  });
+
+  it('a session ended from another device signs out at once and says why', () => {
+    const r = rig();
+    r.client.start();
+    r.transports.last.connect();
+    r.transports.last.listener.bye({ reason: 'session_revoked' });
+    expect(r.snap().session).toBeNull();
+    expect(r.storedToken()).toBeNull();
+    expect(r.snap().signedOut).toBe('You were signed out: this session was ended from another device.');
+  });
+});

@@ -18,7 +18,7 @@ import {
   type Timing,
 } from './connection-machine.ts';
 import { connectionView, type ConnectionState } from './connection-view.ts';
-import { SESSION_EXPIRED_TEXT } from './error-text.ts';
+import { SESSION_EXPIRED_TEXT, SESSION_REVOKED_TEXT } from './error-text.ts';
 import { ChatStore, type ChatSnapshot } from './chat-store.ts';
 import type { Live } from './link.ts';
 import { MyRooms, type Alert } from './my-rooms.ts';
@@ -27,7 +27,7 @@ import { OutboxSender, type SendResult } from './outbox-sender.ts';
 import { OutboxStorage } from './outbox-storage.ts';
 import { RoomActions } from './room-actions.ts';
 import { RoomSync } from './room-sync.ts';
-import { clearSession, lastName, loadSession, saveSession, type SessionApi } from './session.ts';
+import { clearSession, lastName, loadSession, saveSession, type Session, type SessionApi, type SessionResult } from './session.ts';
 import { memoryStorage, type KeyValueStorage } from './storage.ts';
 import { Timers, type TimerApi } from './timers.ts';
 import { loadChoice, saveChoice, type TransportInfo } from './transport-choice.ts';
@@ -93,6 +93,8 @@ export class ChatClient {
   private lastHeard = 0;
   /** When the wall-clock watch last ticked. */
   private lastTick = 0;
+  /** Why the server said the session is over (`bye`), for the words on the welcome screen. */
+  private endedBy: 'session_expired' | 'session_revoked' | null = null;
 
   constructor(private readonly deps: ChatClientDeps) {
     this.now = deps.now ?? Date.now;
@@ -194,7 +196,7 @@ export class ChatClient {
   }
 
   /**
-   * Creates a session under `name` and connects with it, replacing the
+   * Creates a guest session under `name` and connects with it, replacing the
    * current one only once the new one exists. The name is checked with the
    * shared name rules first, so a refusal needs no round trip and reads the
    * same as the server's.
@@ -206,8 +208,54 @@ export class ChatClient {
       this.store.set({ login: { pending: false, error: check.message }, suggestedName: name });
       return;
     }
-    this.store.set({ login: { pending: true, error: null }, suggestedName: check.value });
-    const res = await this.deps.sessionApi.create(check.value);
+    this.store.set({ suggestedName: check.value });
+    await this.adopt(() => this.deps.sessionApi.create(check.value));
+  }
+
+  /** Signs in to an account with its password (`create`: makes the account first). */
+  async signInWithPassword(name: string, password: string, create = false): Promise<void> {
+    const check = checkName(name);
+    if (!check.ok) {
+      this.store.set({ login: { pending: false, error: check.message } });
+      return;
+    }
+    await this.adopt(() => (create ? this.deps.sessionApi.register(check.value, password) : this.deps.sessionApi.login(check.value, password)));
+  }
+
+  /** Signs in with a passkey the browser holds for this site. */
+  async signInWithPasskey(): Promise<void> {
+    await this.adopt(() => this.deps.sessionApi.passkey());
+  }
+
+  /**
+   * A guest keeps their name: an account with a password, under the same
+   * userId and the same session (the connection goes on as it is). Answers
+   * the refusal in words, or null.
+   */
+  async claimName(password: string): Promise<string | null> {
+    const session = this.store.getSnapshot().session;
+    if (!session) return 'You are not signed in.';
+    const res = await this.deps.sessionApi.register(session.name, password, session.token);
+    if (!res.ok) return res.message;
+    this.replaced(res.session);
+    return null;
+  }
+
+  /** The server answered with a fresher copy of this session (a claim by passkey made it an account). */
+  replaced(session: Session): void {
+    saveSession(this.deps.storage, session);
+    this.store.set({ session });
+  }
+
+  /**
+   * Replaces the session with the one `open` makes, reconnecting with it; a
+   * refusal (name rules, a wrong password, rate limit, no network) leaves the
+   * user where they were, with the reason in `login.error`.
+   */
+  private async adopt(open: () => Promise<SessionResult>): Promise<void> {
+    if (this.store.getSnapshot().login.pending) return;
+    this.store.set({ login: { pending: true, error: null }, signedOut: null });
+    const res = await open();
     if (!res.ok) {
       this.store.set({ login: { pending: false, error: res.message } });
       return;
@@ -223,11 +271,22 @@ export class ChatClient {
     this.dispatch({ type: 'start' });
   }
 
-  /** "Change name": forget the session and show the nickname form. Unsent messages stay queued. */
-  signOut(): void {
+  /** The user turned to another way in: the last refusal no longer applies. */
+  clearLoginError(): void {
+    if (this.store.getSnapshot().login.error !== null) this.store.set({ login: { pending: this.store.getSnapshot().login.pending, error: null } });
+  }
+
+  /**
+   * "Sign out": ends the session on the server (unless it is `ended`
+   * already, as by deleting the account) and shows the welcome screen, with
+   * `notice` when given. Unsent messages stay queued.
+   */
+  signOut(opts: { notice?: string; ended?: boolean } = {}): void {
+    const session = this.store.getSnapshot().session;
     this.dispatch({ type: 'stop' });
     clearSession(this.deps.storage);
-    this.store.set({ session: null, pendingSwitch: null });
+    this.store.set({ session: null, pendingSwitch: null, signedOut: opts.notice ?? null });
+    if (session && !opts.ended) void this.deps.sessionApi.end(session);
   }
 
   /** The browser's online/offline signal: skip useless attempts offline, retry at once when back. */
@@ -415,8 +474,10 @@ export class ChatClient {
         this.store.set({
           session: null,
           pendingSwitch: null,
-          login: { pending: false, error: SESSION_EXPIRED_TEXT },
+          login: { pending: false, error: null },
+          signedOut: this.endedBy === 'session_revoked' ? SESSION_REVOKED_TEXT : SESSION_EXPIRED_TEXT,
         });
+        this.endedBy = null;
         return;
     }
   }
@@ -509,8 +570,10 @@ export class ChatClient {
         // The server closes next, and the transport reports that with the
         // requested pause. An expired session will not be let back in: sign
         // out now rather than after a refused reconnect.
-        if (ev.reason === 'session_expired') this.dispatch({ type: 'unauthorized' });
-        else this.store.set({ lastBye: ev.reason });
+        if (ev.reason === 'session_expired' || ev.reason === 'session_revoked') {
+          this.endedBy = ev.reason;
+          this.dispatch({ type: 'unauthorized' });
+        } else this.store.set({ lastBye: ev.reason });
       },
       heard: () => {
         if (main()) this.lastHeard = this.now();

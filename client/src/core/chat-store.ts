@@ -18,6 +18,8 @@ export interface ChatSnapshot {
   /** Pre-fill for the nickname form. */
   suggestedName: string;
   login: { pending: boolean; error: string | null };
+  /** Why the user was signed out without asking (the session expired or was ended elsewhere), until they sign in again. */
+  signedOut: string | null;
   /**
    * A `?name=` link asked for another name while signed in: the user decides
    * between switching and staying. Null when nothing is asked.
@@ -59,6 +61,7 @@ export const INITIAL_SNAPSHOT: ChatSnapshot = {
   session: null,
   suggestedName: '',
   login: { pending: false, error: null },
+  signedOut: null,
   pendingSwitch: null,
   connection: { status: 'idle' },
   lastBye: null,

@@ -9,6 +9,8 @@ import type { ConnectionRefusal } from './transport.ts';
 
 /** The sentence shown when a session is no longer accepted. */
 export const SESSION_EXPIRED_TEXT = 'Your session has expired. Please join again.';
+/** The sentence shown when the session was ended elsewhere (Settings on another device, a password change). */
+export const SESSION_REVOKED_TEXT = 'You were signed out: this session was ended from another device.';
 
 const ERROR_TEXT: Partial<Record<ErrorCode, string>> = {
   rate_limited: "You're going a little fast. Wait a moment, then try again.",

@@ -165,7 +165,25 @@ export function fakeSessionApi(userId = 'u-alice'): SessionApi & { calls: string
     create: async (name: string) => {
       api.calls.push(name);
       if (api.refusal !== null) return { ok: false as const, message: api.refusal };
-      return { ok: true as const, session: { token: `tok-${name}`, name, userId, expiresAt: Number.MAX_SAFE_INTEGER } };
+      return { ok: true as const, session: { token: `tok-${name}`, name, userId, expiresAt: Number.MAX_SAFE_INTEGER, sessionId: `sid-${name}`, registered: false } };
+    },
+    register: async (name: string, _password: string, token?: string) => {
+      api.calls.push(`register:${name}${token ? `:${token}` : ''}`);
+      if (api.refusal !== null) return { ok: false as const, message: api.refusal };
+      return { ok: true as const, session: { token: `acct-${name}`, name, userId, expiresAt: Number.MAX_SAFE_INTEGER, sessionId: `sid-${name}`, registered: true } };
+    },
+    login: async (name: string) => {
+      api.calls.push(`login:${name}`);
+      if (api.refusal !== null) return { ok: false as const, message: api.refusal };
+      return { ok: true as const, session: { token: `login-${name}`, name, userId, expiresAt: Number.MAX_SAFE_INTEGER, sessionId: `sid-login-${name}`, registered: true } };
+    },
+    passkey: async () => {
+      api.calls.push('passkey');
+      if (api.refusal !== null) return { ok: false as const, message: api.refusal };
+      return { ok: true as const, session: { token: 'pk-token', name: 'alice', userId, expiresAt: Number.MAX_SAFE_INTEGER, sessionId: 'sid-pk', registered: true } };
+    },
+    end: async (session: { sessionId?: string | undefined }) => {
+      api.calls.push(`end:${session.sessionId ?? ''}`);
     },
   };
   return api;
