@@ -93,8 +93,15 @@ test('one account on three devices: the same rooms and read positions, a passkey
     });
     expect(made.status).toBe(200);
     const plans = ((await made.json()) as { room: string }).room;
-    await postMessage(server.url, alice.token, plans, 'only for alice', 'plans-0001');
+    await postMessage(server.url, alice.token, plans, 'plans for saturday', 'plans-0001');
     const bob = await person('bob', '/r/meet');
+    // bob is a member of Plans too, and reads it.
+    const added = await fetch(`${server.url}/api/rooms/${plans}/members`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${alice.token}` },
+      body: JSON.stringify({ userId: (await stored(bob.page)).userId }),
+    });
+    expect(added.status).toBe(200);
     await a1.getByRole('button', { name: 'Message bob' }).click();
     await expect(a1.getByRole('heading', { level: 1 })).toHaveText('Direct message with bob');
     const dm = new URL(a1.url()).pathname.replace(/^\/r\//, '');
@@ -111,10 +118,11 @@ test('one account on three devices: the same rooms and read positions, a passkey
     await passwordForm(a2, 'Sign in', 'Alice', PASSWORD);
     await connected(a2);
     expect((await stored(a2)).userId).toBe(alice.userId);
-    await expect(roomEntry(a2, 'Plans')).toBeVisible();
-    await expect(roomEntry(a2, 'bob')).toBeVisible();
+    // Both read up to their last message on device 1: nothing is unread here.
+    await expect.poll(() => entryCounts(a2, 'Plans')).toBe('Plans');
+    await expect.poll(() => entryCounts(a2, 'bob')).toBe('bob');
     await roomEntry(a2, 'Plans').click();
-    await expect(storedMessage(a2, 'only for alice')).toBeVisible();
+    await expect(storedMessage(a2, 'plans for saturday')).toBeVisible();
 
     // bob writes; both of alice's devices count it; reading on one clears the other.
     await bob.page.goto(`/r/${dm}`);

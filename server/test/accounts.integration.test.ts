@@ -127,6 +127,24 @@ describe.each(['memory', 'sqlite'] as const)('accounts over REST (%s store)', (s
     expect((await api(s, 'GET', '/api/rooms/mine', undefined, first.token)).status).toBe(200);
   });
 
+  it('an ended session is ended on every carrier: WebSocket and long-polling hear bye, Ajax polling is refused', async () => {
+    s = await startServer({ store });
+    const me = await register(s, 'heidi');
+    const other = await login(s, 'heidi');
+    const ws = await s.connectAs(other, { transports: ['websocket'] });
+    const lp = await s.connectAs(other, { transports: ['polling'] });
+    const heard = [collect(ws, 'bye'), collect(lp, 'bye')];
+    const gone = [ws, lp].map((c) => new Promise<void>((r) => c.once('disconnect', () => r())));
+    expect((await api(s, 'GET', '/api/rooms/lobby/messages?after=0', undefined, other.token)).status).toBe(200);
+    expect((await api(s, 'DELETE', `/api/sessions/${other.sessionId}`, undefined, me.token)).status).toBe(204);
+    await Promise.all(gone);
+    expect(heard).toEqual([[{ reason: 'session_revoked' }], [{ reason: 'session_revoked' }]]);
+    const poll = await api(s, 'GET', '/api/rooms/lobby/messages?after=0', undefined, other.token);
+    expect(poll.status).toBe(401);
+    expect(poll.body.error?.code).toBe('unauthorized');
+    await expect(s.connectAs(other, { transports: ['polling'] })).rejects.toThrow('unauthorized');
+  });
+
   it('changing the password ends the other sessions and needs the current one', async () => {
     s = await startServer({ store });
     const here = await register(s, 'heidi');
