@@ -61,10 +61,10 @@ function table(reports: AttackReport[]): string {
     const errors = Object.entries(v.errors).map(([k, n]) => `${n} ${k}`).join(', ') || '0';
     const refused = Object.entries(r.refusals).map(([k, n]) => `${k} ${n}`).join(', ') || '–';
     const figures = Object.entries(r.figures).map(([k, x]) => `${k}: ${x}`).join('; ');
-    return `| ${r.id}. ${r.title} | ${mb(r.rss.base)} → ${mb(r.rss.peak)} (+${mb(r.rss.growth)}) | ${ms(v.latency.p50)} / ${ms(v.latency.p99)} / ${ms(v.latency.max)} | ${Math.round(r.cpu * 100)}% / ${ms(r.loopMaxMs)} | ${ms(v.ownStallMs)} | ${v.acked} acked, ${v.lost ?? '?'} lost, errors ${errors} | ${refused} | ${figures} | ${r.load} | ${verdict(r)} |`;
+    return `| ${r.id}. ${r.title} | ${mb(r.rss.base)} → ${mb(r.rss.peak)} (+${mb(r.rss.growth)}) | ${ms(v.latency.p50)} / ${ms(v.latency.p99)} / ${ms(v.latency.max)} | ${Math.round(r.cpu * 100)}% / ${ms(r.loopP99Ms)} / ${ms(r.loopMaxMs)} | ${ms(v.ownStallMs)} | ${v.acked} acked, ${v.lost ?? '?'} lost, errors ${errors} | ${refused} | ${figures} | ${r.load} | ${verdict(r)} |`;
   });
   return [
-    '| attack | server RSS (growth) | victim send→ack ms p50 / p99 / max | server CPU / loop max ms | victim own loop max ms | victim sends | refusals counted | attacker | load | verdict |',
+    '| attack | server RSS (growth) | victim send→ack ms p50 / p99 / max | server CPU / loop p99 (median window) / max ms | victim own loop max ms | victim sends | refusals counted | attacker | load | verdict |',
     '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');

@@ -474,13 +474,6 @@ export const signInFlood: Attack = {
     const answers: Record<string, number> = {};
     const okMs: number[] = [];
     const pending: Array<Promise<void>> = [];
-    let p99Ms = NaN;
-    const scrape = setInterval(() => {
-      metric(t.url, 'nodejs_eventloop_lag_p99_seconds').then(
-        (v) => void (p99Ms = Number.isNaN(p99Ms) ? v * 1000 : Math.max(p99Ms, v * 1000)),
-        () => {},
-      );
-    }, 250);
     const asked = await paced(50, Infinity, seconds, () => ctx.signal.aborted, (k) => {
       const t0 = performance.now();
       pending.push(
@@ -494,7 +487,6 @@ export const signInFlood: Attack = {
       );
     });
     await Promise.all(pending);
-    clearInterval(scrape);
     okMs.sort((a, b) => a - b);
     const at = (q: number) => (okMs.length === 0 ? NaN : Math.round(okMs[Math.min(okMs.length - 1, Math.floor(q * okMs.length))] as number));
     return {
@@ -505,7 +497,6 @@ export const signInFlood: Attack = {
       'other answers': describeCounts(Object.fromEntries(Object.entries(answers).filter(([k]) => k !== '200' && k !== '503'))),
       'sign-in p50 (ms)': at(0.5),
       'sign-in p99 (ms)': at(0.99),
-      'event-loop delay p99, worst 250 ms window (ms)': Math.round(p99Ms * 10) / 10,
     };
   },
 };

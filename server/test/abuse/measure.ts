@@ -321,9 +321,20 @@ export async function refusals(url: string): Promise<Record<string, number>> {
 
 /** One unlabelled metric's value from /metrics (NaN when absent). */
 export async function metric(url: string, name: string): Promise<number> {
+  return (await metrics(url, [name]))[0] as number;
+}
+
+/**
+ * Unlabelled metrics' values from one scrape of /metrics (NaN when absent).
+ * One scrape for all: prom-client resets the event-loop histogram at each,
+ * so a second scraper would read the empty window the first one left.
+ */
+export async function metrics(url: string, names: readonly string[]): Promise<number[]> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
+  return names.map((name) => {
+    const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : NaN;
+  });
 }
 
 /** Rows of the SQLite store's `rooms` table, read from its file without writing. */

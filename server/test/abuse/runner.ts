@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { SETTINGS } from '../../config.ts';
 import { spawnServer } from '../server-process.ts';
 import { ADDRESSES, type Attack, type Figures, type Size, type Target } from './attacks.ts';
-import { cpuSeconds, metric, refusals, RssSampler, sleep, startVictim, summarize, type VictimReport } from './measure.ts';
+import { cpuSeconds, metrics, refusals, RssSampler, sleep, startVictim, summarize, type VictimReport } from './measure.ts';
 
 export interface RunningTarget extends Target {
   /** Stops the server (SIGTERM, then SIGKILL) and removes its data. */
@@ -74,6 +74,8 @@ export interface AttackReport {
   serverExit?: number | null;
   /** The server's longest event-loop stall during the attack, in ms (from its /metrics, scraped every 250 ms). */
   loopMaxMs: number;
+  /** The median 250 ms window's p99 event-loop delay (prom-client, 10 ms resolution: an idle loop reads about 10); NaN unmeasured. */
+  loopP99Ms: number;
   /** The share of one core the server used during the attack (1: a whole core; its event loop is saturated). */
   cpu: number;
   /** The machine's 1-minute load average at the end: on a shared machine, context for the latencies. */
@@ -109,12 +111,18 @@ export async function runAttack(attack: Attack, target: RunningTarget, size: Siz
     });
     const t0 = performance.now();
     const cpu0 = cpuSeconds(target.pid);
-    // Each scrape of /metrics gives the longest stall since the scrape before (an attack may scrape too): sample often.
+    // Each scrape of /metrics gives the longest stall and the p99 delay since the scrape before: sample often, and
+    // only here (a second scraper would read the emptied window). Reported: the worst stall, and the median window's p99
+    // (a window holds about 25 samples, so its p99 is its worst one: the median says what the loop was like throughout).
     // NaN until a scrape is answered: a server too busy to answer its metrics reports no figure, not a zero.
     let loopMaxMs = NaN;
+    const windowP99Ms: number[] = [];
     const scrapeLoop = () =>
-      metric(target.url, 'nodejs_eventloop_lag_max_seconds').then(
-        (s) => void (loopMaxMs = Number.isNaN(loopMaxMs) ? s * 1000 : Math.max(loopMaxMs, s * 1000)),
+      metrics(target.url, ['nodejs_eventloop_lag_max_seconds', 'nodejs_eventloop_lag_p99_seconds']).then(
+        ([max = NaN, p99 = NaN]) => {
+          loopMaxMs = Number.isNaN(loopMaxMs) ? max * 1000 : Math.max(loopMaxMs, max * 1000);
+          if (p99 > 0) windowP99Ms.push(p99 * 1000);
+        },
         () => {},
       );
     const loopTimer = setInterval(() => void scrapeLoop(), 250);
@@ -158,6 +166,7 @@ export async function runAttack(attack: Attack, target: RunningTarget, size: Siz
       rss: { base: rss.base, peak: rss.peak, growth: rss.growth },
       refusals: moved,
       loopMaxMs,
+      loopP99Ms: median(windowP99Ms),
       cpu,
       load: loadAverage(),
       seconds,
@@ -168,4 +177,10 @@ export async function runAttack(attack: Attack, target: RunningTarget, size: Siz
   } finally {
     victim.kill();
   }
+}
+
+function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
 }
