@@ -101,6 +101,9 @@ test('a direct message: alice and bob talk; carol, signed in, gets not_found on 
 });
 
 test('a private room: its owner invites by name and by link, revokes the link, deletes any message and removes members', async ({ person }) => {
+  // Four browsers and some twenty steps, each bounded by the expect timeout: on a
+  // loaded two-core machine the whole takes 40 to 70 s, past the 60 s default bound.
+  test.setTimeout(120_000);
   const olive = await person('olive', '/r/hall');
   const bert = await person('bert', '/r/hall');
   const cleo = await person('cleo', '/r/hall?transport=ajax');

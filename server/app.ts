@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { Server } from 'socket.io';
 import { LIMITS, PROTOCOL_VERSION, TIMING, fail, type EventOf } from '../shared/protocol.ts';
 import { accountHandlers } from './accounts/account-handlers.ts';
 import { HashGate } from './accounts/hash-gate.ts';
@@ -15,20 +14,18 @@ import { Sessions, loadSecret } from './auth.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { SERVER_VERSION } from './build-info.ts';
 import { roomOptions, type Config } from './config.ts';
-import { SocketBroadcaster } from './edge/broadcast.ts';
 import { ChatEdge } from './edge/chat-edge.ts';
 import { RoomAccess } from './edge/access.ts';
 import { createBudgets } from './edge/budgets.ts';
 import { addressKey, canonicalAddress, clientAddressResolver } from './edge/client-address.ts';
 import { ConnectionCaps } from './edge/connection-caps.ts';
-import { captureClientAddress, releaseHandshakeRequest, transportOf, trimReceiverAfterFrames } from './edge/engine-internals.ts';
 import { ExpiryWatch } from './edge/expiry-watch.ts';
 import { UserNotices } from './edge/notices.ts';
 import { capTcpPerAddress } from './edge/tcp-cap.ts';
 import { registerHttpEdge, sendError } from './edge/http-edge.ts';
 import { httpHardeningOptions, registerHttpHardening } from './edge/http-hardening.ts';
-import { SlowConsumerGuard } from './edge/slow-consumers.ts';
-import { attachSocketEdge, type ChatServer, type ChatSocket } from './edge/socket-edge.ts';
+import type { Link } from './edge/link.ts';
+import { createSocketIoCarrier, type SocketIoCarrier } from './edge/socketio/carrier.ts';
 import { RedisBus } from './cluster/bus.ts';
 import { Fiber } from './fiber/index.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -40,7 +37,8 @@ import type { Store } from './store/store.ts';
 
 export interface App {
   http: FastifyInstance;
-  io: ChatServer;
+  /** The WebSocket and long-polling carriers (socket.io). */
+  socketIo: SocketIoCarrier;
   rooms: RoomRegistry;
   metrics: Metrics;
   /** Starts listening; resolves with the bound port. */
@@ -60,8 +58,7 @@ export interface AppDeps {
   now?: () => number;
 }
 
-/** An unauthenticated socket.io connection is dropped after this (its CONNECT never came or was refused). */
-export const UNAUTHENTICATED_TIMEOUT_MS = 5_000;
+export { UNAUTHENTICATED_TIMEOUT_MS } from './edge/socketio/carrier.ts';
 /** TCP connections per address allowed per socket connection of the cap: long-polling uses two (the poll and the send). */
 export const TCP_PER_SOCKET_CAP = 2;
 /** Ajax clients remembered for the connections gauge (each a few dozen bytes); past it the longest silent is forgotten. */
@@ -95,27 +92,13 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     ...httpHardeningOptions(),
   });
 
-  const io: ChatServer = new Server(http.server, {
-    maxHttpBufferSize: LIMITS.maxPacketBytes,
-    perMessageDeflate: false,
-    // A dead connection (long-polling behind a proxy that holds requests,
-    // say) is noticed within 20 s on both sides.
-    pingInterval: TIMING.heartbeatIntervalMs,
-    pingTimeout: TIMING.heartbeatTimeoutMs,
-    serveClient: false,
-    cors: { origin: false },
-    // A connection that has not authenticated within this is dropped (socket.io's default is 45 s).
-    connectTimeout: UNAUTHENTICATED_TIMEOUT_MS,
+  const resolveAddress = clientAddressResolver(config.trustProxy);
+  const socketIo = createSocketIoCarrier(http.server, {
+    addressOf: (peer, xff) => addressKey(resolveAddress(peer, xff)),
+    refused: (code, message) => logger.debug({ code, msg: message }, 'engine.io connection refused'),
   });
   // After socket.io, so its long-polling responses get the security headers too.
   registerHttpHardening(http);
-
-  const resolveAddress = clientAddressResolver(config.trustProxy);
-  io.engine.on('connection', (conn: unknown) => {
-    captureClientAddress(conn, (peer, xff) => addressKey(resolveAddress(peer, xff)));
-    releaseHandshakeRequest(conn);
-    if (transportOf(conn) === 'websocket') trimReceiverAfterFrames(conn);
-  });
   // Behind a trusted proxy every TCP connection is the proxy's; it caps clients itself.
   if (config.trustProxy === false) {
     capTcpPerAddress(http.server, TCP_PER_SOCKET_CAP * config.maxConnectionsPerAddress, (address) => {
@@ -134,15 +117,15 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
           metrics.busUp.set(up ? 1 : 0);
           if (!up) logger.warn({ err: err?.message }, 'Redis unreachable; nodes catch up from the store');
         },
+        failed: (op, err) => {
+          metrics.failures.inc({ kind: 'bus' });
+          logger.warn({ err, op }, 'bus: a Redis call failed; peers catch up from the store');
+        },
       })
     : undefined;
 
   // The registry reports into `metrics` only from room events, which start
   // after construction; the gauges read the registry only when scraped.
-  const slow = new SlowConsumerGuard(io, config.maxOutboundBytes, (socketId, bytes) => {
-    metrics.slowConsumers.inc();
-    logger.warn({ socketId, bytes }, 'disconnecting slow consumer');
-  });
   // Live rooms' newest messages, under one budget for the process (0 turns it off).
   const tailCache =
     config.tailCacheBytes > 0
@@ -151,19 +134,15 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
           evicted: (n) => metrics.tailCacheEvictions.inc(n),
         })
       : undefined;
-  const broadcaster = new SocketBroadcaster(io, config.broadcastFrames, slow);
   const rooms = new RoomRegistry(
     root,
     store,
-    {
-      emit: (channel, event, payload) => {
-        const subscribers = broadcaster.emit(channel, event, payload);
-        // Deliveries: each message of the batch, once per subscriber of the room on this node.
-        if (event === 'messages') metrics.deliveries.inc((payload as EventOf<'messages'>).messages.length * subscribers);
-      },
-    },
     { ...roomOptions(config), bus, tailCache },
     {
+      broadcast: (_room, frame, subscribers) => {
+        // Deliveries: each message of the batch, once per subscriber of the room on this node.
+        if (frame.event === 'messages' && subscribers > 0) metrics.deliveries.inc((frame.payload as EventOf<'messages'>).messages.length * subscribers);
+      },
       roomFailed: (room, err) => {
         metrics.roomFailures.inc();
         logger.error({ err, room }, 'room fiber failed; it restarts on next use');
@@ -187,10 +166,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     logger.warn({ err }, 'recording a session\'s last use failed');
   });
   // A session ended here or on another node: its connections here are told and closed at once.
-  const live = new LiveSessions<ChatSocket>((socket) => {
-    socket.emit('bye', { reason: 'session_revoked' });
-    socket.disconnect(true);
-  });
+  const live = new LiveSessions<Link>((link) => link.close({ reason: 'session_revoked' }));
   sessions.onEnded((_userId, ids) => {
     metrics.sessionsEnded.inc(ids.length);
     live.end(ids);
@@ -254,7 +230,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     state: () => (!accepting ? 'stopping' : draining ? 'draining' : 'serving'),
     addressOf: (req) => addressKey(canonicalAddress(req.ip)),
   });
-  const notices = new UserNotices(io, bus);
+  const notices = new UserNotices(bus);
   const edge = new ChatEdge({
     rooms,
     accounts,
@@ -279,51 +255,51 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
   });
   const caps = new ConnectionCaps({ perAddress: config.maxConnectionsPerAddress, perIdentity: config.maxConnectionsPerIdentity });
   // A connection whose token expires is told so and closed at that moment, even if it only listens.
-  const expiry = new ExpiryWatch<ChatSocket>(
-    (socket) => {
-      socket.emit('bye', { reason: 'session_expired' });
-      socket.disconnect(true);
-    },
-    (socket) => socket.connected,
-    now,
-  );
+  const expiry = new ExpiryWatch<Link>((link) => link.close({ reason: 'session_expired' }), (link) => link.open, now);
 
-  const onUpgrade = () => {
-    metrics.connections.dec({ transport: 'long-polling' });
-    metrics.connections.inc({ transport: 'websocket' });
-  };
-  attachSocketEdge(io, edge, sessions, { caps, maxInFlight: config.maxInFlight, cutIfOver: (socket) => slow.cutIfOver(socket) }, {
-    connected: (socket) => {
-      notices.connected(socket);
-      live.add(socket.data.identity.sessionId, socket);
-      const expiresAt = socket.data.identity.expiresAt;
-      if (expiresAt !== undefined) expiry.add(socket, expiresAt);
-      const t = transportOf(socket.conn);
-      metrics.connections.inc({ transport: t });
-      // Only a long-polling connection can upgrade; a WebSocket one carries no listener for it.
-      if (t === 'long-polling') socket.conn.once('upgrade', onUpgrade);
+  socketIo.attach({
+    edge,
+    sessions,
+    caps,
+    maxInFlight: config.maxInFlight,
+    maxOutboundBytes: config.maxOutboundBytes,
+    frames: config.broadcastFrames,
+    hooks: {
+      connected: (link) => {
+        notices.connected(link);
+        live.add(link.identity.sessionId, link);
+        const expiresAt = link.identity.expiresAt;
+        if (expiresAt !== undefined) expiry.add(link, expiresAt);
+        metrics.connections.inc({ transport: link.transport });
+      },
+      upgraded: () => {
+        metrics.connections.dec({ transport: 'long-polling' });
+        metrics.connections.inc({ transport: 'websocket' });
+      },
+      disconnected: (link, transport) => {
+        expiry.forget();
+        notices.disconnected(link);
+        live.remove(link.identity.sessionId, link);
+        metrics.connections.dec({ transport });
+      },
+      overInFlight: (link) => {
+        metrics.refusals.inc({ reason: 'in_flight' });
+        ops.refused({ address: link.address, identity: link.identity });
+      },
+      capped: (refused, address, identity) => {
+        metrics.refusals.inc({ reason: `connection_cap_${refused}` });
+        ops.refused({ address, identity });
+        logger.debug({ refused, address }, 'socket connection over a cap refused');
+      },
+      handlerFailed: (event, err) => {
+        metrics.failures.inc({ kind: 'handler' });
+        logger.error({ err, event }, 'socket handler failed');
+      },
+      evicted: (socketId, bytes) => {
+        metrics.slowConsumers.inc();
+        logger.warn({ socketId, bytes }, 'disconnecting slow consumer');
+      },
     },
-    disconnected: (socket) => {
-      expiry.forget();
-      live.remove(socket.data.identity.sessionId, socket);
-      metrics.connections.dec({ transport: transportOf(socket.conn) });
-    },
-    overInFlight: (socket) => {
-      metrics.refusals.inc({ reason: 'in_flight' });
-      ops.refused({ address: socket.data.address, identity: socket.data.identity });
-    },
-    capped: (refused, address, identity) => {
-      metrics.refusals.inc({ reason: `connection_cap_${refused}` });
-      ops.refused({ address, identity });
-      logger.debug({ refused, address }, 'socket connection over a cap refused');
-    },
-    handlerFailed: (event, err) => {
-      metrics.failures.inc({ kind: 'handler' });
-      logger.error({ err, event }, 'socket handler failed');
-    },
-  }, config.broadcastFrames);
-  io.engine.on('connection_error', (err: { code: number; message: string }) => {
-    logger.debug({ code: err.code, msg: err.message }, 'engine.io connection refused');
   });
 
   http.addHook('onRequest', async (req, res) => {
@@ -362,7 +338,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
   let closing: Promise<void> | undefined;
   return {
     http,
-    io,
+    socketIo,
     rooms,
     metrics,
     async listen() {
@@ -379,14 +355,13 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
         clearInterval(pruneSessions);
         // Tell every client why, so it reconnects (and resumes) instead of
         // treating this as an error; then stop serving sockets.
-        io.emit('bye', { reason: 'server_shutdown', retryAfterMs: 500 });
-        io.disconnectSockets(true);
+        socketIo.closeAll({ reason: 'server_shutdown', retryAfterMs: 500 });
         // Every room fiber serves what it had queued, committing it.
         await rooms.shutdown();
         await root.cancel('shutdown');
         // Open operations pages hold a response open; they end here, before the server waits for its connections.
         ops.close();
-        await new Promise<void>((resolve) => io.close(() => resolve()));
+        await socketIo.close();
         await http.close();
         await bus?.close();
         await store.close();

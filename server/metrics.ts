@@ -178,7 +178,7 @@ export function createMetrics(gauges: MetricSources) {
     roomFailures: new Counter({ name: 'fiberchat_room_failures_total', help: 'Room fibers that crashed (each is made anew on next use)', registers: [registry] }),
     failures: new Counter({
       name: 'fiberchat_failures_total',
-      help: 'Caught failures by kind: load, read, commit, catch_up (store calls inside rooms), handler (a bug in a command handler)',
+      help: 'Caught failures by kind: load, read, commit, catch_up (store calls inside rooms), handler (a bug in a command handler), session, account, bus and ops_channel (Redis calls)',
       labelNames: ['kind'] as const,
       registers: [registry],
     }),

@@ -59,6 +59,8 @@ export interface RedisBusEvents {
   state?(up: boolean, error?: Error): void;
   /** A payload on a room channel did not parse. */
   malformed?(room: string): void;
+  /** A Redis call failed (the message is dropped; the store catches everyone up): logged and counted. */
+  failed?(op: 'subscribe' | 'unsubscribe' | 'publish', error: unknown): void;
 }
 
 const PREFIX = 'fc:room:';
@@ -96,20 +98,20 @@ export class RedisBus implements Bus {
       });
     }
     this.sub.on('ready', () => {
-      this.sub.subscribe(NOTICES).catch(() => {});
-      for (const room of this.rooms.keys()) this.sub.subscribe(PREFIX + room).catch(() => {});
+      this.sub.subscribe(NOTICES).catch(this.failedTo('subscribe'));
+      for (const room of this.rooms.keys()) this.sub.subscribe(PREFIX + room).catch(this.failedTo('subscribe'));
     });
     this.sub.on('message', (channel: string, raw: string) => this.receive(channel, raw));
   }
 
   subscribe(room: string, deliver: (msg: PeerMessage) => void): void {
     this.rooms.set(room, deliver);
-    if (this.sub.status === 'ready') this.sub.subscribe(PREFIX + room).catch(() => {});
+    if (this.sub.status === 'ready') this.sub.subscribe(PREFIX + room).catch(this.failedTo('subscribe'));
   }
 
   unsubscribe(room: string): void {
     if (!this.rooms.delete(room)) return;
-    if (this.sub.status === 'ready') this.sub.unsubscribe(PREFIX + room).catch(() => {});
+    if (this.sub.status === 'ready') this.sub.unsubscribe(PREFIX + room).catch(this.failedTo('unsubscribe'));
   }
 
   private pending = 0;
@@ -128,8 +130,13 @@ export class RedisBus implements Bus {
     this.pending++;
     this.pub
       .publish(channel, JSON.stringify(payload))
-      .catch(() => {})
+      .catch(this.failedTo('publish'))
       .finally(() => this.pending--);
+  }
+
+  /** A rejection handler that reports the failure instead of letting it vanish. */
+  private failedTo(op: 'subscribe' | 'unsubscribe' | 'publish'): (err: unknown) => void {
+    return (err) => this.events.failed?.(op, err);
   }
 
   onNotice(deliver: (notice: UserNotice) => void): void {

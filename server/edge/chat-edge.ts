@@ -15,51 +15,14 @@ import type { passkeyHandlers } from '../accounts/passkeys.ts';
 import { takeFromAll, type RateLimiter } from '../rate-limit.ts';
 import { pageBytes } from '../rooms/pages.ts';
 import type { RoomRegistry, Starter } from '../rooms/registry.ts';
-import type { EmptyOk, EntryDraft, Identity, Reply, RoomCommand, Subscriber } from '../rooms/types.ts';
+import type { EmptyOk, EntryDraft, Reply, RoomCommand } from '../rooms/types.ts';
 import type { Store } from '../store/store.ts';
+import type { Caller, Connection, Respond, UserCaller } from './caller.ts';
 import type { RoomAccess } from './access.ts';
 import type { UserNotices } from './notices.ts';
 import { adminHandlers } from './room-admin.ts';
 
-/** Receives an answer synchronously, at the moment it is given (see `ChatEdge.ask`). */
-export type Respond<T> = (ack: Ack<T>) => void;
-
-/** The rooms a connection is in: the part of `Set` the edge uses (a `Set` is one). */
-export interface JoinedRooms extends Iterable<string> {
-  readonly size: number;
-  has(room: string): boolean;
-  add(room: string): unknown;
-  delete(room: string): unknown;
-  clear(): void;
-}
-
-/** A socket connection's view of the edge: who it is, and which rooms it is in. */
-export interface Connection {
-  readonly sub: Subscriber;
-  readonly joined: JoinedRooms;
-  /** Joins sent to a room and not yet answered (they count against the room cap). */
-  joining: number;
-}
-
-/** Who is calling, as the carrier established it. */
-export interface Caller {
-  /** From a verified session token only; absent for a caller without one. */
-  identity: Identity | undefined;
-  /** Set for socket.io calls; absent for REST. */
-  conn?: Connection | undefined;
-  /**
-   * The client's network address, as a key for per-address budgets (an IPv6
-   * client counts by its /64; behind a trusted proxy, from X-Forwarded-For).
-   */
-  address: string;
-  /** REST only: the request's User-Agent (shown with the session it opens). */
-  userAgent?: string | undefined;
-  /** REST only: the page's origin, when the server trusts it for passkeys (see `webOrigin`). */
-  origin?: string | undefined;
-}
-
-/** A caller the edge has authenticated. */
-export type UserCaller = Caller & { identity: Identity };
+export type { Caller, Connection, JoinedRooms, Respond, UserCaller } from './caller.ts';
 
 /** Serves one command, once the edge has validated, authorised and rate-limited it. */
 export type Handler<K extends CommandName> = (

@@ -1,30 +1,41 @@
 import type { EventName, EventOf } from '../../shared/protocol.ts';
 import type { Bus } from '../cluster/bus.ts';
-import type { ChatServer, ChatSocket } from './socket-edge.ts';
+import { Frame } from '../rooms/frame.ts';
+import type { Link } from './link.ts';
 
 type UserEvent = Extract<EventName, 'read' | 'removed' | 'invited'>;
 const USER_EVENTS: readonly string[] = ['read', 'removed', 'invited'] satisfies readonly UserEvent[];
 
 /**
  * Events for one user, wherever their connections are: a read position that
- * moved in another tab, an invitation, a removal. Each socket joins a
- * socket.io room of its user; in a cluster the notice also goes to every
- * other node through the bus, which delivers it to its own sockets of that
- * user (an Ajax client learns the same through `myRooms`).
+ * moved in another tab, an invitation, a removal. This node keeps its live
+ * connections by user (any carrier that pushes: see `Link`) and writes the
+ * notice to each as one frame; in a cluster the notice also goes to every
+ * other node through the bus, which delivers it to its own connections of
+ * that user (an Ajax client learns the same through `myRooms`).
  */
 export class UserNotices {
-  constructor(
-    private readonly io: ChatServer,
-    private readonly bus: Bus | undefined,
-  ) {
+  /** Most users have one or two connections: a Set per user, dropped with its last connection. */
+  private readonly byUser = new Map<string, Set<Link>>();
+
+  constructor(private readonly bus: Bus | undefined) {
     bus?.onNotice((n) => {
       if (USER_EVENTS.includes(n.event)) this.deliver(n.userId, n.event as UserEvent, n.payload as EventOf<UserEvent>);
     });
   }
 
-  /** A new connection of `socket`'s user. */
-  connected(socket: ChatSocket): void {
-    void socket.join(userChannel(socket.data.identity.userId));
+  connected(link: Link): void {
+    const userId = link.identity.userId;
+    let links = this.byUser.get(userId);
+    if (!links) this.byUser.set(userId, (links = new Set()));
+    links.add(link);
+  }
+
+  disconnected(link: Link): void {
+    const userId = link.identity.userId;
+    const links = this.byUser.get(userId);
+    if (!links?.delete(link)) return;
+    if (links.size === 0) this.byUser.delete(userId);
   }
 
   send<E extends UserEvent>(userId: string, event: E, payload: EventOf<E>): void {
@@ -32,11 +43,15 @@ export class UserNotices {
     this.bus?.notify({ node: this.bus.node, userId, event, payload });
   }
 
-  private deliver(userId: string, event: UserEvent, payload: EventOf<UserEvent>): void {
-    (this.io.to(userChannel(userId)).emit as (ev: string, p: unknown) => boolean)(event, payload);
+  /** Users with a live connection here. */
+  get users(): number {
+    return this.byUser.size;
   }
-}
 
-function userChannel(userId: string): string {
-  return `user:${userId}`;
+  private deliver(userId: string, event: UserEvent, payload: EventOf<UserEvent>): void {
+    const links = this.byUser.get(userId);
+    if (!links) return;
+    const frame = new Frame(event, payload);
+    for (const link of links) link.write(frame);
+  }
 }

@@ -11,7 +11,7 @@ import { fail, type Ack, type OkInputOf, type ParsedRequestOf, type User } from 
 import type { RoomRegistry } from '../rooms/registry.ts';
 import type { Store } from '../store/store.ts';
 import { DM_PREFIX, PRIVATE_PREFIX, type RoomAccess } from './access.ts';
-import type { UserCaller } from './chat-edge.ts';
+import type { UserCaller } from './caller.ts';
 import type { UserNotices } from './notices.ts';
 
 export interface AdminDeps {

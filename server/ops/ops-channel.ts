@@ -22,6 +22,8 @@ export interface OpsChannelEvents {
   report(report: OpsReport): void;
   /** A payload on the channel did not parse (counted, never kept). */
   malformed?(): void;
+  /** A Redis call failed (the report is dropped; the next one carries the running totals): logged and counted. */
+  failed?(op: 'subscribe' | 'publish', error: unknown): void;
 }
 
 export class OpsChannel {
@@ -42,7 +44,7 @@ export class OpsChannel {
     this.sub = new Redis(url, opts);
     // Connection errors are the chat bus's to report (fiberchat_bus_up); these two only retry.
     for (const client of [this.pub, this.sub]) client.on('error', () => {});
-    this.sub.on('ready', () => void this.sub.subscribe(OPS_CHANNEL).catch(() => {}));
+    this.sub.on('ready', () => void this.sub.subscribe(OPS_CHANNEL).catch((err: unknown) => this.events.failed?.('subscribe', err)));
     this.sub.on('message', (channel: string, raw: string) => {
       if (channel === OPS_CHANNEL) this.receive(raw);
     });
@@ -50,7 +52,7 @@ export class OpsChannel {
 
   publish(report: OpsReport): void {
     if (this.pub.status !== 'ready') return;
-    this.pub.publish(OPS_CHANNEL, JSON.stringify(report)).catch(() => {});
+    this.pub.publish(OPS_CHANNEL, JSON.stringify(report)).catch((err: unknown) => this.events.failed?.('publish', err));
   }
 
   close(): void {

@@ -79,6 +79,10 @@ export function createOps(deps: OpsDeps): Ops {
             deps.logger.warn({ node: r.node.id, max: MAX_OPS_NODES }, 'operations page: too many nodes; this one is left out');
           }
         },
+        failed: (op, err) => {
+          deps.metrics.failures.inc({ kind: 'ops_channel' });
+          deps.logger.warn({ err, op }, 'operations channel: a Redis call failed; the report was dropped');
+        },
       })
     : undefined;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TIMING, type Ack } from '../../shared/protocol.ts';
+import { TIMING, type Ack, type Message } from '../../shared/protocol.ts';
 import { defaultConfig, roomOptions } from '../config.ts';
 import { Fiber } from '../fiber/index.ts';
 import { MemoryStore } from '../store/memory-store.ts';
@@ -11,7 +11,7 @@ const writer: Starter = { userId: 'u-writer', address: '198.51.100.8' };
 
 function setup(opts: Partial<ReturnType<typeof roomOptions>>) {
   const root = Fiber.root('test', () => {});
-  const rooms = new RoomRegistry(root, new MemoryStore(), { emit: () => {} }, { ...roomOptions(defaultConfig()), ...opts });
+  const rooms = new RoomRegistry(root, new MemoryStore(), { ...roomOptions(defaultConfig()), ...opts });
   const ask = (room: string, build: (reply: (a: Ack<unknown>) => void) => RoomCommand, starter?: Starter) =>
     new Promise<Ack<unknown>>((resolve) => rooms.dispatch(room, build(resolve), starter));
   /** The latest page of a room, read without a poller's presence: a read that needs the room's fiber. */
@@ -47,3 +47,40 @@ describe('RoomRegistry budgets', () => {
     await root.cancel();
   });
 });
+
+describe('RoomRegistry reads of a room without a live fiber', () => {
+  it('answer `mine` for the reader, as a live room does (history and REST scrollback alike)', async () => {
+    const store = new MemoryStore();
+    const alice = { userId: 'u-alice', name: 'alice' };
+    const live = setupOn(store);
+    const sent = await live.ask('idle', (reply) => ({ kind: 'send', author: alice, entry: { kind: 'message', text: 'hi', clientId: 'mine-msg-xxxx' }, reply }));
+    expect(sent.ok).toBe(true);
+    const reacted = await live.ask('idle', (reply) => ({
+      kind: 'send',
+      author: alice,
+      entry: { kind: 'reaction', text: '', clientId: 'mine-react-xx', target: 1, emoji: '👍', on: true },
+      reply,
+    }));
+    expect(reacted.ok).toBe(true);
+    await live.root.cancel();
+    // A new registry on the same store: the room has no fiber, so its scrollback is read straight from the store.
+    const idle = setupOn(store);
+    expect(idle.rooms.size).toBe(0);
+    const mine = (a: Ack<unknown>) => (a.ok ? (a as unknown as { messages: Message[] }).messages[0]?.reactions?.[0]?.mine : a.error.code);
+    const history = await idle.ask('idle', (reply) => ({ kind: 'history', before: 100, limit: 10, viewer: alice.userId, reply }));
+    const page = await idle.ask('idle', (reply) => ({ kind: 'page', before: 100, limit: 10, viewer: alice.userId, reply }));
+    expect(idle.rooms.size).toBe(0);
+    expect([mine(history), mine(page)]).toEqual([true, true]);
+    const stranger = await idle.ask('idle', (reply) => ({ kind: 'history', before: 100, limit: 10, viewer: 'u-other', reply }));
+    expect(mine(stranger)).toBe(false);
+    await idle.root.cancel();
+  });
+});
+
+function setupOn(store: MemoryStore) {
+  const root = Fiber.root('test', () => {});
+  const rooms = new RoomRegistry(root, store, roomOptions(defaultConfig()));
+  const ask = (room: string, build: (reply: (a: Ack<unknown>) => void) => RoomCommand) =>
+    new Promise<Ack<unknown>>((resolve) => rooms.dispatch(room, build(resolve)));
+  return { root, rooms, ask };
+}

@@ -1,11 +1,12 @@
 import { TIMING, fail, type Ack, type Message } from '../../shared/protocol.ts';
 import type { Fiber } from '../fiber/index.ts';
 import type { Bus } from '../cluster/bus.ts';
-import { firstEpoch, type RoomLog, type Store } from '../store/store.ts';
+import { logOf, type RoomLog, type Store } from '../store/store.ts';
 import { pageBefore } from './pages.ts';
 import { BUSY_RETRY_MS, Room, type RoomOptions } from './room.ts';
 import type { TailCache } from './tail-cache.ts';
-import type { Broadcaster, FailureKind, RoomCommand, Subscriber } from './types.ts';
+import type { Frame } from './frame.ts';
+import type { FailureKind, RoomCommand, Subscriber } from './types.ts';
 
 export interface RegistryOptions extends RoomOptions {
   /** Most rooms alive at once; past it new rooms answer `unavailable`. */
@@ -39,6 +40,8 @@ export interface RegistryEvents {
   /** A store call failed inside a room; its clients were answered `unavailable`. */
   failed?(room: string, kind: FailureKind, error: unknown): void;
   committed?(room: string, count: number): void;
+  /** A room sent one event to `subscribers` connections on this node. */
+  broadcast?(room: string, frame: Frame, subscribers: number): void;
   /** A room was not started because its starter had too many live rooms. */
   startRefused?(room: string): void;
 }
@@ -59,7 +62,6 @@ export class RoomRegistry {
   constructor(
     parent: Fiber<unknown>,
     private readonly store: Store,
-    private readonly broadcaster: Broadcaster,
     opts: RegistryOptions,
     private readonly events: RegistryEvents = {},
   ) {
@@ -140,11 +142,11 @@ export class RoomRegistry {
     }
     switch (cmd.kind) {
       case 'history':
-        return void this.readDirect(name, cmd.before, cmd.limit, (messages) => cmd.reply({ ok: true, messages }), cmd.reply);
+        return void this.readDirect(name, cmd.before, cmd.limit, cmd.viewer, (messages) => cmd.reply({ ok: true, messages }), cmd.reply);
       case 'page':
         if (cmd.before !== undefined && !cmd.poller) {
-          const { before, limit, reply } = cmd;
-          return void this.readDirect(name, before, limit, (messages, log) => reply({ ok: true, ...this.idlePage(name, log), messages }), reply);
+          const { before, limit, viewer, reply } = cmd;
+          return void this.readDirect(name, before, limit, viewer, (messages, log) => reply({ ok: true, ...this.idlePage(name, log), messages }), reply);
         }
         break;
       case 'typing':
@@ -224,7 +226,6 @@ export class RoomRegistry {
       name,
       this.supervisor,
       this.store,
-      this.broadcaster,
       {
         retired: (r) => {
           if (this.rooms.get(r.name) !== r) return;
@@ -236,6 +237,7 @@ export class RoomRegistry {
           }
         },
         committed: (r, n) => this.events.committed?.(r.name, n),
+        broadcast: (r, frame, n) => this.events.broadcast?.(r.name, frame, n),
         failed: (r, kind, err) => this.events.failed?.(r.name, kind, err),
         ...(this.opts.bus ? { bus: this.opts.bus } : {}),
         ...(this.opts.tailCache ? { tail: this.opts.tailCache } : {}),
@@ -246,19 +248,20 @@ export class RoomRegistry {
     return room;
   }
 
-  /** Scrollback of a room that is not live, straight from the store. */
+  /** Scrollback of a room that is not live, straight from the store; `viewer`'s reactions count as `mine`, as in a live room. */
   private async readDirect<T>(
     name: string,
     before: number,
     limit: number,
+    viewer: string | undefined,
     done: (messages: Message[], log: RoomLog) => void,
     reply: (ack: Ack<T>) => void,
   ): Promise<void> {
     let messages: Message[];
     let log: RoomLog;
     try {
-      log = (await this.store.roomLog(name)) ?? { epoch: firstEpoch(await this.store.instanceId(), name), lastSeq: 0 };
-      messages = log.lastSeq > 0 ? await pageBefore(this.store, name, before, limit) : [];
+      log = await logOf(this.store, name);
+      messages = log.lastSeq > 0 ? await pageBefore(this.store, name, before, limit, viewer) : [];
     } catch (err) {
       this.events.failed?.(name, 'read', err);
       reply(fail('unavailable', 'storage is unavailable, retry', BUSY_RETRY_MS));

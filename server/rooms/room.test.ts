@@ -5,17 +5,21 @@ import { defaultConfig, roomOptions } from '../config.ts';
 import { Fiber } from '../fiber/index.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import { RoomRegistry } from './registry.ts';
-import type { Broadcaster, Identity, RoomCommand, Subscriber } from './types.ts';
+import type { Frame } from './frame.ts';
+import type { RegistryEvents } from './registry.ts';
+import type { Identity, RoomCommand, Subscriber } from './types.ts';
 
 const alice: Identity = { userId: 'u-alice', name: 'alice' };
 const bob: Identity = { userId: 'u-bob', name: 'bob' };
 
-/** Records every broadcast and which subscriber sees which channel. */
-class FakeBroadcaster implements Broadcaster {
-  events: Array<{ channel: string; event: string; payload: unknown }> = [];
-  emit(channel: string, event: string, payload: unknown): void {
-    this.events.push({ channel, event, payload });
-  }
+/** Records every broadcast a room made, once each, however many subscribers it went to. */
+class BroadcastLog {
+  events: Array<{ room: string; event: string; payload: unknown }> = [];
+  readonly hooks: RegistryEvents = {
+    broadcast: (room, frame) => {
+      this.events.push({ room, event: frame.event, payload: frame.payload });
+    },
+  };
   batches(): MessagesEvent[] {
     return this.events.filter((e) => e.event === 'messages').map((e) => e.payload as MessagesEvent);
   }
@@ -24,9 +28,10 @@ class FakeBroadcaster implements Broadcaster {
   }
 }
 
-function sub(id: string, identity: Identity): Subscriber & { channels: Set<string> } {
-  const channels = new Set<string>();
-  return { id, identity, channels, subscribe: (c) => channels.add(c), unsubscribe: (c) => channels.delete(c) };
+/** A subscriber that keeps every frame written to it. */
+function sub(id: string, identity: Identity): Subscriber & { frames: Frame[] } {
+  const frames: Frame[] = [];
+  return { id, identity, frames, write: (f) => frames.push(f) };
 }
 
 /** A bus that carries nothing: another node's hints never arrive. */
@@ -36,9 +41,9 @@ function setup(opts: { idleMs?: number; mailboxCapacity?: number; bus?: Bus } = 
   const errors: unknown[] = [];
   const root = Fiber.root('test', (e) => errors.push(e));
   const store = new MemoryStore();
-  const bc = new FakeBroadcaster();
+  const bc = new BroadcastLog();
   // The registry's periodic store check is pushed out of the way: these tests see what rooms do themselves.
-  const rooms = new RoomRegistry(root, store, bc, { ...roomOptions(defaultConfig()), storeCheckMs: 3_600_000, ...opts });
+  const rooms = new RoomRegistry(root, store, { ...roomOptions(defaultConfig()), storeCheckMs: 3_600_000, ...opts }, bc.hooks);
   const ask = <T>(room: string, build: (reply: (a: Ack<T>) => void) => RoomCommand) =>
     new Promise<Ack<T>>((resolve) => rooms.dispatch(room, build(resolve)));
   const send = (room: string, text: string, clientId: string, who = alice) =>
@@ -115,8 +120,32 @@ describe('room fiber', () => {
     expect(j.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 11));
     expect(j.members).toEqual(['alice']);
     expect(j.recovered).toBe(true);
-    expect(s.channels.has('room:r')).toBe(true);
+    // Subscribed in the same step: the presence its join caused is the first thing written to it.
+    expect(s.frames.map((f) => f.event)).toEqual(['presence']);
     expect(bc.presence()).toEqual([['alice']]);
+    await root.cancel();
+  });
+
+  it("the room's own list is who hears it: one frame per broadcast for every subscriber, none after a leave or a kick", async () => {
+    const { send, join, ask, rooms, root } = setup();
+    const [a, b, c] = [sub('a', alice), sub('b', bob), sub('c', { userId: 'u-carol', name: 'carol' })];
+    for (const x of [a, b, c]) await join('r', x);
+    const mark = [a, b, c].map((x) => x.frames.length);
+    await send('r', 'one', 'seam-one-xxxx');
+    const written = [a, b, c].map((x, i) => x.frames.slice(mark[i]));
+    // The same object to each: a carrier encodes it once, however many subscribers it has.
+    expect(written.map((w) => w.map((f) => f.event))).toEqual([['messages'], ['messages'], ['messages']]);
+    expect(written[1]?.[0]).toBe(written[0]?.[0]);
+    expect(written[2]?.[0]).toBe(written[0]?.[0]);
+    okOf(await ask<object>('r', (reply) => ({ kind: 'leave', sub: b, reply })));
+    rooms.dispatch('r', { kind: 'kick', userId: 'u-carol' });
+    const after = [a, b, c].map((x) => x.frames.length);
+    await send('r', 'two', 'seam-two-xxxx');
+    const texts = (x: { frames: Frame[] }, from: number) =>
+      x.frames.slice(from).flatMap((f) => (f.event === 'messages' ? (f.payload as MessagesEvent).messages.map((m) => m.text) : []));
+    expect(texts(a, after[0] ?? 0)).toEqual(['two']);
+    expect(texts(b, after[1] ?? 0)).toEqual([]);
+    expect(texts(c, after[2] ?? 0)).toEqual([]);
     await root.cancel();
   });
 
@@ -260,7 +289,7 @@ describe('room fiber', () => {
     const failures: Array<[string, string]> = [];
     const root = Fiber.root('test', () => {});
     const store = new MemoryStore();
-    const rooms = new RoomRegistry(root, store, new FakeBroadcaster(), roomOptions(defaultConfig()), {
+    const rooms = new RoomRegistry(root, store, roomOptions(defaultConfig()), {
       failed: (room, kind) => failures.push([room, kind]),
     });
     const ask = <T>(build: (reply: (a: Ack<T>) => void) => RoomCommand) => new Promise<Ack<T>>((resolve) => rooms.dispatch('r', build(resolve)));
@@ -271,10 +300,16 @@ describe('room fiber', () => {
     store.failReads = new Error('io error');
     const read = await ask<unknown>((reply) => ({ kind: 'history', before: 10, limit: 5, reply }));
     store.failReads = undefined;
-    expect([sent, read].map((a) => (a.ok ? 'ok' : a.error.code))).toEqual(['unavailable', 'unavailable']);
+    // A join whose read succeeds but whose membership write fails is counted as that, not as a read.
+    const addMember = store.addMember.bind(store);
+    store.addMember = () => Promise.reject(new Error('database is locked'));
+    const joined = await ask<JoinOk>((reply) => ({ kind: 'join', sub: sub('j', alice), reply }));
+    store.addMember = addMember;
+    expect([sent, read, joined].map((a) => (a.ok ? 'ok' : a.error.code))).toEqual(['unavailable', 'unavailable', 'unavailable']);
     expect(failures).toEqual([
       ['r', 'commit'],
       ['r', 'read'],
+      ['r', 'membership'],
     ]);
     await root.cancel();
   });

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { LIMITS, TIMING, fail, type Message, type OkInputOf } from '../../shared/protocol.ts';
+import { LIMITS, TIMING, fail, type EventOf, type Message, type OkInputOf } from '../../shared/protocol.ts';
 import type { Fiber } from '../fiber/index.ts';
 import { Mailbox } from '../fiber/index.ts';
 import type { Bus, PeerMessage } from '../cluster/bus.ts';
-import { firstEpoch, type Draft, type Store } from '../store/store.ts';
+import { logOf, type Draft, type Store } from '../store/store.ts';
+import { Frame, type StreamEvent } from './frame.ts';
 import { newestWithin, pageAfter, pageBefore, pageBytes, readWithin, type PageSource } from './pages.ts';
 import { Presence } from './presence.ts';
 import type { RoomTail, TailCache } from './tail-cache.ts';
-import type { Broadcaster, EmptyOk, FailureKind, Identity, PeerNews, Reply, RoomCommand, Subscriber } from './types.ts';
+import type { EmptyOk, FailureKind, Identity, PeerNews, Reply, RoomCommand, Subscriber } from './types.ts';
 import { TypingSet } from './typing.ts';
 
 /** A room's tunables; their defaults and bounds are settings in server/config.ts. */
@@ -42,6 +43,8 @@ export interface RoomHooks {
   retired(room: Room): void;
   /** One turn committed `count` messages (metrics). */
   committed?(room: Room, count: number): void;
+  /** One event went to `subscribers` connections of this node (metrics count the deliveries). */
+  broadcast?(room: Room, frame: Frame, subscribers: number): void;
   /** The cluster's bus, when there are other nodes: hints, presence and typing go to them through it. */
   bus?: Bus;
   /** The process's cache of rooms' latest entries (absent: every page is read from the store). */
@@ -74,10 +77,8 @@ type Resume = { messages: Message[]; recovered: boolean };
  */
 export class Room {
   readonly name: string;
-  readonly channel: string;
   private readonly mailbox: Mailbox<RoomCommand>;
   private readonly store: Store;
-  private readonly broadcaster: Broadcaster;
   private readonly opts: RoomOptions;
   private readonly hooks: RoomHooks;
   private readonly subs = new Map<string, Subscriber>();
@@ -110,11 +111,9 @@ export class Room {
   private nextHeartbeat = Infinity;
   readonly fiber: Fiber<void>;
 
-  constructor(name: string, parent: Fiber<unknown>, store: Store, broadcaster: Broadcaster, hooks: RoomHooks, opts: RoomOptions) {
+  constructor(name: string, parent: Fiber<unknown>, store: Store, hooks: RoomHooks, opts: RoomOptions) {
     this.name = name;
-    this.channel = `room:${name}`;
     this.store = store;
-    this.broadcaster = broadcaster;
     this.hooks = hooks;
     this.opts = opts;
     this.tail = hooks.tail?.open(name);
@@ -212,12 +211,9 @@ export class Room {
 
   private async load(): Promise<void> {
     if (this.loaded) return;
-    const log = await this.store.roomLog(this.name);
-    // A room that has stored nothing has no row: its epoch is the one every
-    // node of this database derives for it, written with its first message,
-    // so joins before that (through any node) see the one it will have.
-    this.epoch = log?.epoch ?? firstEpoch(await this.store.instanceId(), this.name);
-    this.lastSeq = log?.lastSeq ?? 0;
+    const log = await logOf(this.store, this.name);
+    this.epoch = log.epoch;
+    this.lastSeq = log.lastSeq;
     this.inSync = true;
     this.loaded = true;
     this.lastActivity = this.now();
@@ -374,7 +370,8 @@ export class Room {
           return this.expire(); // mixed into a busy turn
       }
     } catch (err) {
-      this.failed('read', err);
+      if (err instanceof Reported) this.failed(err.kind, err.cause);
+      else this.failed(cmd.kind === 'hint' ? 'catch_up' : 'read', err);
       reject(cmd, 'storage is unavailable, retry');
     }
   }
@@ -428,13 +425,12 @@ export class Room {
     );
     this.servedWrite = true;
     // The room goes in the user's list (a private room's members are there already), and the answer says how far they read.
-    await this.store.addMember(this.name, { userId: sub.identity.userId, name: sub.identity.name }, 'member');
-    const lastRead = await this.store.lastRead(this.name, sub.identity.userId);
+    const lastRead = await labelled('membership', async () => {
+      await this.store.addMember(this.name, { userId: sub.identity.userId, name: sub.identity.name }, 'member');
+      return this.store.lastRead(this.name, sub.identity.userId);
+    });
     const isNew = !this.subs.has(sub.id);
-    if (isNew) {
-      this.subs.set(sub.id, sub);
-      sub.subscribe(this.channel);
-    }
+    if (isNew) this.subs.set(sub.id, sub);
     const presenceChanged = isNew && this.presence.add(sub.id, sub.identity, this.now());
     reply({
       ok: true,
@@ -459,7 +455,8 @@ export class Room {
     );
     // The latest page is how an Ajax client joins: the room goes in its list, as for a socket join.
     if (cmd.poller && cmd.after === undefined && cmd.before === undefined) {
-      await this.store.addMember(this.name, { userId: cmd.poller.userId, name: cmd.poller.name }, 'member');
+      const poller = cmd.poller;
+      await labelled('membership', () => this.store.addMember(this.name, { userId: poller.userId, name: poller.name }, 'member'));
     }
     if (cmd.poller && this.presence.add(pollerId(cmd.poller), cmd.poller, this.now(), TIMING.pollLeaseMs)) {
       this.broadcastPresence();
@@ -483,7 +480,6 @@ export class Room {
       reply?.(fail('not_found', `not in room ${this.name}`));
       return;
     }
-    sub.unsubscribe(this.channel);
     // Cancel-on-disconnect: a connection that goes stops typing at once.
     if (this.typing.stop(sub.identity.userId)) this.broadcastTyping();
     const grace = disconnected ? this.opts.presenceGraceMs : 0;
@@ -500,7 +496,6 @@ export class Room {
     for (const sub of [...this.subs.values()]) {
       if (sub.identity.userId !== userId) continue;
       this.subs.delete(sub.id);
-      sub.unsubscribe(this.channel);
       sub.removed?.(this.name);
       this.presence.remove(sub.id, sub.identity, this.now(), 0);
     }
@@ -596,7 +591,7 @@ export class Room {
     }
     this.lastSeq = upTo;
     this.tail?.append(this.epoch, batch);
-    if (batch.length > 0) this.broadcaster.emit(this.channel, 'messages', { room: this.name, messages: batch });
+    if (batch.length > 0) this.broadcast('messages', { room: this.name, messages: batch });
   }
 
   /** Tells peers how far the log reached, with the messages when they are small (a hint: the store is the truth). */
@@ -622,7 +617,7 @@ export class Room {
     if (messages && messages[0]?.seq === this.lastSeq + 1 && messages.at(-1)?.seq === last) {
       this.lastSeq = last;
       this.tail?.append(this.epoch, messages);
-      this.broadcaster.emit(this.channel, 'messages', { room: this.name, messages });
+      this.broadcast('messages', { room: this.name, messages });
       return;
     }
     while (this.lastSeq < last) {
@@ -641,7 +636,7 @@ export class Room {
       }
       this.lastSeq = end;
       this.tail?.append(this.epoch, batch);
-      this.broadcaster.emit(this.channel, 'messages', { room: this.name, messages: batch });
+      this.broadcast('messages', { room: this.name, messages: batch });
     }
   }
 
@@ -686,13 +681,24 @@ export class Room {
     bus.publish(this.name, { type: 'typing', node: bus.node, users });
   }
 
+  /**
+   * Sends one event to everyone in the room on this node: one frame, written
+   * to each subscriber of the room's own list (the only record of who hears
+   * it), each carrier encoding it once.
+   */
+  private broadcast<E extends StreamEvent>(event: E, payload: EventOf<E>): void {
+    const frame = new Frame(event, payload);
+    for (const sub of this.subs.values()) sub.write(frame);
+    this.hooks.broadcast?.(this, frame, this.subs.size);
+  }
+
   private broadcastPresence(): void {
-    this.broadcaster.emit(this.channel, 'presence', { room: this.name, members: this.presence.names(), users: this.presence.users() });
+    this.broadcast('presence', { room: this.name, members: this.presence.names(), users: this.presence.users() });
     this.tellPresence();
   }
 
   private broadcastTyping(): void {
-    this.broadcaster.emit(this.channel, 'typing', { room: this.name, typing: this.typing.names(), users: this.typing.users() });
+    this.broadcast('typing', { room: this.name, typing: this.typing.names(), users: this.typing.users() });
     this.tellTyping();
   }
 }
@@ -714,6 +720,25 @@ function coalesceKey(cmd: RoomCommand): string | undefined {
 /** The presence key of an Ajax client: one lease per user and room, renewed by each poll. */
 function pollerId(who: Identity): string {
   return `poll:${who.userId}`;
+}
+
+/** A failure whose kind is known where it happened (see `labelled`); `handle` counts it under that kind. */
+class Reported extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    override readonly cause: unknown,
+  ) {
+    super(`${kind} failed`);
+  }
+}
+
+/** Runs a store step whose failure is counted as `kind`, not as the read of the command around it. */
+async function labelled<T>(kind: FailureKind, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    throw new Reported(kind, err);
+  }
 }
 
 function reject(cmd: RoomCommand, message: string): void {

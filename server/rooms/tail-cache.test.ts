@@ -39,11 +39,11 @@ function node(store: Store, cache: TailCache | undefined, bus?: Bus) {
   const root = Fiber.root('test', (e) => {
     throw e;
   });
-  const rooms = new RoomRegistry(root, store, { emit() {} }, { ...roomOptions(defaultConfig()), storeCheckMs: 3_600_000, tailCache: cache, bus });
+  const rooms = new RoomRegistry(root, store, { ...roomOptions(defaultConfig()), storeCheckMs: 3_600_000, tailCache: cache, bus });
   const ask = <T>(room: string, build: (reply: (a: Ack<T>) => void) => RoomCommand) =>
     new Promise<Ack<T>>((resolve) => rooms.dispatch(room, build(resolve)));
   let subs = 0;
-  const sub = (identity: Identity): Subscriber => ({ id: `s${subs++}`, identity, subscribe() {}, unsubscribe() {} });
+  const sub = (identity: Identity): Subscriber => ({ id: `s${subs++}`, identity, write() {} });
   return {
     root,
     send: (room: string, who: Identity, entry: EntryDraft) => ask<SendOk>(room, (reply) => ({ kind: 'send', author: who, entry, reply })),

@@ -1,5 +1,6 @@
-import type { Ack, EntryKind, EventName, EventOf, Message, OkInputOf } from '../../shared/protocol.ts';
+import type { Ack, EntryKind, Message, OkInputOf } from '../../shared/protocol.ts';
 import type { PeerMessage } from '../cluster/bus.ts';
+import type { Frame } from './frame.ts';
 
 /** Who is acting, as established by the auth middleware and nothing else. */
 export interface Identity {
@@ -11,21 +12,21 @@ export interface Identity {
   sessionId?: string;
 }
 
-/** One connection's membership of a room (a socket, or an Ajax poller). */
+/**
+ * One live connection in a room, whatever carries it: the seam between the
+ * room fiber and the carriers. The room's list of subscribers is the only
+ * record of who hears it; a broadcast builds one `Frame` and writes it to
+ * each. A carrier writes it in its own encoding (made once per frame, see
+ * `Frame.encoded`) and keeps the connection within its outbound budget.
+ */
 export interface Subscriber {
   /** Unique per connection. */
   readonly id: string;
   readonly identity: Identity;
-  /** Starts delivery of this room's broadcasts to the connection. */
-  subscribe(channel: string): void;
-  unsubscribe(channel: string): void;
+  /** Delivers one event of the room's stream, after everything written to the connection before. Never throws. */
+  write(frame: Frame): void;
   /** The user lost access to the room: the subscription ended, and the connection is told. */
   removed?(room: string): void;
-}
-
-/** Sends one event to every subscriber of a channel, encoding it once. */
-export interface Broadcaster {
-  emit<E extends Exclude<EventName, 'bye'>>(channel: string, event: E, payload: EventOf<E>): void;
 }
 
 export type Reply<T> = (ack: Ack<T>) => void;
@@ -33,7 +34,7 @@ export type Reply<T> = (ack: Ack<T>) => void;
 export type EmptyOk = OkInputOf<'leave'>;
 
 /** Where a caught failure happened; counted by kind on /metrics. */
-export type FailureKind = 'load' | 'read' | 'commit' | 'catch_up';
+export type FailureKind = 'load' | 'read' | 'commit' | 'catch_up' | 'membership';
 
 /** Presence and typing heard from another node, for one room. */
 export type PeerNews = Exclude<PeerMessage, { type: 'hint' } | { type: 'kick' }>;

@@ -185,6 +185,17 @@ export interface Store extends AccountStore {
   close(): Promise<void>;
 }
 
+/**
+ * Where a room's log stands, for any reader: its stored row, or for a room
+ * that has stored nothing, the epoch its first commit will write (the one
+ * every node of this database derives for it, so joins before that, through
+ * any node, see the one it will have) at seq 0. The one place a reader
+ * derives `firstEpoch`.
+ */
+export async function logOf(store: Pick<Store, 'roomLog' | 'instanceId'>, room: string): Promise<RoomLog> {
+  return (await store.roomLog(room)) ?? { epoch: firstEpoch(await store.instanceId(), room), lastSeq: 0 };
+}
+
 /** The epoch a room's log gets when it is first stored: the same on every node of one database. */
 export function firstEpoch(instanceId: string, room: string): string {
   return createHash('sha256').update(`${instanceId}\u0000${room}`).digest('base64url').slice(0, 22);

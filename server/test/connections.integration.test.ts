@@ -100,11 +100,11 @@ describe('slow consumers', () => {
     await fetch(`${base}&sid=${sid}`); // the connect answer
     await post('421["join",{"room":"r"}]');
     await expect.poll(async () => (await (await fetch(`${base}&sid=${sid}`)).text()).includes('431[')).toBe(true);
-    expect(s.app.io.sockets.sockets.size).toBe(1);
+    expect(s.app.socketIo.io.sockets.sockets.size).toBe(1);
     // From here on the client never polls again.
     const sender = await s.client('flooder');
     await flood(sender, 'r', 256 * 1024);
-    await expect.poll(() => s.app.io.sockets.sockets.size).toBe(1); // only the flooder is left
+    await expect.poll(() => s.app.socketIo.io.sockets.sockets.size).toBe(1); // only the flooder is left
     // Its next poll gets only the `bye` and a close packet: the backlog was dropped.
     const later = await fetch(`${base}&sid=${sid}`);
     const body = await later.text();
@@ -123,7 +123,7 @@ describe('slow consumers', () => {
     // Stop reading: the kernel buffers fill, then the server's queue grows.
     (ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const sender = await s.client('flooder');
-    const stalled = () => [...s.app.io.sockets.sockets.values()].some((x) => x.data.identity.name === 'stalled');
+    const stalled = () => [...s.app.socketIo.io.sockets.sockets.values()].some((x) => x.data.identity.name === 'stalled');
     expect(stalled()).toBe(true);
     // Loopback kernel buffers absorb several MiB before the server's own queue grows.
     for (let round = 0; round < 8 && stalled(); round++) await flood(sender, 'r', 4 * 1024 * 1024);

@@ -30,7 +30,7 @@ async function handshake(s: TestServer, token: string, address?: string): Promis
   return [await raw.handshake(token, 5_000), raw];
 }
 /** Open socket connections of one identity, as the server counts them. */
-const socketsOf = (s: TestServer, name: string) => [...s.app.io.sockets.sockets.values()].filter((x) => x.data.identity.name === name).length;
+const socketsOf = (s: TestServer, name: string) => [...s.app.socketIo.io.sockets.sockets.values()].filter((x) => x.data.identity.name === name).length;
 
 describe('socket connection caps', () => {
   it('one identity holds 32 connections; the 33rd is refused too_many_connections until one closes', async () => {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LIMITS, type Ack, type Message, type SendOk } from '../../../shared/protocol.ts';
-import { queuedBytes } from '../../edge/engine-internals.ts';
+import { queuedBytes } from '../../edge/socketio/engine-internals.ts';
 import { MemoryStore } from '../../store/memory-store.ts';
 import type { Store } from '../../store/store.ts';
 import { cid, startServer, type TestServer } from '../harness.ts';
@@ -93,7 +93,7 @@ describe('a socket that does not read its answers', () => {
     const { token } = await s.session('stalled');
     const raw = new RawEngine(s.url);
     expect(await raw.handshake(token)).toBe('connected');
-    const serverSide = () => [...s.app.io.sockets.sockets.values()].find((x) => x.data.identity.name === 'stalled');
+    const serverSide = () => [...s.app.socketIo.io.sockets.sockets.values()].find((x) => x.data.identity.name === 'stalled');
     const conn = serverSide()?.conn;
     raw.stopReading();
     // 400 pages of 256 KiB (100 MB) asked over about a second, as an attacker would.

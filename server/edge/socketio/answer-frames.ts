@@ -1,5 +1,5 @@
-import type { Message } from '../../shared/protocol.ts';
-import { textFrameOf } from './broadcast.ts';
+import type { Message } from '../../../shared/protocol.ts';
+import { PACKET, textFrameOf } from './frames.ts';
 import { ackIdOf, directWebSocket } from './engine-internals.ts';
 
 /**
@@ -46,7 +46,7 @@ export function ackPacketParts(id: number, res: { messages: readonly Message[] }
   const others = JSON.stringify(rest);
   const items = new Array<string>(messages.length);
   for (let i = 0; i < messages.length; i++) items[i] = messageJson(messages[i] as Message);
-  return { head: `3${id}[${others.slice(0, -1)}${others.length > 2 ? ',' : ''}"messages":[`, items, tail: ']}]' };
+  return { head: `${PACKET.ack}${id}[${others.slice(0, -1)}${others.length > 2 ? ',' : ''}"messages":[`, items, tail: ']}]' };
 }
 
 /**
@@ -79,8 +79,7 @@ export function writeAnswerDirect(conn: unknown, ack: unknown, res: object): boo
   if (id === undefined) return false;
   const ws = directWebSocket(conn);
   if (!ws) return false;
-  // "4": engine.io's message packet type, which engine.io would prefix.
   const { head, items, tail } = ackPacketParts(id, res as { messages: readonly Message[] });
-  ws._socket.write(wsTextFrameOfParts(`4${head}`, items, tail));
+  ws._socket.write(wsTextFrameOfParts(`${PACKET.engineMessage}${head}`, items, tail));
   return true;
 }

@@ -26,6 +26,8 @@ import type { EventEmitter } from 'node:events';
  * - The `ws` receiver's `_mask` and `_buffers`: the last frame's mask, a
  *   view that keeps the whole chunk it arrived in, and the queue of chunks,
  *   which keeps the room its first push made (see `trimReceiverAfterFrames`).
+ * - socket.io-adapter's `sids`: the Map of each socket's Set of rooms, whose
+ *   entry `leave` empties but never deletes (see `forgetRoomTable`).
  * - socket.io's `Socket#_anyListeners`: the listeners `onAny` adds, which
  *   socket.io only reads (and copies) for each incoming event.
  * - Two arrays that hold one function each for a connection's life but were
@@ -35,6 +37,19 @@ import type { EventEmitter } from 'node:events';
  *   `get`, `set` and `delete` (see `compactConnection`).
  */
 import type { Writable } from 'node:stream';
+
+/**
+ * The versions these internals were checked against, pinned exactly in
+ * package.json; a test fails when what is installed differs, so an upgrade
+ * comes with a look at every shape above (and the shape tests' run).
+ */
+export const CHECKED_AGAINST = {
+  'socket.io': '4.8.4',
+  'socket.io-adapter': '2.5.8',
+  'socket.io-parser': '4.2.7',
+  'engine.io': '6.6.12',
+  ws: '8.23.0',
+} as const;
 
 /** The `ws` WebSocket under engine.io's WebSocket transport. */
 interface WsSocket extends EventEmitter {
@@ -239,6 +254,25 @@ function trimReceiver(this: WsSocket): void {
  * ack, by `LazyAcks`. Call from socket.io's `connection` event; returns how
  * many it replaced (3 on engine.io 6.6 and socket.io 4.8).
  */
+/**
+ * Takes a new socket out of socket.io's room tables: socket.io joins every
+ * socket to a room named by its id, and the adapter keeps a Set of each
+ * socket's rooms (in `sids`) for the connection's life, even once empty.
+ * Fiberchat addresses no socket through socket.io's rooms (a room fiber's
+ * list of subscribers is the only membership), so both go: no Set per
+ * connection. Socket.io's own broadcasts (`io.emit`, `io.disconnectSockets`,
+ * `io.fetchSockets`) walk `sids` and so reach no socket after this: iterate
+ * the namespace's `sockets` instead. Returns whether the entry was removed.
+ */
+export function forgetRoomTable(socket: { id: string; leave(room: string): unknown; nsp: { adapter: unknown } }): boolean {
+  void socket.leave(socket.id);
+  const sids = (socket.nsp.adapter as { sids?: unknown }).sids;
+  if (!(sids instanceof Map)) return false;
+  const rooms: unknown = sids.get(socket.id);
+  if (!(rooms instanceof Set) || rooms.size > 0) return false;
+  return sids.delete(socket.id);
+}
+
 export function compactConnection(socket: unknown): number {
   const s = socket as { conn?: { cleanupFn?: unknown }; client?: { decoder?: { _callbacks?: Record<string, unknown> } }; acks?: unknown };
   let n = 0;

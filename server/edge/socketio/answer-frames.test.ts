@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Message } from '../../shared/protocol.ts';
-import { cid, rawSocketIo, startServer, unlimitedSends, type TestServer } from '../test/harness.ts';
+import type { Message } from '../../../shared/protocol.ts';
+import { cid, rawSocketIo, startServer, unlimitedSends, type TestServer } from '../../test/harness.ts';
 import { ackPacketParts, messageJson, wsTextFrameOfParts } from './answer-frames.ts';
-import { wsTextFrame } from './broadcast.ts';
+import { wsTextFrame } from './frames.ts';
 
 const message = (seq: number, text: string): Message =>
   ({ id: `m${seq}`, seq, room: 'r', author: 'alice', authorId: 'u1', text, ts: 1_700_000_000_000 + seq, clientId: `c${seq}` }) satisfies Message;
@@ -68,7 +68,7 @@ describe('answers that carry messages', () => {
       servers.push(s);
       // Which answers engine.io made a packet of (a direct answer is not one).
       let throughEngine: string[] = [];
-      s.app.io.engine.on('connection', (c: { on(ev: 'packetCreate', f: (p: { data?: unknown }) => void): void }) => {
+      s.app.socketIo.io.engine.on('connection', (c: { on(ev: 'packetCreate', f: (p: { data?: unknown }) => void): void }) => {
         const mine: string[] = (throughEngine = []); // the last connection's: the raw client's
         c.on('packetCreate', (p) => typeof p.data === 'string' && p.data.startsWith('3') && mine.push(p.data.slice(0, 2)));
       });

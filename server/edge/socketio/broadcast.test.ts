@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as wsModule from 'ws';
-import type { Ack, SendOk } from '../../shared/protocol.ts';
-import { cid, collect, rawSocketIo, startServer, unlimitedSends, type ChatSocket, type TestServer } from '../test/harness.ts';
-import { wsTextFrame } from './broadcast.ts';
+import type { Ack, SendOk } from '../../../shared/protocol.ts';
+import { cid, collect, rawSocketIo, startServer, unlimitedSends, type ChatSocket, type TestServer } from '../../test/harness.ts';
+import { wsTextFrame } from './frames.ts';
 
 /** ws's own frame builder (exported by the package, not declared by @types/ws): the reference for `wsTextFrame`. */
 const { Sender } = wsModule as unknown as {

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../test/harness.ts';
+import { startServer, type TestServer } from '../../test/harness.ts';
 import type { ChatSocket } from './socket-edge.ts';
-import { LazyAcks, ackIdOf, compactConnection, directWebSocket, queuedBytes, releaseHandshakeRequest, transportOf, type EngineConn } from './engine-internals.ts';
+import { CHECKED_AGAINST, LazyAcks, ackIdOf, compactConnection, directWebSocket, queuedBytes, releaseHandshakeRequest, transportOf, type EngineConn } from './engine-internals.ts';
 
 /**
  * The engine.io and socket.io internals Fiberchat relies on
@@ -23,13 +25,13 @@ describe('engine.io internals', () => {
     servers.push(s);
     const released: Array<ReturnType<typeof releaseHandshakeRequest>> = [];
     // Prepended: it runs before the app's own listener (which then finds nothing left to let go).
-    s.app.io.engine.prependListener('connection', (conn: EngineConn) => {
+    s.app.socketIo.io.engine.prependListener('connection', (conn: EngineConn) => {
       released.push(releaseHandshakeRequest(conn));
     });
     const client = await s.client('alice', { transports: [carrier] });
     // On a WebSocket: the response's close listener, onUpgradeError, the transport's headers listener.
     expect(released).toEqual([{ request: true, upgradeListeners }]);
-    const [socket] = await s.app.io.fetchSockets();
+    const socket = s.app.socketIo.io.of('/').sockets.values().next().value;
     const conn = (socket as unknown as { conn: EngineConn } | undefined)?.conn;
     expect(conn).toBeDefined();
     if (!conn) return;
@@ -63,7 +65,7 @@ describe('engine.io internals', () => {
     const s = await startServer();
     servers.push(s);
     const client = await s.client('alice');
-    const server = s.app.io.of('/').sockets.values().next().value as unknown as { _anyListeners?: unknown; onAny(l: () => void): void };
+    const server = s.app.socketIo.io.of('/').sockets.values().next().value as unknown as { _anyListeners?: unknown; onAny(l: () => void): void };
     expect(Object.isFrozen(server._anyListeners)).toBe(true);
     expect(server._anyListeners).toHaveLength(1);
     // The array is every socket's: adding to it fails loudly instead of reaching them all.
@@ -78,8 +80,12 @@ describe('engine.io internals', () => {
     client.on('probe' as never, ((n: number, cb: (r: number) => void) => cb(n + 1)) as never);
     const one = server as unknown as { timeout(ms: number): { emitWithAck(e: string, n: number): Promise<number> } };
     await expect(one.timeout(5000).emitWithAck('probe', 1)).resolves.toBe(2);
-    const all = s.app.io as unknown as { timeout(ms: number): { emitWithAck(e: string, n: number): Promise<number[]> } };
-    await expect(all.timeout(5000).emitWithAck('probe', 2)).resolves.toEqual([3]);
+    // socket.io's own broadcast walks its room tables, which hold no socket (`forgetRoomTable`): it reaches nobody.
+    const adapter = s.app.socketIo.io.of('/').adapter as unknown as { sids: Map<string, Set<string>>; rooms: Map<string, Set<string>> };
+    expect(adapter.sids.size).toBe(0);
+    expect(adapter.rooms.size).toBe(0);
+    const all = s.app.socketIo.io as unknown as { timeout(ms: number): { emitWithAck(e: string, n: number): Promise<number[]> } };
+    await expect(all.timeout(5000).emitWithAck('probe', 2)).resolves.toEqual([]);
     // The handshake socket.io built (with the token) is let go.
     expect((server as unknown as ChatSocket).handshake.auth).toEqual({});
     const ack = (await client.timeout(5000).emitWithAck('ping', {})) as { ok: boolean };
@@ -91,7 +97,7 @@ describe('engine.io internals', () => {
     const s = await startServer();
     servers.push(s);
     const client = await s.client('alice');
-    const server = s.app.io.of('/').sockets.values().next().value as unknown as { ack(id: number): unknown; prependAny(l: (...a: unknown[]) => void): void };
+    const server = s.app.socketIo.io.of('/').sockets.values().next().value as unknown as { ack(id: number): unknown; prependAny(l: (...a: unknown[]) => void): void };
     expect(ackIdOf(server.ack(41))).toBe(41);
     // On the wire: a request with ack id n reaches the listener with an ack function tagged n.
     const seen = new Promise<unknown>((resolve) => {
@@ -105,5 +111,14 @@ describe('engine.io internals', () => {
     raw.send('257["ping",{}]'); // engine.io-client adds the message type (4)
     await expect(seen).resolves.toBe(57);
     client.disconnect();
+  });
+
+  it('is installed at exactly the versions the internals were checked against, as package.json pins them', () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../../package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    for (const [name, version] of Object.entries(CHECKED_AGAINST)) {
+      expect(pkg.dependencies[name] ?? pkg.devDependencies[name], name).toBe(version);
+      const installed = JSON.parse(readFileSync(join(import.meta.dirname, '../../../node_modules', name, 'package.json'), 'utf8')) as { version: string };
+      expect(installed.version, name).toBe(version);
+    }
   });
 });

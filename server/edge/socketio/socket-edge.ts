@@ -1,17 +1,24 @@
+import { getDefaultHighWaterMark } from 'node:stream';
 import { Socket as SocketIoSocket, type Server, type Socket } from 'socket.io';
 import {
   fail,
   isSocketCommand,
   type Ack,
   type ClientToServerEvents,
+  type EventOf,
   type ServerToClientEvents,
-} from '../../shared/protocol.ts';
-import type { SessionService } from '../accounts/session-service.ts';
-import type { Identity, Subscriber } from '../rooms/types.ts';
-import type { Caller, ChatEdge, Connection, JoinedRooms } from './chat-edge.ts';
+} from '../../../shared/protocol.ts';
+import type { SessionService } from '../../accounts/session-service.ts';
+import type { Frame } from '../../rooms/frame.ts';
+import type { Identity, Subscriber } from '../../rooms/types.ts';
+import type { Caller, Connection, JoinedRooms } from '../caller.ts';
+import type { ChatEdge } from '../chat-edge.ts';
+import type { Link } from '../link.ts';
 import { writeAnswerDirect } from './answer-frames.ts';
-import type { ConnectionCaps } from './connection-caps.ts';
-import { clientAddressOf, compactConnection, sharedAnyListener, tagAckIds } from './engine-internals.ts';
+import type { ConnectionCaps } from '../connection-caps.ts';
+import { clientAddressOf, compactConnection, directWebSocket, transportOf, type SocketCarrier, forgetRoomTable, sharedAnyListener, tagAckIds } from './engine-internals.ts';
+import { socketIoPacket, webSocketFrame } from './frames.ts';
+import type { SlowConsumerGuard } from './slow-consumers.ts';
 
 export interface SocketData {
   identity: Identity;
@@ -24,15 +31,19 @@ export interface SocketData {
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
+/** What the socket edge tells its owner, in the carrier-neutral terms of `Link`. */
 export interface SocketEdgeHooks {
-  connected?(socket: ChatSocket): void;
-  disconnected?(socket: ChatSocket, reason: string): void;
+  connected?(link: SocketConnection): void;
+  /** A long-polling connection moved to WebSocket. */
+  upgraded?(link: SocketConnection): void;
+  /** `transport`: what carried the connection last. */
+  disconnected?(link: SocketConnection, transport: SocketCarrier, reason: string): void;
   /** A handler threw: a bug. The client still gets an ack. */
   handlerFailed?(event: string, error: unknown): void;
   /** A handshake was refused by a connection cap. */
   capped?(refused: 'address' | 'identity', address: string, identity: Identity): void;
   /** A command was refused because the connection had too many in flight. */
-  overInFlight?(socket: ChatSocket): void;
+  overInFlight?(link: SocketConnection): void;
 }
 
 /** What one connection may cost the server. */
@@ -42,11 +53,11 @@ export interface SocketBudget {
   /** Commands one connection may have waiting for an answer. */
   maxInFlight: number;
   /**
-   * Cuts a connection whose queued outbound bytes are over its budget (true
-   * when it did). Checked before a command is served and after it is answered,
-   * so a client that does not read its answers gets no more work.
+   * Cuts a connection whose queued outbound bytes are over its budget. Checked
+   * before a command is served and after it is answered, so a client that
+   * does not read its answers gets no more work, and after every write.
    */
-  cutIfOver(socket: ChatSocket): boolean;
+  guard: SlowConsumerGuard;
 }
 
 /**
@@ -68,6 +79,7 @@ export function attachSocketEdge(
   frames: 'direct' | 'engine' = 'direct',
 ): void {
   const direct = frames === 'direct' && tagAckIds(SocketIoSocket);
+  const out: Outbound = { direct: frames === 'direct', guard: budget.guard };
   io.use(async (socket, next) => {
     const auth: unknown = socket.handshake.auth;
     const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
@@ -107,13 +119,13 @@ export function attachSocketEdge(
       return;
     }
     // A client that is not reading what it is sent gets no more work.
-    if (budget.cutIfOver(this)) return;
+    if (budget.guard.cutIfOver(this)) return;
     if (!isSocketCommand(event)) {
       ack?.(fail('not_found', `unknown event "${event}"`));
       return;
     }
     if (conn.inFlight >= budget.maxInFlight) {
-      hooks.overInFlight?.(this);
+      hooks.overInFlight?.(conn);
       ack?.(fail('rate_limited', 'too many requests waiting for an answer', 100));
       return;
     }
@@ -127,7 +139,7 @@ export function attachSocketEdge(
       answered = true;
       conn.inFlight--;
       if (ack && !(direct && writeAnswerDirect(this.conn, ack, res))) ack(res);
-      budget.cutIfOver(this);
+      budget.guard.cutIfOver(this);
     };
     edge.call(event, conn.caller, args[0], respond).then(respond, (error: unknown) => {
       hooks.handlerFailed?.(event, error);
@@ -137,22 +149,25 @@ export function attachSocketEdge(
 
   function onDisconnect(this: ChatSocket, reason: string): void {
     budget.caps.release(this.data.address, this.data.identity.userId);
-    hooks.disconnected?.(this, reason);
+    hooks.disconnected?.(this.data.conn, transportOf(this.conn), reason);
     void edge.disconnected(this.data.conn);
   }
 
   const listenToAll = sharedAnyListener(onEvent);
   io.on('connection', (socket: ChatSocket) => {
     // The connection is the socket's `data` too: one object instead of two.
-    socket.data = new SocketConnection(socket, socket.data.identity, socket.data.address);
-    // socket.io puts every socket in a room named by its id; nothing here
-    // addresses a socket that way, and the room costs a Set per connection.
-    void socket.leave(socket.id);
+    socket.data = new SocketConnection(socket, socket.data.identity, socket.data.address, out);
+    // socket.io puts every socket in a room named by its id, and keeps a Set
+    // of each socket's rooms; nothing here uses socket.io's rooms (a room's
+    // subscribers are the room fiber's own list), so both go.
+    forgetRoomTable(socket);
     // Nothing reads the handshake after the middleware above (identity and
     // address are in `data`); socket.io's own copy is four objects and a date
     // string per connection, and holds the token.
     (socket as { handshake: unknown }).handshake = RELEASED_HANDSHAKE;
-    hooks.connected?.(socket);
+    hooks.connected?.(socket.data.conn);
+    // Only a long-polling connection can upgrade; a WebSocket one carries no listener for it.
+    if (hooks.upgraded && transportOf(socket.conn) === 'long-polling') socket.conn.once('upgrade', () => hooks.upgraded?.(socket.data.conn));
     listenToAll(socket);
     compactConnection(socket);
     socket.on('disconnect', onDisconnect);
@@ -173,11 +188,26 @@ const RELEASED_HANDSHAKE: ChatSocket['handshake'] = Object.freeze({
 });
 
 /**
- * The edge's view of one socket.io connection: its subscriber, its rooms and
- * the caller it is; also the socket's `data`. Methods live on the prototype,
- * not in per-connection closures.
+ * How a connection's outbound bytes are written and kept in budget; one
+ * object shared by every connection. `direct`: a frame goes straight to the
+ * WebSocket's TCP socket whenever engine.io holds nothing back for it (see
+ * `directWebSocket`); otherwise, and always with `direct` false, the packet
+ * goes through engine.io's queue.
  */
-export class SocketConnection implements Connection, Subscriber, SocketData {
+export interface Outbound {
+  readonly direct: boolean;
+  readonly guard: SlowConsumerGuard;
+}
+
+/** Node's default high-water mark of a TCP socket (the server sets none). */
+const SOCKET_HIGH_WATER_MARK = getDefaultHighWaterMark(false);
+
+/**
+ * The edge's view of one socket.io connection: a room's subscriber, the
+ * rooms it is in and the caller it is; also the socket's `data`. Methods
+ * live on the prototype, not in per-connection closures.
+ */
+export class SocketConnection implements Connection, Subscriber, Link, SocketData {
   readonly joined = new RoomList();
   joining = 0;
   /** Commands sent and not yet answered. */
@@ -188,6 +218,7 @@ export class SocketConnection implements Connection, Subscriber, SocketData {
     private readonly socket: ChatSocket,
     readonly identity: Identity,
     readonly address: string,
+    private readonly out: Outbound,
   ) {
     this.id = socket.id;
   }
@@ -200,17 +231,52 @@ export class SocketConnection implements Connection, Subscriber, SocketData {
     return this;
   }
 
+  get open(): boolean {
+    return this.socket.connected;
+  }
+
+  get transport(): SocketCarrier {
+    return transportOf(this.socket.conn);
+  }
+
   /** The caller this connection is, for every command it sends. */
   get caller(): Caller {
     return { identity: this.identity, conn: this, address: this.address };
   }
 
-  subscribe(channel: string): void {
-    void this.socket.join(channel);
+  /**
+   * One event of a room's stream (or a notice). On an open WebSocket with
+   * nothing queued in engine.io, the frame's WebSocket bytes (built once per
+   * broadcast, shared by every such subscriber) are written to the TCP
+   * socket: what engine.io handed over before (the sender's ack, written
+   * inside the same room turn) is already in that socket's buffer and so
+   * goes first. Anything else (long-polling, an upgrade in progress, a
+   * WebSocket with packets behind an unfinished write) gets the encoded
+   * packet through engine.io, behind what it queued, as socket.io's adapter
+   * would hand it over.
+   *
+   * Every byte counts in the connection's budget: written directly, the
+   * WebSocket's `bufferedAmount` is all it holds, checked at once when the
+   * TCP socket is past its high-water mark (or the budget is below that
+   * mark); through engine.io, the guard checks it within its window.
+   */
+  write(frame: Frame): void {
+    const ws = this.out.direct ? directWebSocket(this.socket.conn) : undefined;
+    if (ws) {
+      const below = ws._socket.write(frame.encoded(webSocketFrame));
+      const { guard } = this.out;
+      if ((!below || guard.maxBytes < SOCKET_HIGH_WATER_MARK) && ws.bufferedAmount > guard.maxBytes) guard.cutIfOver(this.socket);
+      return;
+    }
+    if (!this.socket.connected) return;
+    this.socket.conn.write(frame.encoded(socketIoPacket));
+    this.out.guard.watch(this.socket);
   }
 
-  unsubscribe(channel: string): void {
-    void this.socket.leave(channel);
+  /** Tells the client why, then closes the connection. */
+  close(bye: EventOf<'bye'>): void {
+    this.socket.emit('bye', bye);
+    this.socket.disconnect(true);
   }
 
   /** Lost access to a room: it is no longer one of this connection's rooms (the user is told by a notice). */
