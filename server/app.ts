@@ -26,6 +26,7 @@ import { registerHttpEdge, sendError } from './edge/http-edge.ts';
 import { httpHardeningOptions, registerHttpHardening } from './edge/http-hardening.ts';
 import type { Link } from './edge/link.ts';
 import { createSocketIoCarrier, type SocketIoCarrier } from './edge/socketio/carrier.ts';
+import { registerSse } from './edge/sse/sse-edge.ts';
 import { RedisBus } from './cluster/bus.ts';
 import { Fiber } from './fiber/index.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -63,6 +64,9 @@ export { UNAUTHENTICATED_TIMEOUT_MS } from './edge/socketio/carrier.ts';
 export const TCP_PER_SOCKET_CAP = 2;
 /** Ajax clients remembered for the connections gauge (each a few dozen bytes); past it the longest silent is forgotten. */
 const MAX_AJAX_POLLERS = 100_000;
+/** Stream tickets one identity may take per second, and at once (each is a store write). */
+const STREAM_TICKETS_PER_SEC = 1;
+const STREAM_TICKET_BURST = 10;
 /** How often expired session rows are deleted. */
 const SESSION_PRUNE_MS = 3_600_000;
 /** Failed sign-ins allowed at once, per address and per account, before the hourly rates apply. */
@@ -302,6 +306,43 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     },
   });
 
+  const sse = registerSse(http, {
+    edge,
+    sessions,
+    store,
+    caps,
+    tickets: new RateLimiter(STREAM_TICKETS_PER_SEC, STREAM_TICKET_BURST),
+    maxOutboundBytes: config.maxOutboundBytes,
+    now,
+    hooks: {
+      connected: (link) => {
+        notices.connected(link);
+        live.add(link.identity.sessionId, link);
+        const expiresAt = link.identity.expiresAt;
+        if (expiresAt !== undefined) expiry.add(link, expiresAt);
+        metrics.connections.inc({ transport: 'sse' });
+      },
+      disconnected: (link) => {
+        expiry.forget();
+        notices.disconnected(link);
+        live.remove(link.identity.sessionId, link);
+        metrics.connections.dec({ transport: 'sse' });
+      },
+      refused: (reason, address, identity) => {
+        metrics.refusals.inc({ reason });
+        ops.refused({ address, identity });
+      },
+      evicted: (link, bytes) => {
+        metrics.slowConsumers.inc();
+        logger.warn({ stream: link.id, bytes }, 'disconnecting slow consumer');
+      },
+      failed: (what, err) => {
+        metrics.failures.inc({ kind: 'session' });
+        logger.error({ err, what }, 'stream ticket check failed');
+      },
+    },
+  });
+
   http.addHook('onRequest', async (req, res) => {
     if (!accepting && req.url.startsWith('/api/')) return sendError(res, fail('unavailable', 'server is restarting', 1000).error);
   });
@@ -356,6 +397,8 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
         // Tell every client why, so it reconnects (and resumes) instead of
         // treating this as an error; then stop serving sockets.
         socketIo.closeAll({ reason: 'server_shutdown', retryAfterMs: 500 });
+        sse.closeAll({ reason: 'server_shutdown', retryAfterMs: 500 });
+        sse.stop();
         // Every room fiber serves what it had queued, committing it.
         await rooms.shutdown();
         await root.cancel('shutdown');

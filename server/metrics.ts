@@ -37,7 +37,7 @@ export function createMetrics(gauges: MetricSources) {
     registry,
     connections: new Gauge({
       name: 'fiberchat_connections',
-      help: 'Open socket.io connections by transport; ajax: clients that polled within the poll lease',
+      help: 'Open connections by transport (websocket, long-polling, sse); ajax: clients that polled within the poll lease',
       labelNames: ['transport'] as const,
       registers: [registry],
       collect() {

@@ -8,6 +8,7 @@ export * from './schemas.ts';
 export * from './commands.ts';
 export * from './events.ts';
 export * from './accounts.ts';
+export * from './stream.ts';
 
 /** Bumped on any change: the minor for additions, the major for anything that breaks a client. */
 export const PROTOCOL_VERSION = '2.1';

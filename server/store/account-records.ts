@@ -43,7 +43,8 @@ export interface PasskeyRecord {
 /** A WebAuthn challenge handed out and not yet used (each is good once, until `expiresAt`). */
 export interface ChallengeRecord {
   challenge: string;
-  purpose: 'register' | 'login';
+  /** `stream`: a ticket for `GET /api/stream` (its `userId` is the stream's user). */
+  purpose: 'register' | 'login' | 'stream';
   /** Registration: whose passkey. */
   userId?: string | undefined;
   expiresAt: number;

@@ -11,7 +11,8 @@ import {
 import type { SessionService } from '../../accounts/session-service.ts';
 import type { Frame } from '../../rooms/frame.ts';
 import type { Identity, Subscriber } from '../../rooms/types.ts';
-import type { Caller, Connection, JoinedRooms } from '../caller.ts';
+import type { Caller, Connection } from '../caller.ts';
+import { RoomList } from '../room-list.ts';
 import type { ChatEdge } from '../chat-edge.ts';
 import type { Link } from '../link.ts';
 import { writeAnswerDirect } from './answer-frames.ts';
@@ -282,41 +283,5 @@ export class SocketConnection implements Connection, Subscriber, Link, SocketDat
   /** Lost access to a room: it is no longer one of this connection's rooms (the user is told by a notice). */
   removed(room: string): void {
     this.joined.delete(room);
-  }
-}
-
-/**
- * A connection's rooms (at most `LIMITS.roomsPerConnection`) in an array of
- * exactly their number, replaced on each change: most connections are in one
- * or two rooms, where a `Set` costs its hash table (about 150 bytes) and an
- * array grown by `push` the room for 17.
- */
-export class RoomList implements JoinedRooms {
-  private rooms: readonly string[] = [];
-
-  get size(): number {
-    return this.rooms.length;
-  }
-
-  has(room: string): boolean {
-    return this.rooms.includes(room);
-  }
-
-  add(room: string): void {
-    if (!this.has(room)) this.rooms = [...this.rooms, room];
-  }
-
-  delete(room: string): boolean {
-    const had = this.has(room);
-    if (had) this.rooms = this.rooms.filter((r) => r !== room);
-    return had;
-  }
-
-  clear(): void {
-    this.rooms = [];
-  }
-
-  [Symbol.iterator](): Iterator<string> {
-    return this.rooms[Symbol.iterator]();
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RoomList } from './socket-edge.ts';
+import { RoomList } from './room-list.ts';
 
 /** A connection's rooms behave as the `Set` they replace. */
 describe('RoomList', () => {
