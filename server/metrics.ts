@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ACK_BUCKETS } from '../shared/ops.ts';
+import type { Carrier } from '../shared/transports.ts';
 
-export type TransportName = 'websocket' | 'long-polling' | 'ajax';
+export type TransportName = Carrier;
 
 /** What the gauges read when scraped. */
 export interface MetricSources {

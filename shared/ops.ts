@@ -11,9 +11,10 @@
  * consecutive samples; a total that went down means the node restarted.
  */
 import { z } from 'zod';
+import { TRANSPORTS } from './transports.ts';
 
 /** Carriers, in the order of a sample's `conn` tuple. */
-export const OPS_TRANSPORTS = ['websocket', 'long-polling', 'ajax'] as const;
+export const OPS_TRANSPORTS = TRANSPORTS;
 export type OpsTransport = (typeof OPS_TRANSPORTS)[number];
 
 /**
@@ -38,7 +39,7 @@ export const OpsSample = z.object({
   /** When it was taken (ms since the epoch, the node's clock). */
   t: z.number().int().min(0),
   /** Open connections by carrier, in `OPS_TRANSPORTS` order (Ajax: clients that polled within the poll lease). */
-  conn: z.tuple([Total, Total, Total]),
+  conn: z.tuple([Total, Total, Total, Total]),
   /** Messages committed to the store (`fiberchat_messages_total`). */
   messages: Total,
   /** Messages × subscribers they were broadcast to (`fiberchat_deliveries_total`). */

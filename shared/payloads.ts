@@ -3,6 +3,7 @@
  * request and ok answer, as zod schemas. Types are inferred from them.
  */
 import { z } from 'zod';
+import { TRANSPORTS, transportRank } from './transports.ts';
 import {
   ClientId,
   DisplayName,
@@ -226,8 +227,7 @@ export const UsersOk = z.object({ users: z.array(User) });
 // ----- what clients tell operators (since 2.0) -------------------------------
 
 /** The carriers, best first (a fallback goes down this list, an upgrade up). */
-export const TransportName = z.enum(['websocket', 'long-polling', 'ajax']);
-const TRANSPORT_RANK = { websocket: 0, 'long-polling': 1, ajax: 2 } as const;
+export const TransportName = z.enum(TRANSPORTS);
 
 /**
  * A client moved to another carrier: `fallback` when the better one failed
@@ -241,6 +241,6 @@ export const ReportRequest = z
     to: TransportName,
     reason: z.enum(['refused', 'timeout', 'lost', 'unresponsive']).optional(),
   })
-  .refine((r) => (r.event === 'fallback' ? TRANSPORT_RANK[r.to] > TRANSPORT_RANK[r.from] : TRANSPORT_RANK[r.to] < TRANSPORT_RANK[r.from]), {
+  .refine((r) => (r.event === 'fallback' ? transportRank(r.to) > transportRank(r.from) : transportRank(r.to) < transportRank(r.from)), {
     message: 'a fallback goes to a lower transport, an upgrade to a higher one',
   });

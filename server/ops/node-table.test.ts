@@ -7,7 +7,7 @@ function report(id: string, t: number): OpsReport {
     node: { id, version: '0.1.0', protocol: '2.0', startedAt: 0, state: 'serving' },
     sample: {
       t,
-      conn: [1, 0, 0],
+      conn: [1, 0, 0, 0],
       messages: t,
       deliveries: 0,
       ack: new Array<number>(ACK_BUCKETS.length + 1).fill(0),

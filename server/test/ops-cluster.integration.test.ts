@@ -40,8 +40,8 @@ describe('operations page in a cluster', () => {
       await expect
         .poll(async () => (await snapshot(a)).nodes.map((n) => [n.node.id, n.samples.at(-1)?.conn]), { timeout: 8000, interval: 250 })
         .toEqual([
-          ['node-a', [0, 0, 0]],
-          ['node-b', [1, 1, 0]],
+          ['node-a', [0, 0, 0, 0]],
+          ['node-b', [1, 1, 0, 0]],
         ]);
       const fromB = await snapshot(b);
       expect(fromB.self).toBe('node-b');

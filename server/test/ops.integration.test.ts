@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OpsSnapshot, type OpsSample } from '../../shared/ops.ts';
+import { TRANSPORTS } from '../../shared/transports.ts';
 import { cid, startServer, type TestServer } from './harness.ts';
+import { openStream } from './sse-stream.ts';
 
 /**
  * The operations page's data on the real server: off without OPS_TOKEN, 401
@@ -99,31 +101,35 @@ describe('operations page: data', () => {
     const ws = await s.client('ws-user');
     const lp = await s.client('lp-user', { transports: ['polling'] });
     const ajax = await s.session('ajax-user');
+    const sse = await s.session('sse-user');
     for (const c of [ws, lp]) expect((await c.emitWithAck('join', { room: 'ops-room' })).ok).toBe(true);
+    const stream = await openStream(s, sse.token, ['ops-room']);
     const poll = await fetch(`${s.url}/api/rooms/ops-room/messages`, { headers: { authorization: `Bearer ${ajax.token}` } });
     expect(poll.status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await ws.emitWithAck('send', { room: 'ops-room', text: `m${i}`, clientId: cid() })).ok).toBe(true);
     const since = Date.now();
     const sample = await latest(s, since);
 
-    expect(sample.conn).toEqual([1, 1, 1]);
+    // One connection of each carrier, in the order of the shared list.
+    expect(Object.fromEntries(TRANSPORTS.map((t, i) => [t, sample.conn[i]]))).toEqual({ websocket: 1, 'long-polling': 1, sse: 1, ajax: 1 });
     expect(sample.messages).toBe(3);
-    // Two subscribers in the room: each message delivered twice.
-    expect(sample.deliveries).toBe(6);
+    // Three subscribers in the room (an Ajax poller subscribes to nothing): each message delivered three times.
+    expect(sample.deliveries).toBe(9);
     expect(sample.ack.at(-1)).toBe(3);
     expect(sample.rooms).toBe(1);
-    for (const [i, t] of (['websocket', 'long-polling', 'ajax'] as const).entries()) {
+    for (const [i, t] of TRANSPORTS.entries()) {
       expect(await metric(s, `fiberchat_connections{transport="${t}"}`), t).toBe(sample.conn[i]);
     }
     expect(await metric(s, 'fiberchat_messages_total')).toBe(3);
-    expect(await metric(s, 'fiberchat_deliveries_total')).toBe(6);
+    expect(await metric(s, 'fiberchat_deliveries_total')).toBe(9);
     expect(await metric(s, 'fiberchat_send_ack_seconds_count')).toBe(3);
     expect(sample.rssBytes).toBeGreaterThan(0);
     expect(sample.heapBytes).toBeGreaterThan(0);
 
     const view = (await snapshot(s)).nodes[0];
     expect(view?.node.state).toBe('serving');
-    expect(view?.tables.rooms[0]).toMatchObject({ label: 'ops-room', kind: 'public', subscribers: 2 });
+    expect(view?.tables.rooms[0]).toMatchObject({ label: 'ops-room', kind: 'public', subscribers: 3 });
+    stream.close();
     expect(view?.tables.rooms[0]?.perMin).toBeGreaterThan(0);
   });
 

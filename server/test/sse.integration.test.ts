@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseStreamId, type Message } from '../../shared/protocol.ts';
 import { cid, startServer, unlimitedSends, type TestServer } from './harness.ts';
+import { Stream, ticket } from './sse-stream.ts';
 
 /**
  * The Server-Sent Events carrier end to end on a real server: tickets, the
@@ -17,80 +18,6 @@ async function server(env: Record<string, string> = {}): Promise<TestServer> {
   const s = await startServer({ env });
   servers.push(s);
   return s;
-}
-
-type Ev = { event: string; id?: string; data: unknown };
-
-/** A stream read the way EventSource reads it (events, their ids), as an async queue. */
-class Stream {
-  readonly events: Ev[] = [];
-  status = 0;
-  private readonly abort = new AbortController();
-  done: Promise<void> = Promise.resolve();
-
-  static async open(base: string, ticket: string, rooms: string[], lastEventId?: string): Promise<Stream> {
-    const st = new Stream();
-    const qs = new URLSearchParams({ ticket, rooms: rooms.join(',') });
-    const res = await fetch(`${base}/api/stream?${qs}`, {
-      headers: { accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
-      signal: st.abort.signal,
-    });
-    st.status = res.status;
-    if (!res.ok || !res.body) {
-      st.events.push({ event: 'http', data: await res.json().catch(() => null) });
-      return st;
-    }
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    st.done = (async () => {
-      let buf = '';
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buf += value;
-          let end: number;
-          while ((end = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, end);
-            buf = buf.slice(end + 2);
-            const ev: Ev = { event: 'message', data: undefined };
-            for (const line of block.split('\n')) {
-              if (line.startsWith('event: ')) ev.event = line.slice(7);
-              else if (line.startsWith('id: ')) ev.id = line.slice(4);
-              else if (line.startsWith('data: ')) ev.data = JSON.parse(line.slice(6));
-            }
-            if (ev.data !== undefined) st.events.push(ev);
-          }
-        }
-      } catch {
-        // aborted
-      }
-      st.events.push({ event: 'end', data: null });
-    })();
-    return st;
-  }
-
-  of(event: string): Ev[] {
-    return this.events.filter((e) => e.event === event);
-  }
-
-  texts(room: string): string[] {
-    return this.events
-      .filter((e) => e.event === 'messages' && (e.data as { room: string }).room === room)
-      .flatMap((e) => (e.data as { messages: Message[] }).messages.map((m) => m.text));
-  }
-
-  lastId(): string | undefined {
-    return this.events.filter((e) => e.id !== undefined).at(-1)?.id;
-  }
-
-  close(): void {
-    this.abort.abort();
-  }
-}
-
-async function ticket(s: TestServer, token: string | undefined): Promise<{ status: number; body: { ticket?: string; expiresAt?: number; error?: { code: string } } }> {
-  const res = await fetch(`${s.url}/api/stream-ticket`, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {} });
-  return { status: res.status, body: (await res.json()) as never };
 }
 
 async function post(s: TestServer, token: string, room: string, text: string): Promise<number> {

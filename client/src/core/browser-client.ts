@@ -9,6 +9,7 @@ import { PreferenceStore } from './preferences.ts';
 import { roomLabel } from './room-label.ts';
 import { httpSessionApi } from './session.ts';
 import { SocketTransport } from './socket-transport.ts';
+import { SseTransport } from './sse-transport.ts';
 import { memoryStorage, safeStorage, webStorage, type KeyValueStorage } from './storage.ts';
 import type { TransportFactory, TransportPreference } from './transport.ts';
 
@@ -20,6 +21,7 @@ import type { TransportFactory, TransportPreference } from './transport.ts';
 export function transportFactory(preference: TransportPreference, url: string): TransportFactory {
   return (kind, token, listener) => {
     if (kind === 'ajax') return new AjaxTransport({ url, token, listener });
+    if (kind === 'sse') return new SseTransport({ url, token, listener });
     return new SocketTransport({ url, token, listener, kind, upgrade: preference === 'auto' });
   };
 }

@@ -60,7 +60,7 @@ async function answerJoin(t: FakeTransport, over: Partial<JoinOk> = {}): Promise
 }
 
 describe('automatic transport choice', () => {
-  it('walks WebSocket → long-polling → Ajax and says why', async () => {
+  it('walks WebSocket → long-polling → Server-Sent Events → Ajax and says why', async () => {
     const r = rig();
     r.client.start();
     r.client.openRoom('lobby');
@@ -72,18 +72,25 @@ describe('automatic transport choice', () => {
     // The proxy cuts the first held poll.
     r.clock.advance(1000);
     r.transports.last.drop({ cause: 'lost' });
+    expect(r.transports.last.kind).toBe('sse');
+    r.transports.last.connect();
+    expect(r.status()).toBe('online:sse');
+    // ... and the first held stream.
+    r.clock.advance(1000);
+    r.transports.last.drop({ cause: 'lost' });
     expect(r.transports.last.kind).toBe('ajax');
     r.transports.last.connect();
     expect(r.status()).toBe('online:ajax');
     expect(r.snap().transport.skipped).toEqual([
       { kind: 'websocket', cause: 'refused' },
       { kind: 'long-polling', cause: 'lost' },
+      { kind: 'sse', cause: 'lost' },
     ]);
     expect(explainTransport(r.snap().transport, r.snap().connection)).toBe(
-      'Using Ajax polling: WebSocket could not connect; Long-polling was cut off right after connecting. ' +
-        'Faster transports are retried in the background.',
+      'Using Ajax polling: WebSocket could not connect; Long-polling was cut off right after connecting; ' +
+        'Server-Sent Events was cut off right after connecting. Faster transports are retried in the background.',
     );
-    expect(r.transports.all.map((t) => t.closed)).toEqual([true, true, false]);
+    expect(r.transports.all.map((t) => t.closed)).toEqual([true, true, true, false]);
   });
 
   it('a WebSocket that never answers falls back at its deadline', () => {
@@ -96,7 +103,7 @@ describe('automatic transport choice', () => {
     expect(r.transports.all[0]?.closed).toBe(true);
   });
 
-  it('a long-polling path that holds replies fails its check and drops to Ajax', async () => {
+  it('a long-polling path that holds replies fails its check and drops to the next rung', async () => {
     const r = rig();
     r.client.start();
     r.transports.last.drop({ cause: 'refused' });
@@ -107,7 +114,7 @@ describe('automatic transport choice', () => {
     expect(lp.pings).toHaveLength(1);
     r.clock.advance(T.pingMs);
     expect(lp.closed).toBe(true);
-    expect(r.transports.last.kind).toBe('ajax');
+    expect(r.transports.last.kind).toBe('sse');
   });
 
   it('remembers the choice for the browser session: the next page starts there', async () => {
@@ -148,11 +155,12 @@ describe('automatic transport choice', () => {
 });
 
 describe('moving back up', () => {
-  /** Online on Ajax in lobby with messages 1..3, after WebSocket and long-polling failed. */
+  /** Online on Ajax in lobby with messages 1..3, after WebSocket, long-polling and SSE failed. */
   async function onAjax() {
     const r = rig();
     r.client.start();
     r.client.openRoom('lobby');
+    r.transports.last.drop({ cause: 'refused' });
     r.transports.last.drop({ cause: 'refused' });
     r.transports.last.drop({ cause: 'refused' });
     const ajax = r.transports.last;
@@ -208,6 +216,8 @@ describe('moving back up', () => {
     r.transports.last.drop({ cause: 'refused' }); // WebSocket probe
     expect(r.transports.last.kind).toBe('long-polling');
     r.transports.last.drop({ cause: 'refused' }); // long-polling probe
+    expect(r.transports.last.kind).toBe('sse');
+    r.transports.last.drop({ cause: 'refused' }); // SSE probe
     expect(r.status()).toBe('online:ajax');
     expect(r.ajax.closed).toBe(false);
     const made = r.transports.all.length;

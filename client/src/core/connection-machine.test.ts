@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { retryDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import {
   DEFAULT_TIMING,
+  LADDER,
   initialMachine,
   transition,
   type ConnectionEffect,
@@ -202,32 +203,32 @@ const rows: Row[] = [
     from: st({ phase: online('long-polling', 'verifying', NOW - 3000), round: [wsRefused], deadline: NOW + 5 }),
     event: { type: 'ping-result', ok: false },
     to: {
-      phase: { name: 'opening', via: 'ajax' },
+      phase: { name: 'opening', via: 'sse' },
       round: [wsRefused, { kind: 'long-polling', cause: 'unresponsive' }],
-      deadline: NOW + T.connectMs.ajax,
+      deadline: NOW + T.connectMs.sse,
     },
-    effects: ['close', 'open:ajax'],
+    effects: ['close', 'open:sse'],
   },
   {
     name: 'an unanswered check (a proxy holding replies) blames the rung too',
     from: st({ phase: online('long-polling', 'verifying', NOW - 3000), deadline: NOW }),
     event: { type: 'deadline' },
-    to: { phase: { name: 'opening', via: 'ajax' }, round: [{ kind: 'long-polling', cause: 'unresponsive' }], deadline: NOW + T.connectMs.ajax },
-    effects: ['close', 'open:ajax'],
+    to: { phase: { name: 'opening', via: 'sse' }, round: [{ kind: 'long-polling', cause: 'unresponsive' }], deadline: NOW + T.connectMs.sse },
+    effects: ['close', 'open:sse'],
   },
   {
     name: 'a connection cut right after opening (a proxy cutting long polls) blames the rung',
     from: st({ phase: online('long-polling', 'probation', NOW - 1000), round: [wsRefused], deadline: NOW + 5 }),
     event: { type: 'closed', cause: 'lost' },
-    to: { phase: { name: 'opening', via: 'ajax' }, round: [wsRefused, lpCut], deadline: NOW + T.connectMs.ajax },
-    effects: ['close', 'open:ajax'],
+    to: { phase: { name: 'opening', via: 'sse' }, round: [wsRefused, lpCut], deadline: NOW + T.connectMs.sse },
+    effects: ['close', 'open:sse'],
   },
   {
     name: 'an early loss on a trusted rung still blames it',
     from: st({ phase: online('long-polling', 'trusted', NOW - T.earlyLossMs + 1), home: 'long-polling', deadline: NOW + 5 }),
     event: { type: 'closed', cause: 'lost' },
-    to: { phase: { name: 'opening', via: 'ajax' }, round: [lpCut], deadline: NOW + T.connectMs.ajax },
-    effects: ['close', 'open:ajax'],
+    to: { phase: { name: 'opening', via: 'sse' }, round: [lpCut], deadline: NOW + T.connectMs.sse },
+    effects: ['close', 'open:sse'],
   },
   {
     name: 'the server closing a new connection on purpose is not the rung’s fault',
@@ -383,7 +384,7 @@ const rows: Row[] = [
   },
   {
     name: 'when no probe helps, the next round waits twice as long',
-    from: st({ phase: online('ajax', 'trusted'), probe: { via: 'long-polling', step: 'pinging' }, probeFailures: 1, deadline: NOW + 5 }),
+    from: st({ phase: online('ajax', 'trusted'), probe: { via: 'sse', step: 'pinging' }, probeFailures: 1, deadline: NOW + 5 }),
     event: { type: 'probe-ping-result', ok: false },
     to: { probe: null, probeFailures: 2, deadline: NOW + T.probeFirstMs * 4 },
     effects: ['probe-close'],
@@ -585,20 +586,23 @@ class Story {
 }
 
 describe('connection stories', () => {
-  it('WebSocket refused and long polls cut: settles on Ajax, explains both, and comes back up when the path clears', () => {
+  it('WebSocket refused, long polls cut and streams buffered: settles on Ajax, explains all three, and comes back up when the path clears', () => {
     const s = new Story(auto).send({ type: 'start' });
     s.send({ type: 'closed', cause: 'refused' }); // proxy refuses the upgrade
     s.send({ type: 'opened', kind: 'long-polling' });
     s.now += 1000;
     s.send({ type: 'closed', cause: 'lost' }); // proxy cuts the held poll
+    s.expire(); // proxy buffers the event stream: it never opens
     s.send({ type: 'opened', kind: 'ajax' });
     expect(s.view).toBe('Connected · Ajax polling');
-    expect(s.state.skipped).toEqual([wsRefused, lpCut]);
+    expect(s.state.skipped).toEqual([wsRefused, lpCut, { kind: 'sse', cause: 'timeout' }]);
 
     // First probe: the path is still blocked.
     s.expire().send({ type: 'probe-closed' });
     expect(s.state.probe).toEqual({ via: 'long-polling', step: 'opening' });
     s.send({ type: 'probe-opened' }).send({ type: 'probe-closed' });
+    expect(s.state.probe).toEqual({ via: 'sse', step: 'opening' });
+    s.expire(); // the buffered stream never says it is ready
     expect(s.state.probe).toBeNull();
     // Second probe, after the block is lifted.
     s.expire().send({ type: 'probe-opened' }).expire().send({ type: 'probe-ping-result', ok: true });
@@ -609,11 +613,15 @@ describe('connection stories', () => {
       'close',
       'open:long-polling',
       'close',
+      'open:sse',
+      'close',
       'open:ajax',
-      'remember:ajax[websocket=refused,long-polling=lost]',
+      'remember:ajax[websocket=refused,long-polling=lost,sse=timeout]',
       'probe-open:websocket',
       'probe-close',
       'probe-open:long-polling',
+      'probe-close',
+      'probe-open:sse',
       'probe-close',
       'probe-open:websocket',
       'probe-ping',
@@ -629,8 +637,10 @@ describe('connection stories', () => {
     expect(s.view).toBe('Connected · Long-polling');
     s.expire(); // idle pause over: check
     s.expire(); // no answer
-    s.send({ type: 'opened', kind: 'ajax' });
-    expect(s.view).toBe('Connected · Ajax polling');
+    expect(s.log.at(-1)).toBe('open:sse');
+    s.send({ type: 'opened', kind: 'sse' });
+    expect(s.view).toBe('Connected · Server-Sent Events');
+    s.expire().send({ type: 'ping-result', ok: true }); // the stream proves itself
     expect(s.state.skipped).toEqual([
       { kind: 'websocket', cause: 'timeout' },
       { kind: 'long-polling', cause: 'unresponsive' },
@@ -641,7 +651,7 @@ describe('connection stories', () => {
     const s = new Story(auto).send({ type: 'start' });
     const waits: number[] = [];
     for (let round = 0; round < OFFLINE_AFTER_ATTEMPTS + 2; round++) {
-      for (let rung = 0; rung < 3; rung++) s.send({ type: 'closed', cause: 'refused' });
+      for (let rung = 0; rung < LADDER.length; rung++) s.send({ type: 'closed', cause: 'refused' });
       expect(s.state.phase.name).toBe('waiting');
       waits.push(s.state.phase.name === 'waiting' ? s.state.phase.retryInMs : -1);
       s.expire();

@@ -17,10 +17,11 @@
  * performed, so every path is table-testable without sockets or clocks.
  */
 import { retryDelay, type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.ts';
+import { TRANSPORTS } from '../../../shared/transports.ts';
 import type { CloseCause, TransportKind } from './transport.ts';
 
 /** Transports from best to last resort. */
-export const LADDER: readonly TransportKind[] = ['websocket', 'long-polling', 'ajax'];
+export const LADDER: readonly TransportKind[] = TRANSPORTS;
 
 /** Why a rung was given up. */
 export type FailCause = Exclude<CloseCause, 'server-closed'>;
@@ -53,7 +54,7 @@ export interface Timing {
 
 export const DEFAULT_TIMING: Timing = {
   // WebSocket through a proxy that swallows upgrades tends to hang rather than refuse: 3 s is plenty on a working path.
-  connectMs: { websocket: 3000, 'long-polling': 6000, ajax: 6000 },
+  connectMs: { websocket: 3000, 'long-polling': 6000, sse: 6000, ajax: 6000 },
   forcedConnectMs: 10_000,
   verifyIdleMs: 2500,
   pingMs: 3000,

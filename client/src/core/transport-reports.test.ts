@@ -65,16 +65,22 @@ describe('transport reports', () => {
     lp.connect();
     r.clock.advance(1000);
     lp.drop({ cause: 'lost' });
+    const sse = r.transports.last;
+    sse.connect();
+    r.clock.advance(1000);
+    sse.drop({ cause: 'lost' });
     const ajax = r.transports.last;
     ajax.connect();
     expect(ajax.kind).toBe('ajax');
     expect(reportsOn(lp)).toEqual([]);
+    expect(reportsOn(sse)).toEqual([]);
     expect(reportsOn(ajax)).toEqual([{ event: 'fallback', from: 'websocket', to: 'ajax', reason: 'timeout' }]);
   });
 
   it('reports an upgrade when a background probe takes over', async () => {
     const r = rig();
     r.client.start();
+    r.transports.last.drop({ cause: 'refused' });
     r.transports.last.drop({ cause: 'refused' });
     r.transports.last.drop({ cause: 'refused' });
     const ajax = r.transports.last;

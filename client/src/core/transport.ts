@@ -4,10 +4,11 @@
  * interchangeable and the UI never learns which one carries the traffic
  * beyond the label it shows.
  */
+import { TRANSPORT_LABELS, type Carrier } from '../../../shared/transports.ts';
 import type { Ack, ByeEvent, EventOf, MessagesEvent, OkOf, PresenceEvent, RequestOf, SocketCommand, TypingEvent } from '../../../shared/protocol.ts';
 
 /** The live carrier of a connection, as shown to the user. */
-export type TransportKind = 'websocket' | 'long-polling' | 'ajax';
+export type TransportKind = Carrier;
 
 /** Which carrier the user asked for (`?transport=`); `auto` picks the best that works. */
 export type TransportPreference = 'auto' | TransportKind;
@@ -96,12 +97,8 @@ export async function roundTrip(t: Transport): Promise<boolean> {
 /** Makes a fresh transport of the given kind for each connection attempt (and each background probe). */
 export type TransportFactory = (kind: TransportKind, token: string, listener: TransportListener) => Transport;
 
-/** Label shown in the status line for each carrier. */
-export const TRANSPORT_LABELS: Record<TransportKind, string> = {
-  websocket: 'WebSocket',
-  'long-polling': 'Long-polling',
-  ajax: 'Ajax polling',
-};
+/** Label shown in the status line for each carrier (the shared list's). */
+export { TRANSPORT_LABELS };
 
 /** The carrier a forced preference pins, or null for `auto`. */
 export function forcedKind(preference: TransportPreference): TransportKind | null {
@@ -113,6 +110,7 @@ export function parseTransportPreference(value: string | null | undefined): Tran
   switch (value) {
     case 'websocket':
     case 'long-polling':
+    case 'sse':
     case 'ajax':
       return value;
     case 'polling':

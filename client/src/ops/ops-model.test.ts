@@ -10,7 +10,7 @@ const T0 = 1_700_000_000_000;
 function sample(sec: number, over: Partial<OpsSample> = {}): OpsSample {
   return {
     t: T0 + sec * 1000,
-    conn: [0, 0, 0],
+    conn: [0, 0, 0, 0],
     messages: 0,
     deliveries: 0,
     ack: new Array<number>(ACK_BUCKETS.length + 1).fill(0),
@@ -128,7 +128,7 @@ describe('series', () => {
     const series = perMinute(data.nodes, (s) => s.reports['fallback:ajax'] ?? 0);
     const at = (sec: number) => series[series.length - 1 - (70 - sec)];
     expect([at(2), at(3), at(61), at(62), at(63)]).toEqual([2, 3, 3, 1, 0]);
-    expect(reportLabel('fallback:ajax')).toBe('fallback to Ajax');
+    expect(reportLabel('fallback:ajax')).toBe('fallback to Ajax polling');
   });
 });
 
@@ -138,7 +138,7 @@ describe('panels', () => {
     expect(one.map((p) => p.id)).toEqual(['connections', 'throughput', 'latency', 'loop', 'memory', 'rooms', 'refusals', 'transports']);
     expect(one.flatMap((p) => p.series).some((s) => s.perNode)).toBe(false);
     const two = buildPanels(layout([view('a', [sample(1)]), view('b', [sample(1)])], 'a', T0));
-    expect(two.find((p) => p.id === 'connections')?.series.map((s) => s.label)).toEqual(['WebSocket', 'Long-polling', 'Ajax', 'a all', 'b all']);
+    expect(two.find((p) => p.id === 'connections')?.series.map((s) => s.label)).toEqual(['WebSocket', 'Long-polling', 'Server-Sent Events', 'Ajax polling', 'a all', 'b all']);
   });
 
   it('shows a line per refusal reason ever seen', () => {
@@ -156,7 +156,7 @@ describe('tables', () => {
   it('lists nodes with their state, silence and the totals /metrics serves', () => {
     const now = T0 + 20_000;
     const data = layout(
-      [view('a', [sample(19, { conn: [2, 1, 3], messages: 7, refusals: { rate_read: 2, in_flight: 1 } })]), view('b', [sample(5)], { heardAt: T0 + 5000 })],
+      [view('a', [sample(19, { conn: [2, 1, 0, 3], messages: 7, refusals: { rate_read: 2, in_flight: 1 } })]), view('b', [sample(5)], { heardAt: T0 + 5000 })],
       'a',
       now,
     );
@@ -165,9 +165,10 @@ describe('tables', () => {
       ['a', true, 'serving', 80_000],
       ['b', false, 'silent 15 s', 80_000],
     ]);
-    expect(rows[0]?.figures.slice(0, 4)).toEqual([
+    expect(rows[0]?.figures.slice(0, 5)).toEqual([
       { metric: 'fiberchat_connections{transport="websocket"}', value: 2 },
       { metric: 'fiberchat_connections{transport="long-polling"}', value: 1 },
+      { metric: 'fiberchat_connections{transport="sse"}', value: 0 },
       { metric: 'fiberchat_connections{transport="ajax"}', value: 3 },
       { metric: 'fiberchat_messages_total', value: 7 },
     ]);

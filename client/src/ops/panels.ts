@@ -6,6 +6,7 @@
  * /metrics.
  */
 import { OPS_TRANSPORTS, type OpsSample } from '../../../shared/ops.ts';
+import { TRANSPORT_LABELS } from '../../../shared/transports.ts';
 import { gauge, labelsOf, latency, latencyAll, maxAcross, perMinute, rate, sumAcross, type NodeData, type OpsData, type Values } from './ops-model.ts';
 
 export type Unit = 'count' | 'perSecond' | 'perMinute' | 'ms' | 'bytes';
@@ -26,7 +27,6 @@ export interface Panel {
   series: Series[];
 }
 
-const TRANSPORT_LABELS: Record<(typeof OPS_TRANSPORTS)[number], string> = { websocket: 'WebSocket', 'long-polling': 'Long-polling', ajax: 'Ajax' };
 
 /** The per-node lines of a panel: only when there is more than one node (else they repeat the total). */
 function perNode(data: OpsData, label: string, values: (n: NodeData) => Values): Series[] {
