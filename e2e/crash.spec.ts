@@ -6,6 +6,7 @@ import { report, statusTimeline } from './support/measure.ts';
 const FORCED = [
   { name: 'kate', param: 'websocket', label: 'WebSocket' },
   { name: 'liam', param: 'polling', label: 'Long-polling' },
+  { name: 'nico', param: 'sse', label: 'Server-Sent Events' },
   { name: 'mona', param: 'ajax', label: 'Ajax polling' },
 ] as const;
 
@@ -37,7 +38,7 @@ async function lastConnectedAt(page: Page): Promise<number> {
   return Number.NaN;
 }
 
-test('SIGKILL and a restart while people on all three transports keep typing: everyone ends with the same complete sequence, each message once', async ({
+test('SIGKILL and a restart while people on all four transports keep typing: everyone ends with the same complete sequence, each message once', async ({
   server,
   person,
 }, testInfo) => {

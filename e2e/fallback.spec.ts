@@ -15,7 +15,7 @@ async function statusTexts(page: Page): Promise<string[]> {
 }
 
 /** A fallback takes a few seconds by design (deadlines and an idle check); give it room. */
-const SETTLE = { timeout: 20_000 };
+const SETTLE = { timeout: 30_000 };
 
 test('behind a proxy that refuses WebSocket upgrades, the client settles on long-polling by itself', async ({ page, startProxy }, testInfo) => {
   const p = await startProxy({ websocket: 'refuse' });
@@ -31,19 +31,56 @@ test('behind a proxy that refuses WebSocket upgrades, the client settles on long
   expect(p.stats.upgradesRefused).toBeGreaterThan(0);
 });
 
-test('behind a proxy that also cuts long polls, the client settles on Ajax polling, chats, and remembers it for the session', async ({
+test('behind a proxy that refuses WebSocket and cuts long polls, the client settles on Server-Sent Events, chats, and remembers it for the session', async ({
   page,
   startProxy,
   person,
 }, testInfo) => {
   const p = await startProxy({ websocket: 'refuse', slowResponses: 'cut', slowAfterMs: 1000 });
   await installRecorder(page);
+  await openChat(page, 'sid', `${p.url}/r/fallback-sse`);
+  await expect(connectionStatus(page)).toHaveText('Connected · Server-Sent Events', SETTLE);
+  await expect(connectionStatus(page)).toHaveAttribute(
+    'title',
+    /^Using Server-Sent Events: WebSocket could not connect; Long-polling was cut off right after connecting\./,
+  );
+  report(testInfo, 'fallback settle: WebSocket refused, long polls cut → Server-Sent Events', await settledAt(page), 'status names it');
+  expect(await statusTexts(page)).toEqual(['Connecting…', 'Connected · Long-polling', 'Connecting…', 'Connected · Server-Sent Events']);
+  expect(p.stats.responsesCut).toBeGreaterThan(0);
+
+  const dora = await person('dora', '/r/fallback-sse');
+  await sendMessage(page, 'hello over a stream');
+  await expect(storedMessage(dora.page, 'hello over a stream')).toBeVisible();
+  await sendMessage(dora.page, 'hello back over websocket');
+  await expect(storedMessage(page, 'hello back over websocket')).toBeVisible();
+
+  // The next page of this browser session starts on the stream straight away.
+  await page.reload();
+  await expect(connectionStatus(page)).toHaveText('Connected · Server-Sent Events');
+  await expect(connectionStatus(page)).toHaveAttribute('title', /Remembered for this browser session\./);
+  expect(await statusTexts(page)).toEqual(['Connecting…', 'Connected · Server-Sent Events']);
+  await expect(storedMessage(page, 'hello back over websocket')).toBeVisible();
+  await sendMessage(dora.page, 'after the reload');
+  await expect(storedMessage(page, 'after the reload')).toBeVisible();
+});
+
+test('behind a proxy that also buffers response bodies, the stream never arrives and the client settles on Ajax polling, and remembers it', async ({
+  page,
+  startProxy,
+  person,
+}, testInfo) => {
+  const p = await startProxy({ websocket: 'refuse', slowResponses: 'cut', slowAfterMs: 1000, bodies: 'buffer' });
+  await installRecorder(page);
   await openChat(page, 'carl', `${p.url}/r/fallback-ajax`);
   await expect(connectionStatus(page)).toHaveText('Connected · Ajax polling', SETTLE);
-  await expect(connectionStatus(page)).toHaveAttribute('title', /^Using Ajax polling: WebSocket could not connect; Long-polling was cut off right after connecting\./);
-  report(testInfo, 'fallback settle: WebSocket refused, long polls cut → Ajax polling', await settledAt(page), 'status names it');
+  await expect(connectionStatus(page)).toHaveAttribute(
+    'title',
+    /^Using Ajax polling: WebSocket could not connect; Long-polling was cut off right after connecting; Server-Sent Events did not connect in time\./,
+  );
+  report(testInfo, 'fallback settle: WebSocket refused, long polls cut, bodies buffered → Ajax polling', await settledAt(page), 'status names it');
   expect(await statusTexts(page)).toEqual(['Connecting…', 'Connected · Long-polling', 'Connecting…', 'Connected · Ajax polling']);
   expect(p.stats.responsesCut).toBeGreaterThan(0);
+  expect(p.stats.bodiesBuffered).toBeGreaterThan(0);
 
   const dora = await person('dora', '/r/fallback-ajax');
   await sendMessage(page, 'hello over ajax');
@@ -60,16 +97,16 @@ test('behind a proxy that also cuts long polls, the client settles on Ajax polli
   await expect(storedMessage(page, 'hello back over websocket')).toBeVisible();
 });
 
-test('behind a proxy that swallows upgrades and holds long polls, the client settles on Ajax polling', async ({ page, startProxy }, testInfo) => {
-  const p = await startProxy({ websocket: 'hang', slowResponses: 'hold', slowAfterMs: 1000 });
+test('behind a proxy that swallows upgrades, holds long polls and buffers bodies, the client settles on Ajax polling', async ({ page, startProxy }, testInfo) => {
+  const p = await startProxy({ websocket: 'hang', slowResponses: 'hold', slowAfterMs: 1000, bodies: 'buffer' });
   await installRecorder(page);
   await page.goto(`${p.url}/r/fallback-hold?name=hana`);
   await expect(connectionStatus(page)).toHaveText('Connected · Ajax polling', SETTLE);
   await expect(connectionStatus(page)).toHaveAttribute(
     'title',
-    /^Using Ajax polling: WebSocket did not connect in time; Long-polling connected but stopped answering\./,
+    /^Using Ajax polling: WebSocket did not connect in time; Long-polling connected but stopped answering; Server-Sent Events did not connect in time\./,
   );
-  report(testInfo, 'fallback settle: WebSocket hangs, long polls held → Ajax polling', await settledAt(page), 'status names it');
+  report(testInfo, 'fallback settle: WebSocket hangs, long polls held, bodies buffered → Ajax polling', await settledAt(page), 'status names it');
   expect(p.stats.upgradesHung).toBeGreaterThan(0);
   expect(p.stats.responsesHeld).toBeGreaterThan(0);
   await sendMessage(page, 'held but not lost');
@@ -80,7 +117,7 @@ test('a client that fell to Ajax because WebSocket was blocked moves up when the
   startProxy,
   person,
 }, testInfo) => {
-  const p = await startProxy({ websocket: 'refuse', slowResponses: 'cut', slowAfterMs: 1000 });
+  const p = await startProxy({ websocket: 'refuse', slowResponses: 'cut', slowAfterMs: 1000, bodies: 'buffer' });
   await page.setViewportSize(TALL);
   await installRecorder(page);
   await openChat(page, 'uma', `${p.url}/r/upgrade`);

@@ -11,6 +11,7 @@ import { chooseAction, deleteMessage, editMessage, messageRow, reactTo, readLog,
 const TRANSPORTS = [
   { param: 'websocket', label: 'WebSocket' },
   { param: 'long-polling', label: 'Long-polling' },
+  { param: 'sse', label: 'Server-Sent Events' },
   { param: 'ajax', label: 'Ajax polling' },
 ] as const;
 

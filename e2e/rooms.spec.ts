@@ -45,7 +45,7 @@ test('an invalid room address explains itself', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'No such room' })).toBeVisible();
 });
 
-for (const transport of ['websocket', 'long-polling', 'ajax'] as const) {
+for (const transport of ['websocket', 'long-polling', 'sse', 'ajax'] as const) {
   test(`the room list says how many are in the open room (the rooms command, over ${transport})`, async ({ page, browser, server }) => {
     const other = await browser.newContext({ baseURL: server.url });
     try {

@@ -5,11 +5,12 @@ import { installRecorder, median, report, seenTimes, sentTimes, settledAt } from
 const FORCED = [
   { name: 'wes', param: 'websocket', label: 'WebSocket' },
   { name: 'polly', param: 'polling', label: 'Long-polling' },
+  { name: 'stella', param: 'sse', label: 'Server-Sent Events' },
   { name: 'ajay', param: 'ajax', label: 'Ajax polling' },
 ] as const;
 
-test('three people on the three forced transports see the same messages in the same order', async ({ person }, testInfo) => {
-  const room = 'three-ways';
+test('four people on the four forced transports see the same messages in the same order', async ({ person }, testInfo) => {
+  const room = 'four-ways';
   const people: Person[] = [];
   for (const f of FORCED) people.push(await person(f.name, `/r/${room}?transport=${f.param}`));
   for (const [i, f] of FORCED.entries()) await expect(connectionStatus(people[i]!.page)).toHaveText(`Connected · ${f.label}`);
@@ -17,7 +18,7 @@ test('three people on the three forced transports see the same messages in the s
   // Everyone types at once, four times over.
   const ROUNDS = 4;
   for (let r = 1; r <= ROUNDS; r++) await Promise.all(people.map((p) => typeMessage(p.page, `${p.name} burst ${r}`)));
-  // Then one at a time, each waiting until all three have it: these give clean latency figures.
+  // Then one at a time, each waiting until all four have it: these give clean latency figures.
   const CALM = 3;
   for (let r = 1; r <= CALM; r++) {
     for (const p of people) {

@@ -59,7 +59,7 @@ async function postMention(baseUrl: string, token: string, room: string, text: s
   expect(res.status).toBe(200);
 }
 
-for (const transport of ['websocket', 'long-polling', 'ajax'] as const) {
+for (const transport of ['websocket', 'long-polling', 'sse', 'ajax'] as const) {
   test(`unread counts and mentions survive a reload and clear in every tab once read (${transport})`, async ({ page, browser, server }) => {
     const q = `?transport=${transport}`;
     // Each transport's run has a #design of its own (the server is shared by the file's tests).

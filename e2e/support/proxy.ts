@@ -10,7 +10,13 @@
  *   `slowAfterMs` (a long poll waiting for data) is `pass`ed, `cut` (the
  *   connection is dropped, like a proxy's short read timeout) or `hold`
  *   (never forwarded, like a buffering proxy that stalls). Short requests
- *   such as Ajax polls are answered long before that and pass.
+ *   such as Ajax polls are answered long before that and pass. A stream
+ *   (Server-Sent Events) starts at once and is not a slow response;
+ * - `bodies`: `stream` forwards a response's body as it arrives; `buffer`
+ *   forwards it only once the server has ended it or `BUFFER_BYTES` have
+ *   gathered, like a proxy with response buffering on (nginx's
+ *   `proxy_buffering`, many antivirus gateways): every ordinary response
+ *   passes, an event stream never reaches the browser.
  *
  * Only node:http and node:net; it listens on 127.0.0.1 and `close()` ends
  * every socket it touched.
@@ -23,9 +29,13 @@ export interface ProxyPolicy {
   slowResponses: 'pass' | 'cut' | 'hold';
   /** A response not started within this many ms counts as a long poll. */
   slowAfterMs: number;
+  bodies: 'stream' | 'buffer';
 }
 
-export const OPEN_POLICY: ProxyPolicy = { websocket: 'pass', slowResponses: 'pass', slowAfterMs: 1000 };
+/** How much a buffering proxy gathers before it forwards anything of a body that has not ended. */
+export const BUFFER_BYTES = 64 * 1024;
+
+export const OPEN_POLICY: ProxyPolicy = { websocket: 'pass', slowResponses: 'pass', slowAfterMs: 1000, bodies: 'stream' };
 
 export interface ProxyStats {
   requests: number;
@@ -34,6 +44,8 @@ export interface ProxyStats {
   upgradesPassed: number;
   responsesCut: number;
   responsesHeld: number;
+  /** Responses whose body was buffered (forwarded whole, or not yet). */
+  bodiesBuffered: number;
 }
 
 export class TestProxy {
@@ -44,6 +56,7 @@ export class TestProxy {
     upgradesPassed: 0,
     responsesCut: 0,
     responsesHeld: 0,
+    bodiesBuffered: 0,
   };
   private readonly sockets = new Set<Socket>();
   private policy: ProxyPolicy;
@@ -95,7 +108,7 @@ export class TestProxy {
 
   private forward(req: IncomingMessage, res: ServerResponse): void {
     this.stats.requests++;
-    const { slowResponses, slowAfterMs } = this.policy;
+    const { slowResponses, slowAfterMs, bodies } = this.policy;
     let started = false;
     let held = false;
     const upstream = request({
@@ -126,8 +139,43 @@ export class TestProxy {
       started = true;
       if (timer) clearTimeout(timer);
       if (held) return void up.resume();
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
+      if (bodies === 'stream') {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+        return;
+      }
+      this.stats.bodiesBuffered++;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let flushed = false;
+      const flush = () => {
+        if (flushed) return;
+        flushed = true;
+        const headers = { ...up.headers };
+        delete headers['content-length'];
+        res.writeHead(up.statusCode ?? 502, headers);
+        for (const c of chunks) res.write(c);
+        up.pipe(res);
+      };
+      up.on('data', (c: Buffer) => {
+        if (flushed) return;
+        chunks.push(c);
+        size += c.length;
+        if (size >= BUFFER_BYTES) {
+          up.pause();
+          flush();
+          up.resume();
+        }
+      });
+      up.once('end', () => {
+        if (!flushed) {
+          flushed = true;
+          const headers = { ...up.headers };
+          delete headers['transfer-encoding'];
+          res.writeHead(up.statusCode ?? 502, { ...headers, 'content-length': String(size) });
+          res.end(Buffer.concat(chunks));
+        }
+      });
     });
     upstream.on('error', () => {
       if (timer) clearTimeout(timer);

@@ -167,6 +167,13 @@ describe('SseTransport', () => {
     t.latest().emit(STREAM_EVENTS.joined, joinOk('lobby'));
     t.latest().emit(STREAM_EVENTS.joined, joinOk('dev'));
     expect((await a).ok && (await b).ok).toBe(true);
+    // The rooms command counts who is there, from the joins and then from presence.
+    t.latest().emit('presence', { room: 'dev', members: ['alice', 'bob', 'cy'] });
+    const rooms = await t.transport.request('rooms', {});
+    expect(rooms.ok && rooms.rooms).toEqual([
+      { room: 'dev', lastSeq: 0, members: 3 },
+      { room: 'lobby', lastSeq: 0, members: 1 },
+    ]);
   });
 
   it('a new stream resumes every room from where the last one reached, as one event id', async () => {

@@ -58,6 +58,8 @@ export class SseTransport implements Transport {
   private readonly rooms = new Map<string, StreamPosition | null>();
   /** Joins waiting for their room's `joined` (or `refused`) event. */
   private readonly pending = new Map<string, JoinAnswer>();
+  /** How many are in each room, from its joins and presence events (the `rooms` command's count). */
+  private readonly present = new Map<string, number>();
   private stream: EventSourceLike | null = null;
   /** Bumped per stream: events of a replaced stream are ignored. */
   private generation = 0;
@@ -108,6 +110,7 @@ export class SseTransport implements Transport {
         return this.join(req as RequestOf<'join'>) as Answer;
       case 'leave': {
         const { room } = req as RequestOf<'leave'>;
+        this.present.delete(room);
         if (this.rooms.delete(room)) this.reopenSoon();
         return Promise.resolve({ ok: true }) as Answer;
       }
@@ -116,7 +119,7 @@ export class SseTransport implements Transport {
           ok: true,
           rooms: [...this.rooms]
             .sort(([a], [b]) => (a < b ? -1 : 1))
-            .map(([room, at]) => ({ room, lastSeq: at?.seq ?? 0, members: 0 })),
+            .map(([room, at]) => ({ room, lastSeq: at?.seq ?? 0, members: this.present.get(room) ?? 0 })),
         }) as Answer;
       default:
         return this.rest.request(name, req);
@@ -197,7 +200,11 @@ export class SseTransport implements Transport {
       if (at && last !== undefined && last > at.seq) at.seq = last;
       this.opts.listener.messages(ev);
     });
-    push('presence', (ev) => this.rooms.has(ev.room) && this.opts.listener.presence(ev));
+    push('presence', (ev) => {
+      if (!this.rooms.has(ev.room)) return;
+      this.present.set(ev.room, ev.members.length);
+      this.opts.listener.presence(ev);
+    });
     push('typing', (ev) => this.rooms.has(ev.room) && this.opts.listener.typing(ev));
     push('read', (ev) => this.opts.listener.read(ev));
     push('invited', (ev) => this.opts.listener.invited(ev));
@@ -222,6 +229,7 @@ export class SseTransport implements Transport {
     if (!ok) return warnDropped('joined');
     if (!this.rooms.has(ok.room)) return;
     this.rooms.set(ok.room, { epoch: ok.epoch, seq: ok.lastSeq });
+    this.present.set(ok.room, ok.members.length);
     const answer = this.pending.get(ok.room);
     if (answer) {
       this.pending.delete(ok.room);
