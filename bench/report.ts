@@ -200,6 +200,34 @@ function resultsSection(r: R, svgPath: string, runs: readonly RunRecord[]): stri
     out.push('');
   }
 
+  const sse = r.sse as { fanout?: Record<string, Fig>; idle?: Record<string, Fig> } | undefined;
+  if (sse?.fanout || sse?.idle) {
+    out.push('### Server-Sent Events beside WebSocket (Fiberchat: two servers up at once, windows interleaved)');
+    out.push('');
+    const w = sse.fanout?.websocket;
+    const e = sse.fanout?.sse;
+    if (w && e) {
+      const d = (x: Fig | undefined) => num(x?.deliveriesPerSec);
+      out.push(`| subscribers on | subscribers | deliveries/s | ÷ WebSocket | send→receive p50 / p99 ms | p99 ÷ WebSocket | persisted / acked | server CPU | generator CPU |`);
+      out.push('|---|---|---|---|---|---|---|---|---|');
+      for (const [label, x] of [['WebSocket', w], ['SSE', e]] as const) {
+        out.push(
+          `| ${label} | ${fmt(num(x.subscribers))} | ${k(d(x))} | ${ratio(d(x), d(w))} | ${p50p99(x)} | ${ratio(lat(x, 'p99'), lat(w, 'p99'))} | ${fmt(num(x.persisted))} / ${fmt(num(x.acked))} | ${pct(num(x.serverCpu))} | ${gen(x)} |`,
+        );
+      }
+      out.push('');
+    }
+    const iw = sse.idle?.websocket;
+    const ie = sse.idle?.sse;
+    if (iw && ie) {
+      const rss = (x: Fig) => num(x.rssPerConnKB);
+      out.push(
+        `Idle, joined, silent (rooms of 100, after a forced GC): ${fmt(num(ie.connections))} streams hold **${fmt(rss(ie), 1)} KB** RSS (heap ${fmt(num(ie.heapPerConnKB), 1)} KB) each, ${ratio(rss(ie), rss(iw))} an idle WebSocket on the same server (${fmt(rss(iw), 1)} KB RSS, heap ${fmt(num(iw.heapPerConnKB), 1)} KB).`,
+      );
+      out.push('');
+    }
+  }
+
   const cap = r.capacity as ByTarget | undefined;
   if (cap) {
     const req = num(cap.fiberchat?.requested);

@@ -6,7 +6,7 @@
  *
  *   npm run bench                  full run (about 12 min); its verdicts are appended to bench/results/runs.jsonl
  *   npm run bench -- --quick       smoke run (< 2 min): bench/results/<date>-quick.json only (without the cluster scenario; --quick --only=cluster runs its small variant)
- *   npm run bench -- --only=fanout,idle   some scenarios (fanout latency idle capacity join jitter ablation cluster fiber)
+ *   npm run bench -- --only=fanout,idle   some scenarios (fanout latency idle sse capacity join jitter ablation cluster fiber)
  *   npm run bench -- --profile[=latency|capacity]   Fiberchat fan-out (or fixed-rate latency, or capacity) under --cpu-prof, top functions by self time
  *   npm run bench -- --profile --profile-target=wsbatch   the same fan-out profile of a peer (socketio, ws, wsbatch: the batching ceiling)
  *   npm run bench -- --profile --profile-subscribers=500   the fan-out profile with 500 subscribers instead of 2,000
@@ -150,6 +150,10 @@ async function main(): Promise<void> {
     results.idle = await sc.idle(plan, progress);
     save();
   }
+  if (want('sse')) {
+    results.sse = await sc.sse(plan, progress);
+    save();
+  }
   if (want('capacity')) {
     results.capacity = await sc.capacity(plan, progress);
     save();
@@ -230,6 +234,14 @@ function check(r: Record<string, unknown>): string[] {
   for (const [transport, by] of Object.entries((r.idle ?? {}) as Record<string, sc.ByTarget>)) {
     for (const [t, f] of Object.entries(by)) positive(`idle ${transport} ${t} heap per connection`, f?.heapPerConnKB);
   }
+  const sse = r.sse as { fanout?: Record<string, F>; idle?: Record<string, F> } | undefined;
+  for (const [t, f] of Object.entries(sse?.fanout ?? {})) {
+    positive(`sse fan-out ${t} deliveries/s`, f?.deliveriesPerSec);
+    persisted(`sse fan-out ${t}`, f);
+    // Every subscriber saw about every acked message in the windows (a lagging stream shows as a low ratio).
+    if (!(Number(f?.fanoutRatio) >= 0.9 * Number(f?.subscribers))) out.push(`sse fan-out ${t}: ${String(f?.fanoutRatio)} deliveries per ack for ${String(f?.subscribers)} subscribers`);
+  }
+  for (const [t, f] of Object.entries(sse?.idle ?? {})) positive(`sse idle ${t} heap per connection`, f?.heapPerConnKB);
   for (const [t, f] of Object.entries((r.capacity ?? {}) as sc.ByTarget)) {
     if (f?.heldAtEnd !== f?.requested) out.push(`capacity ${t}: held ${String(f?.heldAtEnd)} of ${String(f?.requested)}`);
     if (f?.failed !== 0) out.push(`capacity ${t}: ${String(f?.failed)} sends failed`);
@@ -291,6 +303,18 @@ function summaryLines(r: Record<string, unknown>): string[] {
     const kb = (t: F) => n(t?.rssPerConnKB);
     const [f, s, w] = [kb(by.fiberchat), kb(by.socketio), kb(by.ws)];
     lines.push(`idle ${transport}: Fiberchat ${f1(f)} KB RSS per connection = ${x(f, s)} socket.io, ${x(f, w)} raw ws`);
+  }
+  const sse = r.sse as { fanout?: Record<string, F>; idle?: Record<string, F> } | undefined;
+  if (sse?.fanout) {
+    const [w, e] = [sse.fanout.websocket, sse.fanout.sse];
+    const d = (f: F) => n(f?.deliveriesPerSec);
+    lines.push(
+      `sse fan-out ${n(e?.subscribers)}: ${Math.round(d(e))} deliveries/s = ${x(d(e), d(w))} WebSocket subscribers; p50 ${f1(p(e, 'p50'))} / p99 ${f1(p(e, 'p99'))} ms (WebSocket ${f1(p(w, 'p50'))} / ${f1(p(w, 'p99'))} ms)`,
+    );
+  }
+  if (sse?.idle) {
+    const [w, e] = [n(sse.idle.websocket?.rssPerConnKB), n(sse.idle.sse?.rssPerConnKB)];
+    lines.push(`sse idle: ${f1(e)} KB RSS per stream = ${x(e, w)} an idle WebSocket (${f1(w)} KB) on the same server`);
   }
   const cap = (r.capacity ?? {}) as sc.ByTarget;
   if (cap.fiberchat) {

@@ -25,6 +25,8 @@ export interface Plan {
   latency: { subscribers: number; warmupMs: number; measureMs: number };
   /** settleMs: pause between the last join and the memory sample. */
   idle: { websocket: number; polling: number; settleMs: number };
+  /** Fan-out to SSE subscribers beside WebSocket ones, and idle streams (`--only=sse`). */
+  sse: { subscribers: number; rounds: number; warmupMs: number; measureMs: number; idle: number };
   capacity: { connections: number; measureMs: number };
   /** settleMs: pause between the fill and the joins, for the write burst's aftermath (WAL checkpoint, GC) to pass. */
   join: { fill: number; joins: number; settleMs: number };
@@ -52,6 +54,7 @@ export const FULL: Plan = {
   fanout: { sizes: [500, 2000], rounds: 3, warmupMs: 1000, measureMs: 3000 },
   latency: { subscribers: 500, warmupMs: 1500, measureMs: 4000 },
   idle: { websocket: 8000, polling: 2000, settleMs: 1000 },
+  sse: { subscribers: 500, rounds: 3, warmupMs: 1000, measureMs: 3000, idle: 4000 },
   capacity: { connections: 19_000, measureMs: 8000 },
   join: { fill: 100_000, joins: 1000, settleMs: 3000 },
   jitter: { subscribers: 200, rate: 100, durationMs: 33_000, killEveryMs: 15_000, offlineMs: 2000 },
@@ -64,6 +67,7 @@ export const QUICK: Plan = {
   fanout: { sizes: [100, 300], rounds: 1, warmupMs: 300, measureMs: 800 },
   latency: { subscribers: 60, warmupMs: 200, measureMs: 700 },
   idle: { websocket: 300, polling: 60, settleMs: 200 },
+  sse: { subscribers: 100, rounds: 1, warmupMs: 300, measureMs: 800, idle: 200 },
   capacity: { connections: 400, measureMs: 1000 }, // a full chat interval: every chatter sends in the window
   join: { fill: 5_000, joins: 100, settleMs: 300 },
   jitter: { subscribers: 20, rate: 100, durationMs: 3000, killEveryMs: 1500, offlineMs: 400 },
@@ -123,7 +127,7 @@ const median = (xs: number[]) => quantile(xs, 0.5);
  * change in background load hits every target alike.
  */
 export async function interleavedFanout(
-  targets: ReadonlyArray<{ name: string; t: Target }>,
+  targets: ReadonlyArray<{ name: string; t: Target; transport?: 'websocket' | 'sse' }>,
   run: { subscribers: number; rounds: number; warmupMs: number; measureMs: number },
 ): Promise<Record<string, Record<string, unknown>>> {
   const byName = new Map(targets.map(({ name, t }) => [name, t]));
@@ -137,7 +141,7 @@ export async function interleavedFanout(
       publisherTokens: [],
       deadlineMs: 300_000,
       kind: 'fanout',
-      targets: targets.map(({ name, t }) => ({ name, port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens })),
+      targets: targets.map(({ name, t, transport }) => ({ name, port: t.port, tokens: t.tokens, publisherTokens: t.publisherTokens, ...(transport ? { transport } : {}) })),
       rounds: run.rounds,
       subscribers: run.subscribers,
       publishers: 4,
@@ -235,38 +239,64 @@ export async function latency(plan: Plan, rate: number, progress: (s: string) =>
   return out;
 }
 
+/** `n` joined, silent connections of `transport` on a fresh `name` server: memory per connection after a forced GC. */
+async function idleOnce(name: TargetName, transport: 'websocket' | 'polling' | 'sse', n: number, settleMs: number, progress: (s: string) => void): Promise<Record<string, unknown>> {
+  const t = await startTarget(name, { inspect: true });
+  try {
+    progress(`idle ${n} ${transport} on ${name}`);
+    await collectGarbage(t);
+    const base = await sample(t);
+    let loaded: ServerSample | undefined;
+    const r = await runGenerator({ ...common(t, 180_000), kind: 'idle', transport, connections: n, roomSize: 100, settleMs }, async (m) => {
+      if (m === 'loaded') {
+        await collectGarbage(t);
+        loaded = await sample(t);
+      }
+      return {};
+    });
+    const held = r.connections as number;
+    return {
+      ...strip(r),
+      baseRssMB: base.rssBytes / 2 ** 20,
+      loadedRssMB: (loaded?.rssBytes ?? NaN) / 2 ** 20,
+      rssPerConnKB: ((loaded?.rssBytes ?? NaN) - base.rssBytes) / held / 1024,
+      heapPerConnKB: ((loaded?.heapUsedBytes ?? NaN) - base.heapUsedBytes) / held / 1024,
+    };
+  } finally {
+    await t.close();
+  }
+}
+
 export async function idle(plan: Plan, progress: (s: string) => void): Promise<Record<string, ByTarget>> {
   const out: Record<string, ByTarget> = {};
   for (const name of TARGETS) {
     for (const transport of TRANSPORTS[name].filter((x) => x !== 'ajax') as Array<'websocket' | 'polling'>) {
-      const n = plan.idle[transport];
-      const t = await startTarget(name, { inspect: true });
-      try {
-        progress(`idle ${n} ${transport} on ${name}`);
-        await collectGarbage(t);
-        const base = await sample(t);
-        let loaded: ServerSample | undefined;
-        const r = await runGenerator({ ...common(t, 180_000), kind: 'idle', transport, connections: n, roomSize: 100, settleMs: plan.idle.settleMs }, async (m) => {
-          if (m === 'loaded') {
-            await collectGarbage(t);
-            loaded = await sample(t);
-          }
-          return {};
-        });
-        const held = r.connections as number;
-        (out[transport] ??= {})[name] = {
-          ...strip(r),
-          baseRssMB: base.rssBytes / 2 ** 20,
-          loadedRssMB: (loaded?.rssBytes ?? NaN) / 2 ** 20,
-          rssPerConnKB: ((loaded?.rssBytes ?? NaN) - base.rssBytes) / held / 1024,
-          heapPerConnKB: ((loaded?.heapUsedBytes ?? NaN) - base.heapUsedBytes) / held / 1024,
-        };
-      } finally {
-        await t.close();
-      }
+      (out[transport] ??= {})[name] = await idleOnce(name, transport, plan.idle[transport], plan.idle.settleMs, progress);
     }
   }
   return out;
+}
+
+/**
+ * Server-Sent Events against WebSocket on Fiberchat, in one run: fan-out to
+ * the same number of subscribers on two servers up at once (one with
+ * WebSocket subscribers, one with streams; windows interleaved as in the
+ * fan-out scenario, publishers on WebSocket for both), then the memory of
+ * idle streams beside idle WebSockets.
+ */
+export async function sse(plan: Plan, progress: (s: string) => void): Promise<Record<string, unknown>> {
+  const targets: Array<{ name: string; t: Target; transport: 'websocket' | 'sse' }> = [];
+  let fan: Record<string, Record<string, unknown>>;
+  try {
+    for (const transport of ['websocket', 'sse'] as const) targets.push({ name: transport, t: await startTarget('fiberchat'), transport });
+    progress(`sse fan-out ${plan.sse.subscribers} subscribers: ${plan.sse.rounds} round(s), WebSocket and SSE subscribers`);
+    fan = await interleavedFanout(targets, { subscribers: plan.sse.subscribers, rounds: plan.sse.rounds, warmupMs: plan.sse.warmupMs, measureMs: plan.sse.measureMs });
+  } finally {
+    for (const { t } of targets) await t.close();
+  }
+  const idleBy: Record<string, Record<string, unknown>> = {};
+  for (const transport of ['websocket', 'sse'] as const) idleBy[transport] = await idleOnce('fiberchat', transport, plan.sse.idle, plan.idle.settleMs, progress);
+  return { fanout: fan, idle: idleBy };
 }
 
 export async function capacity(plan: Plan, progress: (s: string) => void): Promise<ByTarget> {

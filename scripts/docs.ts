@@ -77,6 +77,7 @@ const LIMIT_ROWS: Array<[area: string, rows: LimitRow[]]> = [
       'readBytesBurst',
       'signalRate',
       'pingRate',
+      'streamTicketRate',
       'manageRate',
     ],
   ],

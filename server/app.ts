@@ -64,9 +64,6 @@ export { UNAUTHENTICATED_TIMEOUT_MS } from './edge/socketio/carrier.ts';
 export const TCP_PER_SOCKET_CAP = 2;
 /** Ajax clients remembered for the connections gauge (each a few dozen bytes); past it the longest silent is forgotten. */
 const MAX_AJAX_POLLERS = 100_000;
-/** Stream tickets one identity may take per second, and at once (each is a store write). */
-const STREAM_TICKETS_PER_SEC = 1;
-const STREAM_TICKET_BURST = 10;
 /** How often expired session rows are deleted. */
 const SESSION_PRUNE_MS = 3_600_000;
 /** Failed sign-ins allowed at once, per address and per account, before the hourly rates apply. */
@@ -311,7 +308,8 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     sessions,
     store,
     caps,
-    tickets: new RateLimiter(STREAM_TICKETS_PER_SEC, STREAM_TICKET_BURST),
+    // Each ticket is a store write: budgeted per identity.
+    tickets: new RateLimiter(config.streamTicketRate, config.streamTicketRate * 10),
     maxOutboundBytes: config.maxOutboundBytes,
     now,
     hooks: {

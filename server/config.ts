@@ -143,6 +143,7 @@ export const SETTINGS = {
   signalRate: setting({ env: 'SIGNAL_RATE', schema: int(1), default: 5, meaning: 'typing signals and read markers per second, per connection and per identity' }),
   manageRate: setting({ env: 'MANAGE_RATE', schema: int(1), default: 2, meaning: 'changes to rooms (create, invite, direct message) per second, per identity and per client address (burst 5×)' }),
   pingRate: setting({ env: 'PING_RATE', schema: int(1), default: 5, meaning: 'pings per second, per connection and per identity' }),
+  streamTicketRate: setting({ env: 'STREAM_TICKET_RATE', schema: int(1), default: 1, meaning: 'Server-Sent Events stream tickets per second, per identity (burst 10×); a stream is reopened on every join and leave' }),
   sessionsPerMin: setting({ env: 'SESSION_RATE_PER_MIN', schema: int(1), default: 30, meaning: 'sessions one client address may create per minute' }),
   sessionBurst: setting({ env: 'SESSION_BURST', schema: int(1), default: 5, meaning: 'sessions one client address may create at once before SESSION_RATE_PER_MIN applies' }),
   loginRatePerMin: setting({ env: 'LOGIN_RATE_PER_MIN', schema: int(1), default: 30, meaning: 'sign-in requests (password or passkey) one client address may make per minute (burst 10)' }),

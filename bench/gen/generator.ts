@@ -17,13 +17,16 @@ import {
   request,
   sentTimes,
   seqsOf,
+  SseSubscriber,
   sourceAddress,
   stampedText,
   type Ack,
   type Sink,
 } from './wire.ts';
 
-type Client = SioWs | SioPolling;
+type Client = SioWs | SioPolling | SseSubscriber;
+/** How a subscriber connects: socket.io's two transports, or a Server-Sent Events stream (which joins its rooms as it opens). */
+type SubTransport = 'websocket' | 'polling' | 'sse';
 
 const spec = JSON.parse(process.env.BENCH_SPEC ?? '{}') as Spec;
 const send = (m: GenMessage) => process.send?.(m);
@@ -62,17 +65,23 @@ function cpuMeter() {
 
 const now = () => performance.now();
 
-async function connect(transport: 'websocket' | 'polling', i: number, token: string, port = spec.port): Promise<Client> {
+async function connect(transport: SubTransport, i: number, token: string, port = spec.port, rooms: string[] = []): Promise<Client> {
   const opts = { port, token, localAddress: sourceAddress(i) };
+  if (transport === 'sse') return SseSubscriber.open({ ...opts, rooms });
   return transport === 'websocket' ? SioWs.connect(opts) : SioPolling.connect(opts);
+}
+
+/** Joins `room`, unless the client is a stream, which joined its rooms as it opened. */
+async function subscribe(c: Client, room: string): Promise<void> {
+  if (!(c instanceof SseSubscriber)) await joinOk(c, { room });
 }
 
 /** Opens `n` clients with bounded concurrency; each runs `setup` once connected. */
 async function openMany(
   n: number,
-  transport: 'websocket' | 'polling',
+  transport: SubTransport,
   setup: (c: Client, i: number) => Promise<void>,
-  opts: { concurrency?: number; stopAfterFailures?: number; offset?: number; port?: number; tokens?: string[] } = {},
+  opts: { concurrency?: number; stopAfterFailures?: number; offset?: number; port?: number; tokens?: string[]; rooms?: (i: number) => string[] } = {},
 ): Promise<{ clients: Client[]; failures: number; firstError?: string; ms: number }> {
   const clients: Client[] = [];
   let next = 0;
@@ -85,7 +94,7 @@ async function openMany(
       const i = next++;
       try {
         const tokens = opts.tokens ?? spec.tokens;
-        const c = await connect(transport, i + (opts.offset ?? 0), tokens[i % tokens.length] as string, opts.port ?? spec.port);
+        const c = await connect(transport, i + (opts.offset ?? 0), tokens[i % tokens.length] as string, opts.port ?? spec.port, opts.rooms?.(i));
         await setup(c, i);
         clients.push(c);
       } catch (e) {
@@ -147,12 +156,12 @@ async function fanout(s: Extract<Spec, { kind: 'fanout' }>) {
     };
     const opened = await openMany(
       s.subscribers,
-      'websocket',
+      t.transport ?? 'websocket',
       async (c, i) => {
         c.sink = i < probes ? probe : counter;
-        await joinOk(c, { room });
+        await subscribe(c, room);
       },
-      { port: t.port, tokens: t.tokens, offset: k * s.subscribers },
+      { port: t.port, tokens: t.tokens, offset: k * s.subscribers, rooms: () => [room] },
     );
     rig.subs = opened.clients;
     rig.connectMs = opened.ms;
@@ -396,9 +405,9 @@ async function idle(s: Extract<Spec, { kind: 'idle' }>) {
     s.connections,
     s.transport,
     async (c, i) => {
-      await joinOk(c, { room: `idle-${Math.floor(i / s.roomSize)}` });
+      await subscribe(c, `idle-${Math.floor(i / s.roomSize)}`);
     },
-    { concurrency: s.transport === 'polling' ? 32 : 64 },
+    { concurrency: s.transport === 'websocket' ? 64 : 32, rooms: (i) => [`idle-${Math.floor(i / s.roomSize)}`] },
   );
   const genCpu = cpu();
   await sleep(s.settleMs);

@@ -21,7 +21,8 @@ export type Spec = Common &
          * alternate among them for `rounds` rounds, so a drift in background
          * load hits every target alike.
          */
-        targets: Array<{ name: string; port: number; tokens: string[]; publisherTokens: string[] }>;
+        /** `transport`: how that target's subscribers connect (WebSocket unless said). */
+        targets: Array<{ name: string; port: number; tokens: string[]; publisherTokens: string[]; transport?: 'websocket' | 'sse' }>;
         rounds: number;
         subscribers: number;
         publishers: number;
@@ -49,7 +50,7 @@ export type Spec = Common &
       }
     | {
         kind: 'idle';
-        transport: 'websocket' | 'polling';
+        transport: 'websocket' | 'polling' | 'sse';
         connections: number;
         roomSize: number;
         /** Pause between the last join and the memory sample, for the server to finish with the burst. */

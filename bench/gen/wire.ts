@@ -366,3 +366,114 @@ export class SioPolling extends SioBase {
 export function sourceAddress(i: number, spread = 50): string {
   return `127.0.0.${2 + (i % spread)}`;
 }
+
+const MESSAGES_EVENT = Buffer.from('event: messages\n');
+const EVENT_END = Buffer.from('\n\n');
+
+/**
+ * A Server-Sent Events subscriber as a browser's EventSource is one: a
+ * ticket (`POST /api/stream-ticket`), then one long `GET /api/stream` read
+ * event by event. Each complete `messages` event goes to the sink, counted
+ * by its `"seq":` keys without parsing, as the socket.io clients count theirs.
+ * Receives only: it sends nothing on the stream.
+ */
+export class SseSubscriber {
+  sink: Sink | undefined;
+  onClose: (() => void) | undefined;
+  closed = false;
+  private req: http.ClientRequest | undefined;
+  private rest: Buffer = Buffer.alloc(0);
+
+  static async open(opts: ConnectOptions & { rooms: string[] }): Promise<SseSubscriber> {
+    const c = new SseSubscriber();
+    await c.connect(opts);
+    return c;
+  }
+
+  private async connect(opts: ConnectOptions & { rooms: string[] }): Promise<void> {
+    const timeoutMs = opts.timeoutMs ?? 20_000;
+    const t = await request(opts.port, 'POST', '/api/stream-ticket', {
+      headers: { authorization: `Bearer ${opts.token}` },
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+      timeoutMs,
+    });
+    if (t.status !== 200) throw new Error(`stream ticket refused: ${t.status} ${t.body.slice(0, 120)}`);
+    const { ticket } = JSON.parse(t.body) as { ticket: string };
+    const qs = new URLSearchParams({ ticket, rooms: opts.rooms.join(',') });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('stream did not join in time')), timeoutMs);
+      let joined = 0;
+      const req = http.request(
+        // Its own connection (not the keep-alive pool): a stream holds its socket for its life.
+        { host: '127.0.0.1', port: opts.port, method: 'GET', path: `/api/stream?${qs}`, headers: { accept: 'text/event-stream' }, agent: false, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) },
+        (res) => {
+          if (res.statusCode !== 200) {
+            clearTimeout(timer);
+            res.resume();
+            return reject(new Error(`stream refused: ${res.statusCode}`));
+          }
+          res.on('data', (chunk: Buffer) => {
+            for (const ev of this.events(chunk)) {
+              if (ev.subarray(0, MESSAGES_EVENT.length).equals(MESSAGES_EVENT)) this.sink?.messages(ev, countMessages(ev));
+              else if (joined < opts.rooms.length && ev.includes('event: joined\n')) {
+                if (++joined === opts.rooms.length) {
+                  clearTimeout(timer);
+                  resolve();
+                }
+              } else if (ev.includes('event: refused\n')) {
+                clearTimeout(timer);
+                reject(new Error(`room refused: ${ev.toString().slice(0, 200)}`));
+              }
+            }
+          });
+          res.on('close', () => this.end());
+          res.on('error', () => this.end());
+          if (opts.rooms.length === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      );
+      req.on('error', (e) => {
+        clearTimeout(timer);
+        this.end();
+        reject(e);
+      });
+      req.end();
+      this.req = req;
+    });
+  }
+
+  /** The complete events in what has arrived so far; an event's tail waits for the next chunk. */
+  private events(chunk: Buffer): Buffer[] {
+    const buf = this.rest.length > 0 ? Buffer.concat([this.rest, chunk]) : chunk;
+    const out: Buffer[] = [];
+    let start = 0;
+    for (let i = buf.indexOf(EVENT_END); i !== -1; i = buf.indexOf(EVENT_END, start)) {
+      out.push(buf.subarray(start, i));
+      start = i + 2;
+    }
+    this.rest = start < buf.length ? Buffer.from(buf.subarray(start)) : Buffer.alloc(0);
+    return out;
+  }
+
+  private end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose?.();
+  }
+
+  /** Rejects: a stream carries nothing from the client (commands go over REST). */
+  emit(_event: string, _payload: unknown): Promise<Ack> {
+    return Promise.reject(new Error('a stream sends nothing'));
+  }
+
+  close(): void {
+    this.req?.destroy();
+    this.end();
+  }
+
+  kill(): void {
+    this.close();
+  }
+}

@@ -97,6 +97,7 @@ export async function startTarget(name: TargetName, opts: StartTargetOptions = {
           MAX_CONNECTIONS_PER_IDENTITY: lifted,
           MAX_ROOMS_PER_IDENTITY: lifted,
           MAX_ROOMS_PER_ADDRESS: lifted,
+          STREAM_TICKET_RATE: lifted,
           MAX_IN_FLIGHT: '65536',
           MAX_OUTBOUND_BYTES: String(8 * 1024 * 1024),
         }
