@@ -1,6 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ACK_BUCKETS } from '../shared/ops.ts';
+import { FAILURE_KINDS, FIXED_REFUSALS, type FailureKind, type RefusalReason } from '../shared/refusals.ts';
 import type { Carrier } from '../shared/transports.ts';
+
+/** A counter whose one label takes only the listed values (a value not listed does not compile). */
+interface NamedCounter<L extends string, V extends string> {
+  inc(labels: Record<L, V>, value?: number): void;
+  get(): ReturnType<Counter<L>['get']>;
+}
 
 export type TransportName = Carrier;
 
@@ -140,10 +147,10 @@ export function createMetrics(gauges: MetricSources) {
     }),
     refusals: new Counter({
       name: 'fiberchat_refusals_total',
-      help: 'Requests and connections refused to protect other clients, by reason (rate_<budget>, in_flight, room_budget, connection_cap_address, connection_cap_identity, tcp_cap, ops_login)',
+      help: `Requests and connections refused to protect other clients, by reason (rate_<budget>, ${FIXED_REFUSALS.join(', ')})`,
       labelNames: ['reason'] as const,
       registers: [registry],
-    }),
+    }) as NamedCounter<'reason', RefusalReason>,
     busUp: new Gauge({
       name: 'fiberchat_bus_up',
       help: 'In a cluster: 1 while this node is connected to Redis (the bus of hints), 0 while it catches up from the store only',
@@ -179,10 +186,10 @@ export function createMetrics(gauges: MetricSources) {
     roomFailures: new Counter({ name: 'fiberchat_room_failures_total', help: 'Room fibers that crashed (each is made anew on next use)', registers: [registry] }),
     failures: new Counter({
       name: 'fiberchat_failures_total',
-      help: 'Caught failures by kind: load, read, commit, catch_up (store calls inside rooms), handler (a bug in a command handler), session, account, bus and ops_channel (Redis calls)',
+      help: `Caught failures by kind (${FAILURE_KINDS.join(', ')}): store calls inside rooms, a bug in a command handler, sessions, accounts, Redis`,
       labelNames: ['kind'] as const,
       registers: [registry],
-    }),
+    }) as NamedCounter<'kind', FailureKind>,
   };
 }
 

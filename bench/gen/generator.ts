@@ -23,6 +23,7 @@ import {
   type Ack,
   type Sink,
 } from './wire.ts';
+import type { JoinOk, PageOk } from '../../shared/protocol.ts';
 
 type Client = SioWs | SioPolling | SseSubscriber;
 /** How a subscriber connects: socket.io's two transports, or a Server-Sent Events stream (which joins its rooms as it opens). */
@@ -272,7 +273,7 @@ async function latency(s: Extract<Spec, { kind: 'latency' }>) {
     // Each Ajax subscriber polls ?after=<lastSeq>; a full page is followed by
     // an immediate poll, otherwise it waits the client's active interval.
     const first = await request(spec.port, 'GET', `/api/rooms/${room}/messages?limit=1`, { headers: auth(spec.tokens[0] as string) });
-    const startSeq = (JSON.parse(first.body) as { lastSeq: number }).lastSeq;
+    const startSeq = (JSON.parse(first.body) as PageOk).lastSeq;
     let polling = true;
     for (let i = 0; i < s.subscribers; i++) {
       const token = spec.tokens[i % spec.tokens.length] as string;
@@ -295,7 +296,7 @@ async function latency(s: Extract<Spec, { kind: 'latency' }>) {
               const n = countMessages(buf);
               if (n > 0) {
                 sink.messages(buf, n);
-                after = (JSON.parse(r.body) as { lastSeq: number; messages: Array<{ seq: number }> }).messages.at(-1)?.seq ?? after;
+                after = (JSON.parse(r.body) as PageOk).messages.at(-1)?.seq ?? after;
               }
               full = n >= 200;
             }
@@ -544,7 +545,7 @@ async function join(s: Extract<Spec, { kind: 'join' }>) {
   let pageOk = true;
   for (const c of conns.clients) {
     const t = now();
-    const a = (await joinOk(c, { room: s.room })) as Ack & { lastSeq: number; messages: unknown[] };
+    const a = (await joinOk(c, { room: s.room })) as Ack & JoinOk;
     lat.push(now() - t);
     lastSeq = a.lastSeq;
     if (a.messages.length !== 50) pageOk = false;
@@ -603,12 +604,7 @@ async function jitter(s: Extract<Spec, { kind: 'jitter' }>) {
     // a client that handles the ack in its callback would see them.
     let held: Buffer[] | undefined = [];
     c.sink = { messages: (f) => (held ? held.push(f) : receive(sub, seqsOf(f.toString()))) };
-    const a = (await joinOk(c, since === undefined ? { room } : { room, since, epoch: sub.epoch })) as Ack & {
-      epoch: string;
-      lastSeq: number;
-      recovered: boolean;
-      messages: Array<{ seq: number }>;
-    };
+    const a = (await joinOk(c, since === undefined ? { room } : { room, since, epoch: sub.epoch })) as Ack & JoinOk;
     if (since === undefined) {
       sub.epoch = a.epoch;
       sub.firstSeq = a.lastSeq;

@@ -10,12 +10,14 @@
  */
 import http from 'node:http';
 import WebSocket from 'ws';
+import type { MessagesEvent } from '../../shared/protocol.ts';
 
 /** Counts one delivery per message object: each carries exactly one `"seq":` key. */
 const SEQ_KEY = Buffer.from('"seq":');
 const MESSAGES_PREFIX = Buffer.from('42["messages"');
 const TEXT_T = Buffer.from('"text":"t');
 
+/** An ack as it comes off the wire, before its command's ok schema (`shared/commands.ts`) says what else it holds. */
 export type Ack = { ok: boolean; [k: string]: unknown };
 
 /** What a client does with the `messages` frames it receives. */
@@ -56,7 +58,7 @@ export function sentTimes(frame: Buffer, out: number[]): void {
 
 /** Seqs of the messages in a frame, in order (parses the JSON: for correctness checks). */
 export function seqsOf(packet: string): number[] {
-  const arr = JSON.parse(packet.slice(packet.indexOf('['))) as [string, { messages: Array<{ seq: number }> }];
+  const arr = JSON.parse(packet.slice(packet.indexOf('['))) as [string, MessagesEvent];
   return arr[1].messages.map((m) => m.seq);
 }
 

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { PROTOCOL_VERSION, type SessionOk } from '../../shared/protocol.ts';
 import type { Sessions } from '../auth.ts';
 import type { Bus } from '../cluster/bus.ts';
@@ -35,8 +34,6 @@ interface Cached {
   touchedAt: number;
 }
 
-const EndedNotice = z.object({ sessions: z.array(z.string().max(64)).max(1000) });
-const ENDED = 'sessions_ended';
 
 /**
  * Sessions as rows of the store, behind signed tokens. A token is good while
@@ -59,9 +56,7 @@ export class SessionService {
     private readonly failed: (err: unknown) => void = () => {},
   ) {
     bus?.onNotice((n) => {
-      if (n.event !== ENDED) return;
-      const body = EndedNotice.safeParse(n.payload);
-      if (body.success) this.forget(n.userId, body.data.sessions);
+      if (n.event === 'sessions_ended') this.forget(n.userId, n.payload.sessions);
     });
   }
 
@@ -132,7 +127,7 @@ export class SessionService {
   ended(userId: string, sessionIds: readonly string[]): void {
     if (sessionIds.length === 0) return;
     this.forget(userId, sessionIds);
-    this.bus?.notify({ node: this.bus.node, userId, event: ENDED, payload: { sessions: sessionIds } });
+    this.bus?.notify({ node: this.bus.node, userId, event: 'sessions_ended', payload: { sessions: [...sessionIds] } });
   }
 
   /** A user became an account: their 1.x tokens stop working now rather than within a second. */

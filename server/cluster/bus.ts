@@ -20,7 +20,7 @@
  */
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { Message, User } from '../../shared/protocol.ts';
+import { EVENTS, Message, User } from '../../shared/protocol.ts';
 
 export const PeerMessage = z.discriminatedUnion('type', [
   /** Messages committed on `node`: the room's log reached `last` (the batch itself when small). */
@@ -36,8 +36,21 @@ export const PeerMessage = z.discriminatedUnion('type', [
 ]);
 export type PeerMessage = z.infer<typeof PeerMessage>;
 
-/** An event for one user's connections, wherever they are (read positions, invitations, removals). */
-export const UserNotice = z.object({ node: z.string(), userId: z.string(), event: z.string(), payload: z.unknown() });
+const noticeOf = <E extends string, P extends z.ZodType>(event: E, payload: P) =>
+  z.object({ node: z.string(), userId: z.string(), event: z.literal(event), payload });
+
+/**
+ * An event for one user, wherever their connections are: a read position,
+ * an invitation or a removal (the user's own socket events, with their
+ * schemas), or sessions that ended (every node closes their connections).
+ * Each is checked against its schema on arrival.
+ */
+export const UserNotice = z.discriminatedUnion('event', [
+  noticeOf('read', EVENTS.read),
+  noticeOf('removed', EVENTS.removed),
+  noticeOf('invited', EVENTS.invited),
+  noticeOf('sessions_ended', z.object({ sessions: z.array(z.string().max(64)).max(1000) })),
+]);
 export type UserNotice = z.infer<typeof UserNotice>;
 
 export interface Bus {

@@ -21,6 +21,7 @@ import type { Caller, Connection, Respond, UserCaller } from './caller.ts';
 import type { RoomAccess } from './access.ts';
 import type { UserNotices } from './notices.ts';
 import { adminHandlers } from './room-admin.ts';
+import type { RefusalReason } from '../../shared/refusals.ts';
 
 export type { Caller, Connection, JoinedRooms, Respond, UserCaller } from './caller.ts';
 
@@ -52,7 +53,7 @@ export interface EdgeDeps {
   /** REST reads across all rooms, per identity and per address (a read per made-up room is still a read). */
   readAll: RateLimiter;
   /** A call was refused to protect others (metrics, the operations page): `rate_<budget>`. */
-  refused?: (reason: string, caller: Caller) => void;
+  refused?: (reason: RefusalReason, caller: Caller) => void;
   /** A command's handler answered (metrics): `seconds` from receipt at the edge to the answer. */
   answered?: (name: CommandName, caller: Caller, seconds: number, ok: boolean) => void;
   /** A client reported a transport fallback or upgrade (`report`). */

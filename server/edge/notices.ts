@@ -1,10 +1,9 @@
 import type { EventName, EventOf } from '../../shared/protocol.ts';
-import type { Bus } from '../cluster/bus.ts';
+import type { Bus, UserNotice } from '../cluster/bus.ts';
 import { Frame } from '../rooms/frame.ts';
 import type { Link } from './link.ts';
 
 type UserEvent = Extract<EventName, 'read' | 'removed' | 'invited'>;
-const USER_EVENTS: readonly string[] = ['read', 'removed', 'invited'] satisfies readonly UserEvent[];
 
 /**
  * Events for one user, wherever their connections are: a read position that
@@ -20,7 +19,7 @@ export class UserNotices {
 
   constructor(private readonly bus: Bus | undefined) {
     bus?.onNotice((n) => {
-      if (USER_EVENTS.includes(n.event)) this.deliver(n.userId, n.event as UserEvent, n.payload as EventOf<UserEvent>);
+      if (n.event !== 'sessions_ended') this.deliver(n.userId, n.event, n.payload);
     });
   }
 
@@ -40,7 +39,7 @@ export class UserNotices {
 
   send<E extends UserEvent>(userId: string, event: E, payload: EventOf<E>): void {
     this.deliver(userId, event, payload);
-    this.bus?.notify({ node: this.bus.node, userId, event, payload });
+    if (this.bus) this.bus.notify({ node: this.bus.node, userId, event, payload } as UserNotice);
   }
 
   /** Users with a live connection here. */

@@ -23,6 +23,7 @@ import { sendError } from '../edge/http-edge.ts';
 import { RateLimiter } from '../rate-limit.ts';
 import { cookieHeader, type OpsAuth } from './ops-auth.ts';
 import type { NodeTable } from './node-table.ts';
+import type { RefusalReason } from '../../shared/refusals.ts';
 
 /** Token tries per client address: 5 a minute, 5 at once. A 16-character token is out of reach at that pace. */
 const LOGIN_RATE_PER_S = 5 / 60;
@@ -41,7 +42,7 @@ export interface OpsHttpDeps {
   self: string;
   clientDir: string;
   /** A login was refused by its rate (counted like every refusal). */
-  refused(reason: string, address: string): void;
+  refused(reason: RefusalReason, address: string): void;
   /** The client address key of a request (per-address budgets). */
   addressOf(req: FastifyRequest): string;
   now?: () => number;

@@ -1,6 +1,8 @@
-import type { Ack, EntryKind, Message, OkInputOf } from '../../shared/protocol.ts';
+import type { Ack, Message, OkInputOf } from '../../shared/protocol.ts';
 import type { PeerMessage } from '../cluster/bus.ts';
 import type { Frame } from './frame.ts';
+import type { EntryDraft } from '../store/store.ts';
+import type { FailureKind as SharedFailureKind } from '../../shared/refusals.ts';
 
 /** Who is acting, as established by the auth middleware and nothing else. */
 export interface Identity {
@@ -34,23 +36,13 @@ export type Reply<T> = (ack: Ack<T>) => void;
 export type EmptyOk = OkInputOf<'leave'>;
 
 /** Where a caught failure happened; counted by kind on /metrics. */
-export type FailureKind = 'load' | 'read' | 'commit' | 'catch_up' | 'membership';
+export type FailureKind = Extract<SharedFailureKind, 'load' | 'read' | 'commit' | 'catch_up' | 'membership'>;
 
 /** Presence and typing heard from another node, for one room. */
 export type PeerNews = Exclude<PeerMessage, { type: 'hint' } | { type: 'kick' }>;
 
-/** What a client asks to add to a room's log. */
-export interface EntryDraft {
-  kind: EntryKind;
-  clientId: string;
-  /** A message's text or an edit's new text; empty otherwise. */
-  text: string;
-  target?: number | undefined;
-  emoji?: string | undefined;
-  on?: boolean | undefined;
-  replyTo?: number | undefined;
-  mentions?: string[] | undefined;
-}
+/** An entry as a command asks for it (one type with the store's `Draft`, which adds id, author and time). */
+export type { EntryDraft } from '../store/store.ts';
 
 /** The commands a room fiber serves, one at a time, in mailbox order. */
 export type RoomCommand =

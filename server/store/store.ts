@@ -10,16 +10,11 @@ export interface RoomLog {
   lastSeq: number;
 }
 
-/** An entry as the room hands it to the store: everything but its seq, which the store assigns. */
-export interface Draft {
-  /** Globally unique entry id, chosen by the room. */
-  id: string;
+/** An entry as a command asks for it: what it is, before the room gives it an id, an author and a time. */
+export interface EntryDraft {
+  kind: EntryKind;
   /** The sender's idempotency key: one stored entry per (authorId, clientId) in a room. */
   clientId: string;
-  author: string;
-  authorId: string;
-  ts: number;
-  kind: EntryKind;
   /** A message's text, or an edit's new text; empty otherwise. */
   text: string;
   /** A change: the seq of the message it changes. */
@@ -31,6 +26,15 @@ export interface Draft {
   replyTo?: number | undefined;
   /** The userIds a message (or an edit) mentions. */
   mentions?: string[] | undefined;
+}
+
+/** An entry as the room hands it to the store: the draft with everything but its seq, which the store assigns. */
+export interface Draft extends EntryDraft {
+  /** Globally unique entry id, chosen by the room. */
+  id: string;
+  author: string;
+  authorId: string;
+  ts: number;
 }
 
 /**

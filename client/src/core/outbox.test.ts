@@ -1,3 +1,4 @@
+import { COMMANDS } from '../../../shared/protocol.ts';
 import { describe, expect, it } from 'vitest';
 import {
   MAX_SEND_ATTEMPTS,
@@ -92,6 +93,17 @@ describe('outbox helpers', () => {
   it('round-trips through storage', () => {
     const box = [entry('a'), entry('b', { state: 'failed', attempts: 4, error: 'too long' })];
     expect(parseOutbox(serializeOutbox(box))).toEqual(box);
+  });
+
+  it('keeps after a reload every send the server would take, and drops what it would refuse', () => {
+    // The send's rules come from the command table: a copy of them here once drifted (replyTo 0, mention lengths).
+    const mentions = Array.from({ length: 20 }, (_, i) => `u-${'x'.repeat(60)}${i}`.slice(0, 64));
+    const edge = [entry('a', { replyTo: 0, mentions }), entry('b', { replyTo: Number.MAX_SAFE_INTEGER })];
+    for (const e of edge) expect(COMMANDS.send.request.safeParse({ room: e.room, text: e.text, clientId: e.clientId, replyTo: e.replyTo, mentions: e.mentions }).success).toBe(true);
+    expect(parseOutbox(serializeOutbox(edge))).toEqual(edge);
+    const refused = [entry('c', { mentions: [...mentions, 'u-one-more'] }), entry('d', { mentions: [''] }), entry('e', { replyTo: -1 })];
+    for (const e of refused) expect(COMMANDS.send.request.safeParse({ room: e.room, text: e.text, clientId: e.clientId, replyTo: e.replyTo, mentions: e.mentions }).success).toBe(false);
+    expect(parseOutbox(serializeOutbox(refused))).toEqual([]);
   });
 
   it.each([null, 'not json', '{"a":1}', '[{"clientId":"bad id!"}]'])('survives corrupt storage %j', (raw) => {

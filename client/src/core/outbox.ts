@@ -5,7 +5,7 @@
  * clientId with the original seq). Pure functions; persistence is separate.
  */
 import { z } from 'zod';
-import type { ErrorCode, Message } from '../../../shared/protocol.ts';
+import { COMMANDS, type ErrorCode, type Message } from '../../../shared/protocol.ts';
 import { errorText } from './error-text.ts';
 
 export type OutboxState = 'sending' | 'failed';
@@ -118,8 +118,10 @@ export function resetWaits(outbox: readonly OutboxEntry[]): readonly OutboxEntry
   return outbox.some((e) => e.notBefore !== 0) ? outbox.map((e) => (e.notBefore === 0 ? e : { ...e, notBefore: 0 })) : outbox;
 }
 
+/** A stored entry: the send's own fields keep the send's rules (`shared/`), so what the server would take survives a reload. */
+const Send = COMMANDS.send.request.shape;
 const StoredEntry = z.object({
-  clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+  clientId: Send.clientId,
   room: z.string(),
   text: z.string(),
   createdAt: z.number(),
@@ -127,8 +129,8 @@ const StoredEntry = z.object({
   attempts: z.number().int().min(0),
   notBefore: z.number().optional(),
   error: z.string().nullable().optional(),
-  mentions: z.array(z.string()).max(20).optional(),
-  replyTo: z.number().int().min(1).optional(),
+  mentions: Send.mentions,
+  replyTo: Send.replyTo,
 });
 
 /** Encodes the outbox for storage. */

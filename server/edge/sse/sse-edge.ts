@@ -20,12 +20,13 @@ import { addressKey, canonicalAddress } from '../client-address.ts';
 import type { ConnectionCaps } from '../connection-caps.ts';
 import { sendError } from '../http-edge.ts';
 import { SseLink } from './sse-link.ts';
+import type { RefusalReason } from '../../../shared/refusals.ts';
 
 export interface SseHooks {
   connected?(link: SseLink): void;
   disconnected?(link: SseLink): void;
   /** A stream was refused to protect others (`connection_cap_address`, `rate_stream_ticket`…). */
-  refused?(reason: string, address: string, identity: Identity | undefined): void;
+  refused?(reason: RefusalReason, address: string, identity: Identity | undefined): void;
   /** A stream was cut for holding more than its outbound budget. */
   evicted?(link: SseLink, bytes: number): void;
   /** The store failed under a ticket or a stream (logged and counted by the owner). */
