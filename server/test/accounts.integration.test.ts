@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { io as connect } from 'socket.io-client';
-import type { SessionOk } from '../../shared/protocol.ts';
+import { PROTOCOL_VERSION, type SessionOk } from '../../shared/protocol.ts';
 import { cid, collect, startServer, type TestServer } from './harness.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -40,7 +40,7 @@ describe.each(['memory', 'sqlite'] as const)('accounts over REST (%s store)', (s
   it('creates an account that owns its name: case, width and look-alike spellings are taken, for accounts and guests', async () => {
     s = await startServer({ store });
     const alice = await register(s, 'alice');
-    expect(alice).toMatchObject({ name: 'alice', registered: true, protocol: '2.1' });
+    expect(alice).toMatchObject({ name: 'alice', registered: true, protocol: PROTOCOL_VERSION });
     expect(alice.sessionId).toBeTruthy();
     // Latin "Alice", fullwidth, and a Cyrillic "а".
     for (const name of ['Alice', 'ＡＬＩＣＥ', '\u0430lice']) {
