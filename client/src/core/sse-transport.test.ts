@@ -101,6 +101,15 @@ async function opened(t: ReturnType<typeof setup>): Promise<void> {
   t.latest().emit(STREAM_EVENTS.ready, { protocol: '2.2', heartbeatMs: 10_000, rooms: [] });
 }
 
+/** Opens the transport and joins lobby: a new stream, answered by its `joined` event. */
+async function joinedLobby(t: ReturnType<typeof setup>): Promise<void> {
+  await opened(t);
+  const answer = t.transport.request('join', { room: 'lobby' });
+  await flush();
+  t.latest().emit(STREAM_EVENTS.joined, joinOk('lobby'));
+  await answer;
+}
+
 describe('SseTransport', () => {
   it('opens with a ticket from the session token (never the token in the URL) once the stream is ready', async () => {
     const t = setup();
@@ -202,11 +211,7 @@ describe('SseTransport', () => {
 
   it('a replay that could not be recovered resets the room', async () => {
     const t = setup();
-    await opened(t);
-    const a = t.transport.request('join', { room: 'lobby' });
-    await flush();
-    t.latest().emit(STREAM_EVENTS.joined, joinOk('lobby'));
-    await a;
+    await joinedLobby(t);
     void t.transport.request('join', { room: 'dev' });
     await flush();
     t.latest().emit(STREAM_EVENTS.joined, joinOk('lobby', { epoch: 'e2', recovered: false }));
@@ -226,11 +231,7 @@ describe('SseTransport', () => {
 
   it('a leave drops the room from the next stream and its late events', async () => {
     const t = setup();
-    await opened(t);
-    const a = t.transport.request('join', { room: 'lobby' });
-    await flush();
-    t.latest().emit(STREAM_EVENTS.joined, joinOk('lobby'));
-    await a;
+    await joinedLobby(t);
     const before = t.latest();
     expect((await t.transport.request('leave', { room: 'lobby' })).ok).toBe(true);
     await flush();
