@@ -17,6 +17,27 @@ async function statusTexts(page: Page): Promise<string[]> {
 /** A fallback takes a few seconds by design (deadlines and an idle check); give it room. */
 const SETTLE = { timeout: 30_000 };
 
+/**
+ * On a settled fallback: `page` and `other` (on WebSocket) chat both ways;
+ * then a reload starts straight on the same transport, remembered for the
+ * browser session, and still receives. Returns when the reloaded page has
+ * settled.
+ */
+async function chatsThenRemembers(page: Page, other: Page, label: string): Promise<void> {
+  await sendMessage(page, `hello over ${label}`);
+  await expect(storedMessage(other, `hello over ${label}`)).toBeVisible();
+  await sendMessage(other, 'hello back over websocket');
+  await expect(storedMessage(page, 'hello back over websocket')).toBeVisible();
+
+  await page.reload();
+  await expect(connectionStatus(page)).toHaveText(`Connected · ${label}`);
+  await expect(connectionStatus(page)).toHaveAttribute('title', /Remembered for this browser session\./);
+  expect(await statusTexts(page)).toEqual(['Connecting…', `Connected · ${label}`]);
+  await expect(storedMessage(page, 'hello back over websocket')).toBeVisible();
+  await sendMessage(other, 'after the reload');
+  await expect(storedMessage(page, 'after the reload')).toBeVisible();
+}
+
 test('behind a proxy that refuses WebSocket upgrades, the client settles on long-polling by itself', async ({ page, startProxy }, testInfo) => {
   const p = await startProxy({ websocket: 'refuse' });
   await installRecorder(page);
@@ -49,19 +70,7 @@ test('behind a proxy that refuses WebSocket and cuts long polls, the client sett
   expect(p.stats.responsesCut).toBeGreaterThan(0);
 
   const dora = await person('dora', '/r/fallback-sse');
-  await sendMessage(page, 'hello over a stream');
-  await expect(storedMessage(dora.page, 'hello over a stream')).toBeVisible();
-  await sendMessage(dora.page, 'hello back over websocket');
-  await expect(storedMessage(page, 'hello back over websocket')).toBeVisible();
-
-  // The next page of this browser session starts on the stream straight away.
-  await page.reload();
-  await expect(connectionStatus(page)).toHaveText('Connected · Server-Sent Events');
-  await expect(connectionStatus(page)).toHaveAttribute('title', /Remembered for this browser session\./);
-  expect(await statusTexts(page)).toEqual(['Connecting…', 'Connected · Server-Sent Events']);
-  await expect(storedMessage(page, 'hello back over websocket')).toBeVisible();
-  await sendMessage(dora.page, 'after the reload');
-  await expect(storedMessage(page, 'after the reload')).toBeVisible();
+  await chatsThenRemembers(page, dora.page, 'Server-Sent Events');
 });
 
 test('behind a proxy that also buffers response bodies, the stream never arrives and the client settles on Ajax polling, and remembers it', async ({
@@ -83,18 +92,8 @@ test('behind a proxy that also buffers response bodies, the stream never arrives
   expect(p.stats.bodiesBuffered).toBeGreaterThan(0);
 
   const dora = await person('dora', '/r/fallback-ajax');
-  await sendMessage(page, 'hello over ajax');
-  await expect(storedMessage(dora.page, 'hello over ajax')).toBeVisible();
-  await sendMessage(dora.page, 'hello back over websocket');
-  await expect(storedMessage(page, 'hello back over websocket')).toBeVisible();
-
-  // The next page of this browser session starts on Ajax straight away.
-  await page.reload();
-  await expect(connectionStatus(page)).toHaveText('Connected · Ajax polling');
-  await expect(connectionStatus(page)).toHaveAttribute('title', /Remembered for this browser session\./);
-  expect(await statusTexts(page)).toEqual(['Connecting…', 'Connected · Ajax polling']);
+  await chatsThenRemembers(page, dora.page, 'Ajax polling');
   report(testInfo, 'fallback settle after reload (remembered): Ajax polling', await settledAt(page), 'status names it');
-  await expect(storedMessage(page, 'hello back over websocket')).toBeVisible();
 });
 
 test('behind a proxy that swallows upgrades, holds long polls and buffers bodies, the client settles on Ajax polling', async ({ page, startProxy }, testInfo) => {
