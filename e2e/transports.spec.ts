@@ -10,6 +10,8 @@ const FORCED = [
 ] as const;
 
 test('four people on the four forced transports see the same messages in the same order', async ({ person }, testInfo) => {
+  // Four browsers and 28 messages, each calm one awaited in all four: past the default budget on a loaded machine.
+  test.slow();
   const room = 'four-ways';
   const people: Person[] = [];
   for (const f of FORCED) people.push(await person(f.name, `/r/${room}?transport=${f.param}`));
