@@ -34,7 +34,6 @@ interface Cached {
   touchedAt: number;
 }
 
-
 /**
  * Sessions as rows of the store, behind signed tokens. A token is good while
  * its signature holds, it has not expired, and its session row still exists:

@@ -42,7 +42,7 @@ export type FailureKind = Extract<SharedFailureKind, 'load' | 'read' | 'commit' 
 export type PeerNews = Exclude<PeerMessage, { type: 'hint' } | { type: 'kick' }>;
 
 /** An entry as a command asks for it (one type with the store's `Draft`, which adds id, author and time). */
-export type { EntryDraft } from '../store/store.ts';
+export type { EntryDraft };
 
 /** The commands a room fiber serves, one at a time, in mailbox order. */
 export type RoomCommand =
