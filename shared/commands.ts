@@ -220,9 +220,11 @@ export const COMMANDS = {
     request: P.JoinRequest,
     ok: P.JoinOk,
     socket: true,
+    rest: { method: 'POST', path: '/api/rooms/:room/join' },
     budget: 'join',
     access: 'room',
-    summary: "Subscribes the connection to a room's live stream and answers with what it missed, atomically.",
+    summary:
+      "Subscribes the connection to a room's live stream and answers with what it missed, atomically. Over REST (since 2.3): the same answer, for an Ajax client that then polls from its lastSeq.",
     since: '1.0',
   }),
   leave: command({

@@ -244,8 +244,18 @@ export class ChatEdge {
 
   private join(caller: UserCaller, req: ParsedRequestOf<'join'>, respond: Respond<OkInputOf<'join'>>) {
     const conn = caller.conn;
-    if (!conn) return Promise.resolve(fail('not_found', 'join is a socket command; Ajax clients poll GET /api/rooms/:room/messages'));
     const { room } = req;
+    // The answer says the protocol, whichever carrier asked.
+    const versioned = (reply: Reply<OkInputOf<'join'>>): Reply<OkInputOf<'join'>> => (ack) => reply(ack.ok ? { ...ack, protocol: PROTOCOL_VERSION } : ack);
+    if (!conn) {
+      // Over REST (Ajax polling): the same answer; then polls of GET /api/rooms/:room/messages?after= follow the room.
+      return this.ask<OkInputOf<'join'>>(
+        room,
+        (reply) => ({ kind: 'join', poller: caller.identity, since: req.since, epoch: req.epoch, reply: versioned(reply) }),
+        respond,
+        this.starterOf(caller),
+      );
+    }
     if (!conn.joined.has(room) && conn.joined.size + conn.joining >= LIMITS.roomsPerConnection) {
       return Promise.resolve(fail('forbidden', `a connection may be in at most ${LIMITS.roomsPerConnection} rooms`));
     }
@@ -253,11 +263,11 @@ export class ChatEdge {
     conn.joining++;
     return this.ask<OkInputOf<'join'>>(
       room,
-      (reply) => ({ kind: 'join', sub: conn.sub, since: req.since, epoch: req.epoch, reply }),
+      (reply) => ({ kind: 'join', sub: conn.sub, since: req.since, epoch: req.epoch, reply: versioned(reply) }),
       (ack) => {
         conn.joining--;
         if (ack.ok) conn.joined.add(room);
-        respond(ack.ok ? { ...ack, protocol: PROTOCOL_VERSION } : ack);
+        respond(ack);
       },
       this.starterOf(caller),
     );

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LIMITS, TIMING, fail, type EventOf, type Message, type OkInputOf } from '../../shared/protocol.ts';
+import { LIMITS, TIMING, fail, type EventOf, type Message } from '../../shared/protocol.ts';
 import type { Fiber } from '../fiber/index.ts';
 import { Mailbox } from '../fiber/index.ts';
 import type { Bus, PeerMessage } from '../cluster/bus.ts';
@@ -347,7 +347,7 @@ export class Room {
     try {
       switch (cmd.kind) {
         case 'join':
-          return await this.join(cmd.sub, cmd.since, cmd.epoch, cmd.reply);
+          return await this.join(cmd);
         case 'leave':
           return this.leave(cmd.sub, cmd.disconnected === true, cmd.reply);
         case 'typing':
@@ -414,24 +414,36 @@ export class Room {
     return this.lastSeq === 0 ? [] : newestWithin(await src.readBefore(this.name, this.lastSeq + 1, limit, viewer));
   }
 
-  private async join(sub: Subscriber, since: number | undefined, epoch: string | undefined, reply: Reply<OkInputOf<'join'>>) {
+  /**
+   * A join: the resume rule with the whole replay in one answer, the room in
+   * the user's list, and presence: a subscriber's for as long as it stays,
+   * an Ajax poller's for a poll lease its polls renew.
+   */
+  private async join(cmd: Extract<RoomCommand, { kind: 'join' }>) {
+    const { sub, since, epoch, reply } = cmd;
+    const identity = sub ? sub.identity : cmd.poller;
     const { messages, recovered } = await this.read((src) =>
       this.resume(src, since, epoch, {
         limit: LIMITS.replayMax,
         latest: LIMITS.joinPage,
         whole: true,
-        viewer: sub.identity.userId,
+        viewer: identity.userId,
       }),
     );
     this.servedWrite = true;
     // The room goes in the user's list (a private room's members are there already), and the answer says how far they read.
     const lastRead = await labelled('membership', async () => {
-      await this.store.addMember(this.name, { userId: sub.identity.userId, name: sub.identity.name }, 'member');
-      return this.store.lastRead(this.name, sub.identity.userId);
+      await this.store.addMember(this.name, { userId: identity.userId, name: identity.name }, 'member');
+      return this.store.lastRead(this.name, identity.userId);
     });
-    const isNew = !this.subs.has(sub.id);
-    if (isNew) this.subs.set(sub.id, sub);
-    const presenceChanged = isNew && this.presence.add(sub.id, sub.identity, this.now());
+    let presenceChanged: boolean;
+    if (sub) {
+      const isNew = !this.subs.has(sub.id);
+      if (isNew) this.subs.set(sub.id, sub);
+      presenceChanged = isNew && this.presence.add(sub.id, identity, this.now());
+    } else {
+      presenceChanged = this.presence.add(pollerId(identity), identity, this.now(), TIMING.pollLeaseMs);
+    }
     reply({
       ok: true,
       room: this.name,

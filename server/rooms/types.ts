@@ -47,6 +47,11 @@ export type { EntryDraft };
 /** The commands a room fiber serves, one at a time, in mailbox order. */
 export type RoomCommand =
   | { kind: 'join'; sub: Subscriber; since?: number | undefined; epoch?: string | undefined; reply: Reply<OkInputOf<'join'>> }
+  /**
+   * A join over REST (Ajax polling): the same resume and membership as a
+   * socket join, with presence held by a poll lease instead of a subscription.
+   */
+  | { kind: 'join'; sub?: undefined; poller: Identity; since?: number | undefined; epoch?: string | undefined; reply: Reply<OkInputOf<'join'>> }
   /** `disconnected`: the connection dropped (presence keeps the user for a grace period). */
   | { kind: 'leave'; sub: Subscriber; disconnected?: boolean; reply?: Reply<EmptyOk> }
   /** From a socket (`sub`) or from an Ajax poller (`who` only, admitted by its poll lease). */

@@ -27,7 +27,8 @@ const range = (from: number, to: number) => Array.from({ length: Math.max(0, to 
 
 /**
  * One table of resume cases, served by the same room code whichever carrier
- * asks: a socket `join { since, epoch }` and a REST read `?after=&epoch=`.
+ * asks: a socket `join { since, epoch }`, the REST join with the same body,
+ * and a REST read `?after=&epoch=`.
  * Each: the client's position, and what it must get (seqs, recovered).
  */
 const CASES: Array<{ what: string; since?: number; epoch?: 'same' | 'foreign'; seqs: number[]; recovered: boolean }> = [
@@ -50,9 +51,25 @@ describe('resume: one rule for join and REST reads', () => {
     const j = ok(await socket.emitWithAck('join', { room: 'r', ...(since === undefined ? {} : { since }), ...(epochArg ? { epoch: epochArg } : {}) }));
     expect({ seqs: j.messages.map((m) => m.seq), recovered: j.recovered, lastSeq: j.lastSeq }).toEqual({ seqs, recovered, lastSeq: 1120 });
 
+    // The REST join answers what the socket join answers, whole replay included.
+    const { token } = await s.session('poller');
+    const joinRes = await fetch(`${s.url}/api/rooms/r/join`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...(since === undefined ? {} : { since }), ...(epochArg ? { epoch: epochArg } : {}) }),
+    });
+    expect(joinRes.status).toBe(200);
+    const rj = (await joinRes.json()) as typeof j;
+    expect({ seqs: rj.messages.map((m) => m.seq), recovered: rj.recovered, lastSeq: rj.lastSeq, epoch: rj.epoch }).toEqual({
+      seqs,
+      recovered,
+      lastSeq: 1120,
+      epoch: j.epoch,
+    });
+    expect(rj).toMatchObject({ lastRead: 0, protocol: j.protocol });
+
     // The REST read pages at most 200 per answer and says how far the log goes;
     // a poller follows `lastSeq` (a replay larger than a page takes several reads).
-    const { token } = await s.session('poller');
     const q = new URLSearchParams({ limit: since === undefined || !recovered ? '50' : '200' });
     if (since !== undefined) q.set('after', String(since));
     if (epochArg) q.set('epoch', epochArg);
@@ -65,6 +82,28 @@ describe('resume: one rule for join and REST reads', () => {
       lastSeq: 1120,
       epoch,
     });
+  });
+
+  it("a REST join makes the poller present to the room's members and answers its read position; a stranger to a private room gets 404", async () => {
+    const { s } = await seeded(5);
+    const member = await s.client('member');
+    ok(await member.emitWithAck('join', { room: 'r' }));
+    const presence = new Promise<{ members: string[] }>((resolve) => member.on('presence', resolve));
+    const { token } = await s.session('poller');
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const first = await fetch(`${s.url}/api/rooms/r/join`, { method: 'POST', headers: auth, body: '{}' });
+    expect(await first.json()).toMatchObject({ lastSeq: 5, lastRead: 0, members: ['member', 'poller'] });
+    expect((await presence).members).toEqual(['member', 'poller']);
+    expect((await fetch(`${s.url}/api/rooms/r/read`, { method: 'POST', headers: auth, body: JSON.stringify({ seq: 4 }) })).status).toBe(200);
+    const again = await fetch(`${s.url}/api/rooms/r/join`, { method: 'POST', headers: auth, body: JSON.stringify({ since: 5 }) });
+    expect(await again.json()).toMatchObject({ messages: [], recovered: true, lastRead: 4 });
+
+    const owner = await s.client('owner');
+    const secret = ok(await owner.emitWithAck('createRoom', { title: 'Secret' }));
+    const stranger = await fetch(`${s.url}/api/rooms/${secret.room}/join`, { method: 'POST', headers: auth, body: '{}' });
+    expect(stranger.status).toBe(404);
+    const bad = await fetch(`${s.url}/api/rooms/r/join`, { method: 'POST', headers: auth, body: JSON.stringify({ since: -1 }) });
+    expect(bad.status).toBe(400);
   });
 
   it('a room that stored nothing answers from seq 0 under an epoch that its first message keeps', async () => {

@@ -48,6 +48,13 @@ function fakeServer() {
     if (state.unauthorized) return json(401, { error: { code: 'unauthorized', message: 'no' } });
     if (url.pathname === '/api/ping') return json(200, { ts: 1 });
     const lastSeq = state.messages.length;
+    if (init?.method === 'POST' && url.pathname.endsWith('/join')) {
+      // The server's resume rule, reduced to what these tests exercise: another epoch is not recovered.
+      const { since, epoch } = JSON.parse(String(init.body)) as { since?: number; epoch?: string };
+      const recovered = since === undefined || epoch === undefined || epoch === state.epoch;
+      const messages = since !== undefined && recovered ? state.messages.filter((m) => m.seq > since) : state.messages.slice(-50);
+      return json(200, { room: 'lobby', epoch: state.epoch, lastSeq, messages, members: state.members, recovered, lastRead: 3, protocol: '2.3' });
+    }
     if (init?.method === 'POST') {
       const body = JSON.parse(String(init.body)) as { text: string; clientId: string };
       const seq = lastSeq + 1;
@@ -148,28 +155,49 @@ describe('AjaxTransport', () => {
     expect(t.events).toEqual(['presence', 'typing']);
   });
 
-  it('a first join reads the latest page', async () => {
+  it("a first join is the room's REST join, answered as the server gives it (lastRead included)", async () => {
     const t = setup();
     t.server.state.messages = Array.from({ length: 60 }, (_, i) => msg(i + 1));
     const res = await t.transport.request('join', { room: 'lobby' });
-    expect(res).toMatchObject({ ok: true, epoch: 'e1', lastSeq: 60, recovered: true, members: [] });
+    expect(res).toMatchObject({ ok: true, epoch: 'e1', lastSeq: 60, recovered: true, members: [], lastRead: 3 });
     expect(res.ok && res.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 11));
-    expect(t.server.calls[0]).toMatchObject({ url: '/api/rooms/lobby/messages?limit=50', auth: 'Bearer tok' });
+    expect(t.server.calls).toEqual([{ method: 'POST', url: '/api/rooms/lobby/join', auth: 'Bearer tok', body: {} }]);
   });
 
-  it('a re-join in the same epoch replays what followed, across pages', async () => {
+  it('a re-join sends its resume point once and hands back the whole replay the server answered', async () => {
     const t = setup();
     t.server.state.messages = Array.from({ length: 450 }, (_, i) => msg(i + 1));
     const res = await t.transport.request('join', { room: 'lobby', since: 10, epoch: 'e1' });
     expect(res).toMatchObject({ ok: true, recovered: true, lastSeq: 450 });
     expect(res.ok && res.messages.length).toBe(440);
+    expect(t.server.calls.map((c) => [c.method, c.url, c.body])).toEqual([['POST', '/api/rooms/lobby/join', { since: 10, epoch: 'e1' }]]);
   });
 
-  it('a re-join in another epoch is not recovered', async () => {
+  it('a re-join the server cannot replay is passed on as not recovered, and polls go on in the new epoch', async () => {
     const t = setup();
     t.server.state.messages = [msg(1)];
+    t.transport.open();
+    await flush();
     const res = await t.transport.request('join', { room: 'lobby', since: 10, epoch: 'old' });
-    expect(res).toMatchObject({ ok: true, recovered: false, epoch: 'e1' });
+    expect(res).toMatchObject({ ok: true, recovered: false, epoch: 'e1', lastSeq: 1 });
+    t.clock.advance(1000);
+    await flush();
+    expect(t.server.calls.at(-1)?.url).toBe('/api/rooms/lobby/messages?after=1&epoch=e1&limit=200');
+    t.transport.close();
+  });
+
+  it('a refused join is answered as refused and polls nothing for the room', async () => {
+    const t = setup();
+    t.transport.open();
+    await flush();
+    t.server.state.override = (method, path) => (method === 'POST' && path.endsWith('/join') ? t.server.json(404, { error: { code: 'not_found', message: 'no such room' } }) : null);
+    const res = await t.transport.request('join', { room: 'lobby' });
+    expect(res).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    t.clock.advance(1000);
+    await flush();
+    expect(t.server.calls.filter((c) => c.url.includes('/messages'))).toEqual([]);
+    expect(await t.transport.request('rooms', {})).toEqual({ ok: true, rooms: [] });
+    t.transport.close();
   });
 
   it('polls joined rooms for what follows the last seq seen', async () => {

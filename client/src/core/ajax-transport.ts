@@ -22,7 +22,6 @@ import {
   pathParams,
   type Ack,
   type CommandName,
-  type Message,
   type OkOf,
   type PageOk,
   type RequestOf,
@@ -70,6 +69,11 @@ type Failure = Ack<never> & { ok: false };
 
 /** The commands this transport sends straight to their REST route; the type check below keeps them routable. */
 type AjaxRest = Exclude<ClientCommand, 'join' | 'leave' | 'history' | 'rooms'>;
+
+/** Who is in a list, told apart by userId where the answer gives users: what presence changes are judged by. */
+function memberKey(users: PageOk['users'], names: string[]): string {
+  return (users ?? names).map((u) => (typeof u === 'string' ? u : u.userId)).join('\n');
+}
 const everyCommandRoutable: AjaxRest extends RestCommand ? true : never = true;
 void everyCommandRoutable;
 type HttpResult = { ok: true; body: unknown } | { ok: false; status: number; error: Failure };
@@ -171,45 +175,18 @@ export class AjaxTransport implements Transport {
   }
 
   /**
-   * Starts polling a room. The first read carries the resume point
-   * (`after` + `epoch`) and the server decides, as for a socket join, whether
-   * it can replay; a replay longer than one page is read to its end.
+   * Starts polling a room: its REST join answers exactly what a socket join
+   * does (the server decides by the same rule whether it can replay, and
+   * answers the whole replay or the latest page with `recovered: false`);
+   * polls then follow from its `lastSeq`.
    */
   private async join(req: RequestOf<'join'>): Promise<Ack<OkOf<'join'>>> {
-    const resuming = req.since !== undefined;
-    const first = await this.call('page', {
-      room: req.room,
-      ...(resuming ? { after: req.since, limit: PAGE } : { limit: LIMITS.joinPage }),
-      ...(req.epoch === undefined ? {} : { epoch: req.epoch }),
-    });
-    if (!first.ok) return first;
-    let page: PageOk = first;
-    const recovered = page.recovered ?? true;
-    const messages: Message[] = [...page.messages];
-    while (resuming && recovered) {
-      const last = messages.at(-1)?.seq ?? req.since ?? 0;
-      if (last >= page.lastSeq) break;
-      const next: Ack<PageOk> = await this.call('page', { room: req.room, after: last, epoch: page.epoch, limit: PAGE });
-      if (!next.ok) return next;
-      if (next.recovered === false) return this.join({ room: req.room }); // the log was reset meanwhile
-      if (next.messages.length === 0) break;
-      messages.push(...next.messages);
-      page = next;
-    }
-    this.cursors.set(req.room, { after: page.lastSeq, epoch: page.epoch });
+    const joined = await this.call('join', req);
+    if (!joined.ok) return joined;
+    this.cursors.set(req.room, { after: joined.lastSeq, epoch: joined.epoch });
     this.active();
-    this.seen.set(req.room, { members: page.members.join('\n'), typing: page.typing.join('\n'), count: page.members.length });
-    if (page.typing.length > 0) this.opts.listener.typing({ room: req.room, typing: page.typing, users: page.typingUsers });
-    return {
-      ok: true,
-      room: req.room,
-      epoch: page.epoch,
-      lastSeq: page.lastSeq,
-      messages,
-      members: page.members,
-      users: page.users,
-      recovered,
-    };
+    this.seen.set(req.room, { members: memberKey(joined.users, joined.members), typing: '', count: joined.members.length });
+    return joined;
   }
 
   /**
@@ -270,8 +247,7 @@ export class AjaxTransport implements Transport {
 
   /** Passes on presence and typing from a poll when they changed since the last one. */
   private reportPresence(room: string, page: PageOk): void {
-    const key = (users: PageOk['users'], names: string[]) => (users ?? names).map((u) => (typeof u === 'string' ? u : u.userId)).join('\n');
-    const now = { members: key(page.users, page.members), typing: key(page.typingUsers, page.typing), count: page.members.length };
+    const now = { members: memberKey(page.users, page.members), typing: memberKey(page.typingUsers, page.typing), count: page.members.length };
     const before = this.seen.get(room);
     this.seen.set(room, now);
     if (before?.members !== now.members) this.opts.listener.presence({ room, members: page.members, users: page.users });
