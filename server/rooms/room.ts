@@ -5,7 +5,8 @@ import { Mailbox } from '../fiber/index.ts';
 import type { Bus, PeerMessage } from '../cluster/bus.ts';
 import { logOf, type Draft, type Store } from '../store/store.ts';
 import { Frame, type StreamEvent } from './frame.ts';
-import { newestWithin, pageAfter, pageBefore, pageBytes, readWithin, type PageSource } from './pages.ts';
+import { pageAfter, pageBefore, pageBytes, type PageSource } from './pages.ts';
+import { resume, type Resume, type ResumeOptions } from './resume.ts';
 import { Presence } from './presence.ts';
 import type { RoomTail, TailCache } from './tail-cache.ts';
 import type { EmptyOk, FailureKind, Identity, PeerNews, Reply, RoomCommand, Subscriber } from './types.ts';
@@ -55,7 +56,6 @@ export interface RoomHooks {
 }
 
 type PendingSend = Extract<RoomCommand, { kind: 'send' }>;
-type Resume = { messages: Message[]; recovered: boolean };
 
 /**
  * One chat room's fiber. Everything about the room (its delivered seq,
@@ -376,42 +376,9 @@ export class Room {
     }
   }
 
-  /**
-   * The one rule for resuming, shared by `join { since, epoch }` and REST
-   * reads `?after=&epoch=`: exactly what follows `since` when it can be
-   * replayed, else the latest page with `recovered: false`, which tells the
-   * client to replace its copy instead of merging. A resume cannot be
-   * replayed from another epoch (the log was reset), from a seq beyond the
-   * log's end, or from further behind than the replay limits (messages and
-   * bytes). `since` 0 holds nothing to mismatch, so any epoch replays from it.
-   *
-   * `whole`: a join answers the whole replay in one packet, so a replay over
-   * the byte limit is not recovered; a REST read answers one page of it and
-   * the client reads on.
-   */
-  private async resume(
-    src: PageSource,
-    since: number | undefined,
-    epoch: string | undefined,
-    opts: { limit: number; latest: number; whole: boolean; viewer?: string | undefined },
-  ): Promise<Resume> {
-    if (since === undefined) return { messages: await this.latest(src, opts.latest, opts.viewer), recovered: true };
-    const behind = this.lastSeq - since;
-    const sameLog = epoch === undefined || epoch === this.epoch || since === 0;
-    if (sameLog && behind >= 0 && behind <= LIMITS.replayMax) {
-      if (behind === 0) return { messages: [], recovered: true };
-      const count = Math.min(behind, opts.limit);
-      if (!opts.whole) return { messages: await pageAfter(src, this.name, since, count, opts.viewer), recovered: true };
-      // A join answers the whole replay in one packet: read it in steps, and stop as soon as it would not fit.
-      const replay = await readWithin(src, this.name, since, count, LIMITS.replayMaxBytes, opts.viewer);
-      if (replay.complete) return { messages: replay.messages, recovered: true };
-    }
-    return { messages: await this.latest(src, opts.latest, opts.viewer), recovered: false };
-  }
-
-  /** The latest page: up to `limit` entries, the newest that fit in a page's bytes. */
-  private async latest(src: PageSource, limit: number, viewer: string | undefined): Promise<Message[]> {
-    return this.lastSeq === 0 ? [] : newestWithin(await src.readBefore(this.name, this.lastSeq + 1, limit, viewer));
+  /** The resume rule (resume.ts) on this room's log as it stands. */
+  private resume(src: PageSource, since: number | undefined, epoch: string | undefined, opts: ResumeOptions): Promise<Resume> {
+    return resume(src, { room: this.name, epoch: this.epoch, lastSeq: this.lastSeq }, since, epoch, opts);
   }
 
   /**
@@ -599,11 +566,28 @@ export class Room {
         return;
       }
       // Fewer rows than seqs: not all visible yet; the next read delivers them.
-      if (batch[0]?.seq !== this.lastSeq + 1 || batch.at(-1)?.seq !== upTo) return;
+      if (!this.followsOn(batch) || batch.at(-1)?.seq !== upTo) return;
     }
-    this.lastSeq = upTo;
+    this.advance(batch);
+  }
+
+  /** Whether `batch` starts right after what this room delivered. */
+  private followsOn(batch: Message[]): boolean {
+    return batch[0]?.seq === this.lastSeq + 1;
+  }
+
+  /**
+   * The one step that moves the room forward, whoever committed the entries
+   * (this room, or another node's, read back or hinted): `batch` follows on
+   * from `lastSeq` without a gap (every caller checks), so `lastSeq` moves to
+   * its end, the tail cache keeps it, and subscribers get it as one packet.
+   */
+  private advance(batch: Message[]): void {
+    const end = batch.at(-1)?.seq;
+    if (end === undefined) return;
+    this.lastSeq = end;
     this.tail?.append(this.epoch, batch);
-    if (batch.length > 0) this.broadcast('messages', { room: this.name, messages: batch });
+    this.broadcast('messages', { room: this.name, messages: batch });
   }
 
   /** Tells peers how far the log reached, with the messages when they are small (a hint: the store is the truth). */
@@ -626,12 +610,7 @@ export class Room {
     // This node proposed an epoch for a room it had not seen stored; the store's (another node's first commit) wins.
     if (epoch !== undefined && epoch !== this.epoch && this.lastSeq === 0) this.epoch = epoch;
     if (last <= this.lastSeq) return;
-    if (messages && messages[0]?.seq === this.lastSeq + 1 && messages.at(-1)?.seq === last) {
-      this.lastSeq = last;
-      this.tail?.append(this.epoch, messages);
-      this.broadcast('messages', { room: this.name, messages });
-      return;
-    }
+    if (messages && this.followsOn(messages) && messages.at(-1)?.seq === last) return this.advance(messages);
     while (this.lastSeq < last) {
       let batch: Message[];
       try {
@@ -641,14 +620,11 @@ export class Room {
         this.inSync = false;
         return;
       }
-      const end = batch.at(-1)?.seq;
-      if (end === undefined || batch[0]?.seq !== this.lastSeq + 1) {
+      if (!this.followsOn(batch)) {
         this.inSync = false;
         return; // not visible yet: the next check retries
       }
-      this.lastSeq = end;
-      this.tail?.append(this.epoch, batch);
-      this.broadcast('messages', { room: this.name, messages: batch });
+      this.advance(batch);
     }
   }
 
