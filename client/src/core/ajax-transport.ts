@@ -28,7 +28,7 @@ import {
   type RestCommand,
 } from '../../../shared/protocol.ts';
 import { parseOk } from './inbound.ts';
-import type { ClientCommand, CloseInfo, Transport, TransportListener } from './transport.ts';
+import { roomsAnswer, type ClientCommand, type CloseInfo, type Transport, type TransportListener } from './transport.ts';
 
 export interface AjaxTiming {
   /** Poll interval while a conversation is active (a message arrived or was sent). */
@@ -162,12 +162,9 @@ export class AjaxTransport implements Transport {
         }) as Answer;
       case 'rooms':
         // This transport's "connection" is its set of poll cursors; each poll told it the room's end and who is there.
-        return Promise.resolve({
-          ok: true,
-          rooms: [...this.cursors]
-            .sort(([a], [b]) => (a < b ? -1 : 1))
-            .map(([room, c]) => ({ room, lastSeq: c.after, members: this.seen.get(room)?.count ?? 0 })),
-        }) as Answer;
+        return Promise.resolve(
+          roomsAnswer([...this.cursors].map(([room, c]) => ({ room, lastSeq: c.after, members: this.seen.get(room)?.count ?? 0 }))),
+        ) as Answer;
       default:
         // Every other command has a REST route of its own.
         return this.call(name as AjaxRest, req as RequestOf<AjaxRest>) as Answer;

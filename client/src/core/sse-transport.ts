@@ -29,7 +29,7 @@ import {
 } from '../../../shared/protocol.ts';
 import { AjaxTransport } from './ajax-transport.ts';
 import { parseEvent, parseOk, warnDropped } from './inbound.ts';
-import type { ClientCommand, CloseInfo, Transport, TransportListener } from './transport.ts';
+import { roomsAnswer, type ClientCommand, type CloseInfo, type Transport, type TransportListener } from './transport.ts';
 
 /** The part of the browser's EventSource this transport uses. */
 export interface EventSourceLike {
@@ -115,12 +115,9 @@ export class SseTransport implements Transport {
         return Promise.resolve({ ok: true }) as Answer;
       }
       case 'rooms':
-        return Promise.resolve({
-          ok: true,
-          rooms: [...this.rooms]
-            .sort(([a], [b]) => (a < b ? -1 : 1))
-            .map(([room, at]) => ({ room, lastSeq: at?.seq ?? 0, members: this.present.get(room) ?? 0 })),
-        }) as Answer;
+        return Promise.resolve(
+          roomsAnswer([...this.rooms].map(([room, at]) => ({ room, lastSeq: at?.seq ?? 0, members: this.present.get(room) ?? 0 }))),
+        ) as Answer;
       default:
         return this.rest.request(name, req);
     }

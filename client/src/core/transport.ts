@@ -1,6 +1,6 @@
 /**
  * The contract between the chat core and a network transport. The core speaks
- * only this interface, so WebSocket, long-polling and Ajax polling are
+ * only this interface, so WebSocket, long-polling, Server-Sent Events and Ajax polling are
  * interchangeable and the UI never learns which one carries the traffic
  * beyond the label it shows.
  */
@@ -95,6 +95,16 @@ export async function roundTrip(t: Transport): Promise<boolean> {
 }
 
 /** Makes a fresh transport of the given kind for each connection attempt (and each background probe). */
+/**
+ * The `rooms` answer of a transport whose "connection" lives in the client
+ * (Ajax polling's cursors, a stream's rooms): each room with the last seq
+ * the server told it and how many are present, in the order the server's
+ * socket answer uses (by name).
+ */
+export function roomsAnswer(rooms: Iterable<OkOf<'rooms'>['rooms'][number]>): Ack<OkOf<'rooms'>> {
+  return { ok: true, rooms: [...rooms].sort((a, b) => (a.room < b.room ? -1 : a.room > b.room ? 1 : 0)) };
+}
+
 export type TransportFactory = (kind: TransportKind, token: string, listener: TransportListener) => Transport;
 
 /** Label shown in the status line for each carrier (the shared list's). */
