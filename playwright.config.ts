@@ -16,9 +16,9 @@ export default defineConfig({
   retries: 0,
   fullyParallel: false,
   forbidOnly: Boolean(process.env.CI),
-  // A bound for a stuck test, not a speed target: the heaviest scenario
-  // (SIGKILL, restart, three browsers typing on three transports) takes
-  // 20 to 40 s depending on the machine.
+  // A bound for a stuck test, not a speed target. The four-browser scenarios
+  // (SIGKILL and restart with people on all four transports; the transport
+  // matrix) take about 30 s alone and are marked slow (three times this).
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],

@@ -42,6 +42,8 @@ test('SIGKILL and a restart while people on all four transports keep typing: eve
   server,
   person,
 }, testInfo) => {
+  // Four browsers, a kill and a restart: about 30 s alone, past 60 s beside another worker on a loaded machine.
+  test.slow();
   const people: Person[] = [];
   for (const f of FORCED) people.push(await person(f.name, `/r/crash?transport=${f.param}`));
   for (const [i, f] of FORCED.entries()) await expect(connectionStatus(people[i]!.page)).toHaveText(`Connected · ${f.label}`);
