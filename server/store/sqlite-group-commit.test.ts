@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GROUP_MAX_DRAFTS, SqliteStore } from './sqlite-store.ts';
+import { GROUP_MAX_DRAFTS } from './sqlite-commit.ts';
+import { SqliteStore } from './sqlite-store.ts';
 import type { CommitResult, Draft } from './store.ts';
 
 let n = 0;
