@@ -392,8 +392,11 @@ export class AjaxPeer implements Sender {
         });
       } catch (err) {
         // A node that died mid-request, or a connection closed under the request.
-        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-        return { outcome: 'network', detail: `fetch: ${cause?.code ?? cause?.message ?? (err as Error).message}` };
+        const cause = (err as { cause?: { code?: string; message?: string; socket?: { bytesWritten?: number; bytesRead?: number } } }).cause;
+        // undici's socket errors say how far the connection got: nothing read on a connection that wrote
+        // more than this request is a reused keep-alive connection closed under it.
+        const io = cause?.socket ? ` (connection wrote ${cause.socket.bytesWritten} B, read ${cause.socket.bytesRead} B)` : '';
+        return { outcome: 'network', detail: `fetch: ${cause?.code ?? cause?.message ?? (err as Error).message}${io}` };
       }
       const raw = await res.text().catch((err: unknown) => `(body unreadable: ${(err as Error).message})`);
       let body: SendOk | { error: { code: ErrorCode; retryAfterMs?: number } };
