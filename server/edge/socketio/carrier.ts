@@ -1,10 +1,12 @@
 import type { Server as HttpServer } from 'node:http';
+import { Socket as EngineSocket } from 'engine.io';
 import { Server } from 'socket.io';
 import { LIMITS, TIMING, type EventOf } from '../../../shared/protocol.ts';
 import type { SessionService } from '../../accounts/session-service.ts';
 import type { ChatEdge } from '../chat-edge.ts';
 import type { ConnectionCaps } from '../connection-caps.ts';
 import { captureClientAddress, releaseHandshakeRequest, transportOf, trimReceiverAfterFrames } from './engine-internals.ts';
+import { shareHeartbeats } from './heartbeats.ts';
 import { SlowConsumerGuard } from './slow-consumers.ts';
 import { attachSocketEdge, type ChatServer, type SocketEdgeHooks } from './socket-edge.ts';
 
@@ -57,6 +59,8 @@ export interface SocketIoCarrier {
  * moves the server's request listeners behind its own.
  */
 export function createSocketIoCarrier(http: HttpServer, server: SocketIoServerOptions): SocketIoCarrier {
+  // Before the first connection: engine.io arms a connection's first heartbeat in its constructor.
+  if (!shareHeartbeats(EngineSocket)) throw new Error('engine.io changed: Socket#schedulePing or #resetPingTimeout is gone (see heartbeats.ts)');
   const io: ChatServer = new Server(http, {
     maxHttpBufferSize: LIMITS.maxPacketBytes,
     perMessageDeflate: false,
