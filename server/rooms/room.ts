@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { LIMITS, TIMING, fail, type EventOf, type Message } from '../../shared/protocol.ts';
 import type { Fiber } from '../fiber/index.ts';
 import { Mailbox } from '../fiber/index.ts';
-import type { Bus, PeerMessage } from '../cluster/bus.ts';
+import type { Bus } from '../cluster/bus.ts';
 import { logOf, type Draft, type Store } from '../store/store.ts';
 import { Frame, type StreamEvent } from './frame.ts';
-import { pageAfter, pageBefore, pageBytes, type PageSource } from './pages.ts';
+import { RoomGossip } from './gossip.ts';
+import { pageAfter, pageBefore, type PageSource } from './pages.ts';
 import { resume, type Resume, type ResumeOptions } from './resume.ts';
 import { Presence } from './presence.ts';
 import type { RoomTail, TailCache } from './tail-cache.ts';
@@ -29,12 +30,6 @@ export interface RoomOptions {
 /** Retry hint sent with `unavailable`: a full mailbox or a store hiccup clears within a few turns. */
 export const BUSY_RETRY_MS = 250;
 
-/** In a cluster, a node repeats who is present through it this often… */
-export const PEER_HEARTBEAT_MS = 5_000;
-/** …and a node's word lasts this long: a node that died loses its users within it. */
-export const PEER_PRESENCE_TTL_MS = 3 * PEER_HEARTBEAT_MS;
-/** A hint carries its messages when they are this small; else peers read them from the store. */
-const HINT_MAX_BYTES = 16 * 1024;
 /** A catch-up reads the store in steps of at most this many messages (each a page in bytes too). */
 const CATCH_UP_STEP = 1000;
 
@@ -105,10 +100,8 @@ export class Room {
   private readonly tail: RoomTail | undefined;
   /** Whether this room's life saw a join or a send; a room that only served reads retires sooner. */
   private servedWrite = false;
-  /** In a cluster: what this node last told its peers, and when it next repeats its presence. */
-  private toldPresence = '';
-  private toldTyping = '';
-  private nextHeartbeat = Infinity;
+  /** In a cluster: what this room says to and hears from the other nodes. */
+  private readonly gossip: RoomGossip | undefined;
   readonly fiber: Fiber<void>;
 
   constructor(name: string, parent: Fiber<unknown>, store: Store, hooks: RoomHooks, opts: RoomOptions) {
@@ -124,7 +117,8 @@ export class Room {
       coalesceKey: coalesceKey,
     });
     // Peer news goes through the mailbox like every command, so the fiber alone touches the room's state.
-    hooks.bus?.subscribe(name, (msg) => this.hear(msg));
+    this.gossip = hooks.bus && new RoomGossip(hooks.bus, name, () => this.now());
+    this.gossip?.listen((cmd, mustArrive) => (mustArrive ? void this.offerEventually(cmd) : this.mailbox.offer(cmd)));
     this.fiber = parent.spawn(`room:${name}`, (f) => this.run(f));
     // Registered before the body starts, so it runs even if the fiber is
     // cancelled before its first step.
@@ -181,20 +175,13 @@ export class Room {
     return this.lastSeq;
   }
 
-  /** A message from another node, queued for the fiber (dropped when the mailbox is full: the store check catches up). */
-  private hear(msg: PeerMessage): void {
-    if (msg.type === 'hint') this.mailbox.offer({ kind: 'hint', last: msg.last, epoch: msg.epoch, messages: msg.messages });
-    else if (msg.type === 'kick') void this.offerEventually({ kind: 'kick', userId: msg.userId });
-    else this.mailbox.offer({ kind: 'peer', news: msg });
-  }
-
   private async run(fiber: Fiber<void>): Promise<void> {
     // First sync: commands arriving while the log loads wait in the mailbox;
     // nobody is served from a half-loaded room. A failed load fails the
     // fiber: the supervisor reports it and the room is made anew on next use.
     await this.load();
     // Peers answer a greeting with who is present and typing through them.
-    this.hooks.bus?.publish(this.name, { type: 'hello', node: this.hooks.bus.node });
+    this.gossip?.hello();
     for (;;) {
       const first = await this.mailbox.take(fiber.signal);
       const turn = [first, ...this.mailbox.drain(this.opts.maxTurn - 1)];
@@ -230,7 +217,7 @@ export class Room {
     // A new fiber may serve the room from now on; what is left here reads the store.
     this.tail?.close();
     clearTimeout(this.timer);
-    this.hooks.bus?.unsubscribe(this.name);
+    this.gossip?.close();
     this.hooks.retired(this);
     const rest = this.mailbox.drain();
     if (rest.length === 0) return;
@@ -264,7 +251,7 @@ export class Room {
       this.typing.nextDeadline() ?? Infinity,
       this.presence.nextDeadline() ?? Infinity,
       this.idleDeadline(),
-      this.nextHeartbeat,
+      this.gossip?.nextHeartbeat ?? Infinity,
     );
     if (at === this.timerAt || this.mailbox.closed) return;
     clearTimeout(this.timer);
@@ -281,13 +268,13 @@ export class Room {
     const now = this.now();
     if (this.typing.expire(now)) this.broadcastTyping();
     if (this.presence.expire(now)) this.broadcastPresence();
-    if (now >= this.nextHeartbeat) this.tellPresence(true);
+    if (this.gossip?.heartbeatDue(now)) this.tellPresence(true);
   }
 
   private async serve(cmds: RoomCommand[]): Promise<void> {
     let sends: PendingSend[] = [];
     // Another node may have committed since the last turn.
-    if (this.hooks.bus) this.inSync = false;
+    if (this.gossip) this.inSync = false;
     this.refreshTried = false;
     for (const cmd of cmds) {
       if (cmd.kind === 'send') {
@@ -298,7 +285,7 @@ export class Room {
         await this.commit(sends);
         sends = [];
       }
-      if (!this.refreshTried && (cmd.kind === 'join' || cmd.kind === 'page') && this.hooks.bus) await this.refresh();
+      if (!this.refreshTried && (cmd.kind === 'join' || cmd.kind === 'page') && this.gossip) await this.refresh();
       await this.handle(cmd);
     }
     if (sends.length > 0) await this.commit(sends);
@@ -338,7 +325,7 @@ export class Room {
   private async read<T>(op: (source: PageSource) => Promise<T>): Promise<T> {
     const tail = this.tail;
     if (!tail) return op(this.store);
-    if (!this.inSync && !this.refreshTried && this.hooks.bus) await this.refresh();
+    if (!this.inSync && !this.refreshTried && this.gossip) await this.refresh();
     if (!this.inSync) return op(this.store);
     return tail.read(this.store, this.epoch, this.lastSeq, op);
   }
@@ -539,7 +526,7 @@ export class Room {
     if (fresh.length > 0) this.hooks.committed?.(this, fresh.length);
     await this.deliver(fresh, log.lastSeq);
     this.inSync = this.lastSeq === log.lastSeq;
-    if (fresh.length > 0) this.hint(fresh, log.lastSeq);
+    if (fresh.length > 0) this.gossip?.hint(this.epoch, fresh, log.lastSeq);
     // A sent message ends its author's typing.
     let typingChanged = false;
     for (const m of fresh) if (m.kind === undefined) typingChanged = this.typing.stop(m.authorId) || typingChanged;
@@ -590,15 +577,6 @@ export class Room {
     this.broadcast('messages', { room: this.name, messages: batch });
   }
 
-  /** Tells peers how far the log reached, with the messages when they are small (a hint: the store is the truth). */
-  private hint(fresh: Message[], last: number): void {
-    const bus = this.hooks.bus;
-    if (!bus) return;
-    const contiguous = fresh.at(-1)?.seq === last && (fresh[0]?.seq ?? 0) === last - fresh.length + 1;
-    const small = contiguous && pageBytes(fresh) <= HINT_MAX_BYTES;
-    bus.publish(this.name, { type: 'hint', node: bus.node, epoch: this.epoch, last, ...(small ? { messages: fresh } : {}) });
-  }
-
   /**
    * The log reached `last` elsewhere. Deliver the hinted messages when they
    * follow on from what this room delivered, else read the missing range from
@@ -645,28 +623,13 @@ export class Room {
     }
   }
 
-  /** Tells peers who is present through this node, when it changed (or `always`, as a heartbeat or an answer). */
+  /** Tells peers who is present through this node (see RoomGossip). */
   private tellPresence(always = false): void {
-    const bus = this.hooks.bus;
-    if (!bus) return;
-    const users = this.presence.localUsers();
-    const said = JSON.stringify(users);
-    if (!always && said === this.toldPresence) return;
-    if (said === '[]' && this.toldPresence === '' && always) return; // nothing to say, never said anything
-    this.toldPresence = said;
-    bus.publish(this.name, { type: 'presence', node: bus.node, users, ttlMs: PEER_PRESENCE_TTL_MS });
-    this.nextHeartbeat = users.length > 0 ? this.now() + PEER_HEARTBEAT_MS : Infinity;
+    if (this.gossip) this.gossip.tellPresence(this.presence.localUsers(), always);
   }
 
   private tellTyping(always = false): void {
-    const bus = this.hooks.bus;
-    if (!bus) return;
-    const users = this.typing.localUsers();
-    const said = JSON.stringify(users);
-    if (!always && said === this.toldTyping) return;
-    if (said === '[]' && this.toldTyping === '' && always) return;
-    this.toldTyping = said;
-    bus.publish(this.name, { type: 'typing', node: bus.node, users });
+    if (this.gossip) this.gossip.tellTyping(this.typing.localUsers(), always);
   }
 
   /**

@@ -2,7 +2,7 @@ import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack, PageOk, PresenceEvent, SendOk, SessionOk, TypingEvent } from '../../../shared/protocol.ts';
 import { cid, collect, type ChatSocket } from '../harness.ts';
-import { PEER_PRESENCE_TTL_MS } from '../../rooms/room.ts';
+import { PEER_PRESENCE_TTL_MS } from '../../rooms/gossip.ts';
 import { logsOnFailure, oneTo, readStore, startTestCluster, type Cluster } from './fixture.ts';
 import { newSession, sleep } from './peers.ts';
 
