@@ -37,7 +37,16 @@ describe('run history', () => {
     ]);
     const row = (what: string) => lines.find((l) => l.startsWith(`| ${what}`));
     expect(row('WebSocket p99')).toMatch(/\| 0\.31× ✓ \| 0\.90× ✓ \| 1\.21× ✗ \| 2 of 3 \|$/);
-    expect(row('fan-out deliveries/s ≥ 0.8×')).toMatch(/\| 500 subscribers \| 1\.16× ✓ \| – \| 1\.17× ✓ \| 2 of 2 \|$/);
+    expect(row('fan-out deliveries/s ≥ 0.9×')).toMatch(/\| 500 subscribers \| 1\.16× ✓ \| – \| 1\.17× ✓ \| 2 of 2 \|$/);
     expect(acrossRuns([run('2026-11-28T08:00Z', [ws('0.31×', true)])])).toEqual([]);
+  });
+
+  it('judges recorded verdicts again against a bound raised since', () => {
+    const idle = (shown: string, met: boolean) => ({ goal: 'idle-rss' as const, scope: '', shown, met });
+    const fan = (shown: string) => ({ goal: 'fanout-vs-ceiling' as const, scope: '500 subscribers', shown, met: true });
+    const lines = acrossRuns([run('2026-11-28T08:00Z', [idle('8.6 KB', true), fan('0.85×')]), run('2026-12-07T08:00Z', [idle('7.9 KB', true), fan('0.93×')])]);
+    const row = (what: string) => lines.find((l) => l.startsWith(`| ${what}`));
+    expect(row('idle WebSocket RSS ≤ 8 KB')).toMatch(/\| 8\.6 KB ✗ \| 7\.9 KB ✓ \| 1 of 2 \|$/);
+    expect(row('fan-out deliveries/s ≥ 0.9×')).toMatch(/\| 0\.85× ✗ \| 0\.93× ✓ \| 1 of 2 \|$/);
   });
 });
