@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../../test/harness.ts';
 import type { ChatSocket } from './socket-edge.ts';
-import { CHECKED_AGAINST, LazyAcks, ackIdOf, compactConnection, directWebSocket, queuedBytes, releaseHandshakeRequest, transportOf, type EngineConn } from './engine-internals.ts';
+import { CHECKED_AGAINST, LazyAcks, SmallMap, ackIdOf, compactConnection, directWebSocket, queuedBytes, releaseHandshakeRequest, transportOf, type EngineConn } from './engine-internals.ts';
 
 /**
  * The engine.io and socket.io internals Fiberchat relies on
@@ -76,6 +76,12 @@ describe('engine.io internals', () => {
     const internals = server as unknown as { conn: { cleanupFn: unknown[] }; client: { decoder: { _callbacks: { $decoded: unknown[] } } } };
     expect(internals.conn.cleanupFn).toHaveLength(1);
     expect(internals.client.decoder._callbacks.$decoded).toHaveLength(1);
+    // The client's one socket and one namespace, in two-field maps that socket.io reads as it read its Maps.
+    const sio = (server as unknown as { client: { sockets: SmallMap<string, unknown>; nsps: SmallMap<string, unknown> }; id: string }).client;
+    expect(sio.sockets).toBeInstanceOf(SmallMap);
+    expect(sio.nsps).toBeInstanceOf(SmallMap);
+    expect(sio.sockets.get((server as unknown as { id: string }).id)).toBe(server);
+    expect(sio.nsps.get('/')).toBe(server);
     // socket.io still waits for a client's ack (one socket, and a broadcast) through the lazy table.
     client.on('probe' as never, ((n: number, cb: (r: number) => void) => cb(n + 1)) as never);
     const one = server as unknown as { timeout(ms: number): { emitWithAck(e: string, n: number): Promise<number> } };
@@ -122,3 +128,41 @@ describe('engine.io internals', () => {
     }
   });
 });
+
+describe('SmallMap', () => {
+  it('answers as a Map does, through one entry and past it', () => {
+    const small = new SmallMap<string, number>();
+    const map = new Map<string, number>();
+    const same = () => {
+      expect(small.size).toBe(map.size);
+      expect([...small.values()]).toEqual([...map.values()]);
+      expect([...small.keys()]).toEqual([...map.keys()]);
+      expect([...small]).toEqual([...map]);
+      for (const k of ['a', 'b', 'c']) {
+        expect(small.has(k)).toBe(map.has(k));
+        expect(small.get(k)).toBe(map.get(k));
+      }
+    };
+    same();
+    const steps: Array<(m: SmallMap<string, number> | Map<string, number>) => unknown> = [
+      (m) => m.set('a', 1),
+      (m) => m.set('a', 2),
+      (m) => m.delete('b'),
+      (m) => m.set('b', 3), // a second entry: a Map from here on
+      (m) => m.delete('a'),
+      (m) => m.set('c', 4),
+      (m) => m.clear(),
+      (m) => m.set('c', 5),
+      (m) => m.delete('c'),
+      (m) => m.delete('c'),
+    ];
+    for (const step of steps) {
+      const a = step(small);
+      const b = step(map);
+      // `set` answers the map itself, `delete` whether it found the key, `clear` nothing.
+      expect(a === small ? map : a).toBe(b);
+      same();
+    }
+  });
+});
+

@@ -32,9 +32,12 @@ import type { EventEmitter } from 'node:events';
  *   socket.io only reads (and copies) for each incoming event.
  * - Two arrays that hold one function each for a connection's life but were
  *   grown by a push (room for 17): engine.io's `Socket#cleanupFn` and the
- *   socket.io parser's `Decoder#_callbacks.$decoded`; and socket.io's
+ *   socket.io parser's `Decoder#_callbacks.$decoded`; socket.io's
  *   `Socket#acks`, a Map of the acks the server waits for, used only through
- *   `get`, `set` and `delete` (see `compactConnection`).
+ *   `get`, `set` and `delete`; and socket.io's `Client#sockets` and
+ *   `Client#nsps`, two Maps of one entry each for a client of one namespace,
+ *   used through `get`, `set`, `has`, `delete`, `clear`, `values` and `size`
+ *   (see `compactConnection`).
  */
 import type { Writable } from 'node:stream';
 
@@ -289,7 +292,99 @@ export function compactConnection(socket: unknown): number {
     s.acks = new LazyAcks();
     n++;
   }
+  const client = s.client as { sockets?: unknown; nsps?: unknown } | undefined;
+  if (client && client.sockets instanceof Map && client.sockets.size <= 1) {
+    client.sockets = new SmallMap(client.sockets);
+    n++;
+  }
+  if (client && client.nsps instanceof Map && client.nsps.size <= 1) {
+    client.nsps = new SmallMap(client.nsps);
+    n++;
+  }
   return n;
+}
+
+/**
+ * The part of a Map socket.io's Client uses for its sockets and namespaces,
+ * holding its one entry in two fields (a Map's smallest table is about 150
+ * bytes) and becoming a Map if a second entry comes: a client on more than
+ * one namespace, which Fiberchat's clients never are.
+ */
+export class SmallMap<K, V> {
+  private key: K | undefined = undefined;
+  private value: V | undefined = undefined;
+  private has1 = false;
+  private map: Map<K, V> | undefined = undefined;
+
+  constructor(entries: Iterable<readonly [K, V]> = []) {
+    for (const [k, v] of entries) this.set(k, v);
+  }
+
+  get size(): number {
+    return this.map ? this.map.size : this.has1 ? 1 : 0;
+  }
+
+  get(k: K): V | undefined {
+    if (this.map) return this.map.get(k);
+    return this.has1 && this.key === k ? this.value : undefined;
+  }
+
+  has(k: K): boolean {
+    if (this.map) return this.map.has(k);
+    return this.has1 && this.key === k;
+  }
+
+  set(k: K, v: V): this {
+    if (this.map) this.map.set(k, v);
+    else if (!this.has1 || this.key === k) {
+      this.key = k;
+      this.value = v;
+      this.has1 = true;
+    } else {
+      this.map = new Map([[this.key as K, this.value as V]]);
+      this.map.set(k, v);
+      this.key = this.value = undefined;
+      this.has1 = false;
+    }
+    return this;
+  }
+
+  delete(k: K): boolean {
+    if (this.map) return this.map.delete(k);
+    if (!this.has1 || this.key !== k) return false;
+    this.key = this.value = undefined;
+    this.has1 = false;
+    return true;
+  }
+
+  clear(): void {
+    this.map = undefined;
+    this.key = this.value = undefined;
+    this.has1 = false;
+  }
+
+  *values(): IterableIterator<V> {
+    if (this.map) yield* this.map.values();
+    else if (this.has1) yield this.value as V;
+  }
+
+  *keys(): IterableIterator<K> {
+    if (this.map) yield* this.map.keys();
+    else if (this.has1) yield this.key as K;
+  }
+
+  *entries(): IterableIterator<[K, V]> {
+    if (this.map) yield* this.map.entries();
+    else if (this.has1) yield [this.key as K, this.value as V];
+  }
+
+  [Symbol.iterator](): IterableIterator<[K, V]> {
+    return this.entries();
+  }
+
+  forEach(fn: (v: V, k: K) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k);
+  }
 }
 
 /**
