@@ -66,7 +66,7 @@ export function acrossRuns(runs: readonly RunRecord[]): string[] {
   out.push(`### Targets across the last ${runs.length} full runs`);
   out.push('');
   out.push(
-    `Each column is one \`npm run bench\` (every full run appends its verdicts to [\`bench/results/runs.jsonl\`](bench/results/runs.jsonl)), headed by when it ended, the commit it measured (\`+changes\`: with uncommitted changes to the code) and the calibration loop's time (larger: a slower machine at the time). ✓ met, ✗ missed.`,
+    `Each column is one \`npm run bench\` (every full run appends its verdicts to [\`bench/results/runs.jsonl\`](bench/results/runs.jsonl)), headed by when it ended, the commit it measured (\`+changes\`: with uncommitted changes to the code) and the calibration loop's time (larger: a slower machine at the time). ✓ met, ✗ missed, each against today's bound (a run recorded under a lower bound is judged again).`,
   );
   out.push('');
   out.push(`| target | where | ${runs.map((r) => `${r.at.replace('T', ' ').replace('Z', '')} · \`${r.commit}\` · ${fmt(num(r.calibrationMs), 1)} ms`).join(' | ')} | met in |`);

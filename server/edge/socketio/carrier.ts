@@ -5,7 +5,7 @@ import { LIMITS, TIMING, type EventOf } from '../../../shared/protocol.ts';
 import type { SessionService } from '../../accounts/session-service.ts';
 import type { ChatEdge } from '../chat-edge.ts';
 import type { ConnectionCaps } from '../connection-caps.ts';
-import { captureClientAddress, releaseHandshakeRequest, transportOf, trimReceiverAfterFrames } from './engine-internals.ts';
+import { captureClientAddress, releaseHandshakeRequest, shareTransportListeners, transportOf, trimReceiverAfterFrames } from './engine-internals.ts';
 import { shareHeartbeats } from './heartbeats.ts';
 import { SlowConsumerGuard } from './slow-consumers.ts';
 import { attachSocketEdge, type ChatServer, type SocketEdgeHooks } from './socket-edge.ts';
@@ -61,6 +61,7 @@ export interface SocketIoCarrier {
 export function createSocketIoCarrier(http: HttpServer, server: SocketIoServerOptions): SocketIoCarrier {
   // Before the first connection: engine.io arms a connection's first heartbeat in its constructor.
   if (!shareHeartbeats(EngineSocket)) throw new Error('engine.io changed: Socket#schedulePing or #resetPingTimeout is gone (see heartbeats.ts)');
+  if (!shareTransportListeners(EngineSocket)) throw new Error('engine.io changed: Socket#setTransport is gone (see engine-internals.ts)');
   const io: ChatServer = new Server(http, {
     maxHttpBufferSize: LIMITS.maxPacketBytes,
     perMessageDeflate: false,

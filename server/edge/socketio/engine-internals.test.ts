@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../../test/harness.ts';
 import type { ChatSocket } from './socket-edge.ts';
-import { CHECKED_AGAINST, LazyAcks, SmallMap, ackIdOf, compactConnection, directWebSocket, queuedBytes, releaseHandshakeRequest, transportOf, type EngineConn } from './engine-internals.ts';
+import { CHECKED_AGAINST, LazyAcks, SmallMap, hasSharedTransportListeners, ackIdOf, compactConnection, directWebSocket, queuedBytes, releaseHandshakeRequest, transportOf, type EngineConn } from './engine-internals.ts';
 
 /**
  * The engine.io and socket.io internals Fiberchat relies on
@@ -126,6 +126,48 @@ describe('engine.io internals', () => {
       const installed = JSON.parse(readFileSync(join(import.meta.dirname, '../../../node_modules', name, 'package.json'), 'utf8')) as { version: string };
       expect(installed.version, name).toBe(version);
     }
+  });
+});
+
+describe('shared transport listeners', () => {
+  const firstConn = (s: TestServer) => (s.app.socketIo.io.of('/').sockets.values().next().value as unknown as { conn: EngineConn } | undefined)?.conn;
+
+  it.each(['websocket', 'polling'] as const)('over %s: the transport calls its socket through the shared listeners', async (carrier) => {
+    const s = await startServer();
+    servers.push(s);
+    const client = await s.client('alice', { transports: [carrier] });
+    expect(hasSharedTransportListeners(firstConn(s))).toBe(true);
+    const ack = (await client.timeout(5000).emitWithAck('ping', {})) as { ok: boolean };
+    expect(ack.ok).toBe(true);
+  });
+
+  it('an upgrade from long-polling moves them to the WebSocket and lets go of the polling transport', async () => {
+    const s = await startServer();
+    servers.push(s);
+    const client = await s.client('alice', { transports: ['polling', 'websocket'] });
+    const conn = firstConn(s);
+    const polling = conn?.transport;
+    await expect.poll(() => conn?.transport.name, { timeout: 10_000 }).toBe('websocket');
+    expect(hasSharedTransportListeners(conn)).toBe(true);
+    expect(polling?.listenerCount('packet')).toBe(0);
+    expect(polling?.listenerCount('drain')).toBe(0);
+    const ack = (await client.timeout(5000).emitWithAck('ping', {})) as { ok: boolean };
+    expect(ack.ok).toBe(true);
+  });
+
+  it.each([
+    ['error', 'transport error'],
+    ['close', 'transport close'],
+  ] as const)('a transport %s ends the connection as engine.io does', async (event, reason) => {
+    const s = await startServer();
+    servers.push(s);
+    await s.client('alice', { transports: ['websocket'] });
+    const server = s.app.socketIo.io.of('/').sockets.values().next().value as unknown as { conn: EngineConn; once(e: 'disconnect', l: (r: string) => void): void };
+    const gone = new Promise<string>((resolve) => server.once('disconnect', resolve));
+    server.conn.transport.emit(event, ...(event === 'error' ? [new Error('broken')] : []));
+    expect(await gone).toBe(reason);
+    // Once only, as with engine.io's own listeners.
+    expect(server.conn.transport.listenerCount(event === 'error' ? 'packet' : 'close')).toBe(0);
   });
 });
 
