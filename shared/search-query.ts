@@ -123,13 +123,9 @@ function wordOf(text: string): SearchTerm | undefined {
 
 /** A quoted phrase: its words, each as `wordOf` makes them; one word is a word, none is nothing. */
 function phraseOf(text: string): SearchTerm | undefined {
-  const words = text
-    .split(/\s+/u)
-    .map((w) => w.replace(EDGE_PUNCT, ''))
-    .filter((w) => WORD_CHAR.test(w));
-  if (words.length === 0) return undefined;
-  if (words.length === 1) return { kind: 'word', text: words[0] as string };
-  return { kind: 'phrase', text: words.join(' ') };
+  const words = text.split(/\s+/u).flatMap((w) => wordOf(w) ?? []);
+  if (words.length <= 1) return words[0];
+  return { kind: 'phrase', text: words.map((w) => w.text).join(' ') };
 }
 
 /** Applies a `key:value` filter; false when it is not one (the token is then a word). */
