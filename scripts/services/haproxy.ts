@@ -51,6 +51,8 @@ export function haproxyConfig(opts: HaproxyOptions & { port: number }): string {
     '  timeout client 60s',
     '  timeout server 60s',
     '  timeout http-request 10s',
+    // An idle client connection is closed after this; the frontend tells clients a shorter time (below).
+    '  timeout http-keep-alive 10s',
     '  timeout queue 5s',
     // An upgraded WebSocket lives as long as its user stays; it pings every 25 s.
     '  timeout tunnel 1h',
@@ -61,6 +63,9 @@ export function haproxyConfig(opts: HaproxyOptions & { port: number }): string {
     '',
     'frontend chat',
     `  bind ${opts.bindHost ?? '127.0.0.1'}:${opts.port}`,
+    // The nodes answer Keep-Alive: timeout=72 (they outlast HAProxy's 60 s to them). Passed on, a client would
+    // reuse a connection HAProxy closed after 10 s idle, and a request sent as it closes fails. Tell clients 5 s.
+    '  http-response set-header Keep-Alive timeout=5',
     '  default_backend nodes',
     '',
     'backend nodes',

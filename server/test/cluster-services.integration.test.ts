@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -27,6 +28,8 @@ async function fakeNode(name: string): Promise<FakeNode> {
     if (req.url === '/healthz') res.writeHead(node.health).end();
     else res.writeHead(200, { 'content-type': 'text/plain' }).end(name);
   });
+  // As a Fiberchat node does: idle connections live 72 s, announced as Keep-Alive: timeout=72.
+  node.server.keepAliveTimeout = 72_000;
   await new Promise<void>((resolve) => node.server.listen(0, '127.0.0.1', resolve));
   node.port = (node.server.address() as { port: number }).port;
   return node;
@@ -134,6 +137,33 @@ describe('throwaway services', () => {
       const pid = proxy.pid as number;
       await proxy.stop();
       expect(isAlive(pid)).toBe(false);
+    }, 60_000);
+
+    it('tells clients a shorter keep-alive than it keeps: a connection idle past the advertised time still serves', async () => {
+      const [a, b] = await twoNodes();
+      const front = await startHaproxy({ backends: backends([a, b]) });
+      try {
+        const direct = await fetch(`http://127.0.0.1:${a.port}/`);
+        expect(direct.headers.get('keep-alive')).toBe('timeout=72');
+        const socket = connect(front.port, '127.0.0.1');
+        socket.setEncoding('latin1');
+        let received = '';
+        socket.on('data', (chunk: string) => (received += chunk));
+        const ask = async (n: number): Promise<void> => {
+          socket.write('GET / HTTP/1.1\r\nHost: chat\r\n\r\n');
+          await expect.poll(() => received.split('HTTP/1.1 200').length - 1, { timeout: 5_000, interval: 20 }).toBe(n);
+        };
+        await ask(1);
+        const advertised = /keep-alive: timeout=(\d+)/i.exec(received);
+        expect(advertised?.[1]).toBe('5');
+        // Idle a little past what the client was told: the connection is still open and answers.
+        await new Promise((resolve) => setTimeout(resolve, Number(advertised?.[1]) * 1000 + 500));
+        expect(socket.destroyed).toBe(false);
+        await ask(2);
+        socket.destroy();
+      } finally {
+        await front.dispose();
+      }
     }, 60_000);
 
     it('without stickiness sets no cookie and alternates, even for a client that sends one; reloads with other backends', async () => {
