@@ -23,7 +23,11 @@ async function main(): Promise<void> {
   // NODE_ID names this process in the logs of a cluster (npm run cluster sets node-1, node-2, ...).
   const nodeId = config.nodeId;
   const logger = pino({ level: config.logLevel, base: { service: 'fiberchat', ...(nodeId && { node: nodeId }) } });
-  const store = openStore(config, (err) => logger.warn({ err: err.message }, 'a PostgreSQL connection dropped; the pool replaces it'));
+  const store = openStore(
+    config,
+    (err) => logger.warn({ err: err.message }, 'a PostgreSQL connection dropped; the pool replaces it'),
+    (msg, fields) => logger.info(fields, msg),
+  );
   if (store instanceof PgStore) {
     // Fail at start, not at the first message, when PostgreSQL is unreachable or misconfigured.
     await store.ready().catch((err: unknown) => {

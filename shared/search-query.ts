@@ -115,10 +115,20 @@ function tokenize(q: string): Token[] {
   return out;
 }
 
-/** A bare token as a word: punctuation at its ends removed; nothing if no letter or digit is left. */
-function wordOf(text: string): SearchTerm | undefined {
+/**
+ * A run of non-space characters as a searchable word: punctuation at its
+ * ends removed; undefined if no letter or digit is left. Engines index a
+ * message's words by this same rule.
+ */
+export function searchWord(text: string): string | undefined {
   const word = text.replace(EDGE_PUNCT, '');
-  return WORD_CHAR.test(word) ? { kind: 'word', text: word } : undefined;
+  return WORD_CHAR.test(word) ? word : undefined;
+}
+
+/** A bare token as a word term. */
+function wordOf(text: string): SearchTerm | undefined {
+  const word = searchWord(text);
+  return word === undefined ? undefined : { kind: 'word', text: word };
 }
 
 /** A quoted phrase: its words, each as `wordOf` makes them; one word is a word, none is nothing. */

@@ -3,6 +3,7 @@ import type { Message, User } from '../../shared/protocol.ts';
 import type { AccountStore, AuthoredCursor, AuthoredMessage } from './account-records.ts';
 import { decorate, isMessage, plan } from './log-rules.ts';
 import { MemoryAccounts } from './memory-accounts.ts';
+import { matchesDoc, searchDoc } from './search-text.ts';
 import {
   MY_ROOMS_CAP,
   UNREAD_CAP,
@@ -12,6 +13,9 @@ import {
   type Role,
   type RoomInfo,
   type RoomLog,
+  type SearchHit,
+  type SearchPage,
+  type SearchSpec,
   type Store,
 } from './store.ts';
 
@@ -20,6 +24,8 @@ interface MemoryRoom {
   info: RoomInfo;
   /** Index i holds seq i + 1, in its current state. */
   entries: Message[];
+  /** seq → place in the newest-first order of search (send time × 1024, then the next free one, as SQLite's index). */
+  positions: Map<number, number>;
   /** `authorId \0 clientId` → seq. */
   byClient: Map<string, number>;
   /** target seq → emoji → userId → name. */
@@ -51,6 +57,7 @@ export class MemoryStore implements Store {
   commitCalls = 0;
   /** Join order (a counter, so two joins in one millisecond still have an order). */
   private joins = 0;
+  private lastPosition = 0;
   private readonly acct = new MemoryAccounts();
 
   // ----- accounts and sessions (AccountStore) --------------------------------
@@ -145,6 +152,7 @@ export class MemoryStore implements Store {
       epoch: epochIfNew,
       info: { visibility: 'public', owner: drafts[0]?.authorId },
       entries: [],
+      positions: new Map(),
       byClient: new Map(),
       reactions: new Map(),
     };
@@ -165,6 +173,8 @@ export class MemoryStore implements Store {
           // A reply's preview belongs to its live form; pages show the original as it is when read.
           const { reply: _preview, ...stored } = op.entry;
           r.entries.push(stored);
+          this.lastPosition = Math.max(stored.ts * 1024, this.lastPosition + 1);
+          r.positions.set(stored.seq, this.lastPosition);
           if (op.entry.clientId) r.byClient.set(`${op.entry.authorId}\u0000${op.entry.clientId}`, op.entry.seq);
           break;
         }
@@ -221,7 +231,7 @@ export class MemoryStore implements Store {
 
   async createRoom(room: string, info: RoomInfo & { visibility: 'private' | 'dm' }, epoch: string): Promise<boolean> {
     if (this.rooms.has(room)) return false;
-    this.rooms.set(room, { epoch, info: { ...info }, entries: [], byClient: new Map(), reactions: new Map() });
+    this.rooms.set(room, { epoch, info: { ...info }, entries: [], positions: new Map(), byClient: new Map(), reactions: new Map() });
     return true;
   }
 
@@ -300,6 +310,27 @@ export class MemoryStore implements Store {
       out.push({ room, lastSeq: r.entries.length, lastActivity: r.entries.at(-1)?.ts });
     }
     return out.sort((a, b) => (b.lastActivity ?? 0) - (a.lastActivity ?? 0)).slice(0, limit);
+  }
+
+  async search(spec: SearchSpec): Promise<SearchPage> {
+    this.checkRead();
+    const found: SearchHit[] = [];
+    for (const [room, r] of this.rooms) {
+      if (spec.rooms.length > 0 && !spec.rooms.includes(room)) continue;
+      if (r.info.visibility !== 'public' && !this.membersOf.get(room)?.has(spec.viewer)) continue;
+      for (const e of r.entries) {
+        if (!isMessage(e) || e.deleted || e.text === '') continue;
+        const position = r.positions.get(e.seq) as number;
+        if (spec.below !== undefined && position >= spec.below) continue;
+        if (spec.authorIds && !spec.authorIds.includes(e.authorId)) continue;
+        if ((spec.before !== undefined && e.ts >= spec.before) || (spec.after !== undefined && e.ts < spec.after)) continue;
+        if (!matchesDoc(spec.compiled, searchDoc(e.text))) continue;
+        found.push({ room, seq: e.seq, id: e.id, author: e.author, authorId: e.authorId, ts: e.ts, text: e.text, title: r.info.title, position });
+      }
+    }
+    found.sort((a, b) => b.position - a.position);
+    const hits = found.slice(0, spec.limit);
+    return found.length > spec.limit ? { hits, next: hits[hits.length - 1]?.position } : { hits };
   }
 
   async createInvite(room: string, token: string): Promise<void> {

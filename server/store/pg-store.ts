@@ -15,6 +15,8 @@ import {
   type Role,
   type RoomInfo,
   type RoomLog,
+  type SearchPage,
+  type SearchSpec,
   type Store,
   type Visibility,
 } from './store.ts';
@@ -297,6 +299,10 @@ export class PgStore implements Store {
 
   async lastRead(room: string, userId: string): Promise<number> {
     return (await this.query<{ last_read: number }>('SELECT last_read FROM members WHERE room = $1 AND user_id = $2', [room, userId]))[0]?.last_read ?? 0;
+  }
+
+  async search(_spec: SearchSpec): Promise<SearchPage> {
+    throw new Error('search is not yet served by the PostgreSQL store');
   }
 
   async directory(q: string | undefined, limit: number) {

@@ -9,6 +9,7 @@ import type Database from 'better-sqlite3';
 import { GroupCommitter, type Outcome } from './group-commit.ts';
 import { plan, type PlanOp } from './log-rules.ts';
 import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
+import type { SqliteSearchIndex } from './sqlite-search.ts';
 import type { CommitListener, CommitResult, Draft } from './store.ts';
 
 /**
@@ -72,6 +73,7 @@ export class SqliteCommitter {
 
   constructor(
     private readonly db: Database.Database,
+    private readonly index: SqliteSearchIndex,
     opts: CommitOptions = {},
   ) {
     this.q = prepare(db);
@@ -174,15 +176,18 @@ export class SqliteCommitter {
           e.replyTo ?? null,
           e.mentions ? JSON.stringify(e.mentions) : null,
         );
+        if ((e.kind ?? 'message') === 'message' && e.text !== '') this.index.add(room, e.seq, e.ts, e.text);
         return e.ts;
       }
       case 'edit':
         q.edit.run(op.text, op.editedAt, op.mentions ? JSON.stringify(op.mentions) : null, room, op.target);
+        this.index.replace(room, op.target, op.text);
         return undefined;
       case 'delete':
         q.tombstone.run(room, op.target);
         q.wipeEdits.run(room, op.target);
         q.dropReactions.run(room, op.target);
+        this.index.remove(room, op.target);
         return undefined;
       case 'react':
         if (op.on) q.addReaction.run(room, op.target, op.emoji, op.user.userId, op.user.name);

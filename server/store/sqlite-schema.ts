@@ -77,6 +77,14 @@ export const MIGRATIONS: readonly string[] = [
   // Every new challenge drops the expired ones: by index, so that costs the expired rows, not every
   // challenge outstanding (anyone may ask for a login challenge).
   'CREATE INDEX auth_challenges_expiry ON auth_challenges (expires_at);',
+  // Protocol 2.2: full-text search (sqlite-search.ts). Messages stored before it are indexed by
+  // SearchBackfill, which keeps its place in meta.search_backfill and removes it when done.
+  `CREATE TABLE search_docs (docid INTEGER PRIMARY KEY, room TEXT NOT NULL, seq INTEGER NOT NULL);
+  CREATE UNIQUE INDEX search_docs_entry ON search_docs (room, seq);
+  CREATE VIRTUAL TABLE search_index USING fts5(
+    words, parts, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0'
+  );
+  INSERT INTO meta (key, value) VALUES ('search_backfill', '');`,
 ];
 
 /** The schema's version once every migration is applied (`PRAGMA user_version`). */

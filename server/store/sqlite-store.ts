@@ -7,6 +7,7 @@ import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
 import { sqliteAccounts } from './sqlite-accounts.ts';
 import { SqliteCommitter, type CommitOptions } from './sqlite-commit.ts';
 import { createPrivately, migrate } from './sqlite-schema.ts';
+import { SearchBackfill, SqliteSearchIndex, type BackfillLog } from './sqlite-search.ts';
 import {
   MY_ROOMS_CAP,
   UNREAD_CAP,
@@ -17,6 +18,8 @@ import {
   type Role,
   type RoomInfo,
   type RoomLog,
+  type SearchPage,
+  type SearchSpec,
   type Store,
   type Visibility,
 } from './store.ts';
@@ -38,6 +41,8 @@ export interface SqliteStoreOptions extends CommitOptions {
    * 1000 pages, stalling the event loop). 0 keeps SQLite's auto-checkpoint.
    */
   checkpointEveryMs?: number;
+  /** Told how indexing a database from before the search index goes (it runs in the background at start). */
+  log?: BackfillLog;
 }
 
 interface RoomRow {
@@ -66,6 +71,10 @@ export class SqliteStore implements Store {
   private readonly checkpointer: Worker | undefined;
   private readonly committer: SqliteCommitter;
   private readonly acct: AccountStore;
+  private readonly index: SqliteSearchIndex;
+  private readonly backfill: SearchBackfill;
+  /** Resolves once messages stored before the search index are indexed (at once for a new database). */
+  readonly indexed: Promise<void>;
 
   // ----- accounts and sessions (AccountStore, in ./sqlite-accounts.ts) -------------------------
 
@@ -160,7 +169,10 @@ export class SqliteStore implements Store {
         'SELECT user_id, name FROM users WHERE name_lower >= ? AND name_lower < ? ORDER BY name_lower LIMIT ?',
       ),
     };
-    this.committer = new SqliteCommitter(db, opts);
+    this.index = new SqliteSearchIndex(db);
+    this.committer = new SqliteCommitter(db, this.index, opts);
+    this.backfill = new SearchBackfill(db, this.index, opts.log);
+    this.indexed = this.backfill.run();
   }
 
   async roomLog(room: string): Promise<RoomLog | undefined> {
@@ -299,7 +311,12 @@ export class SqliteStore implements Store {
     return this.q.findUsers.all(p, `${p}\u{10FFFF}`, limit).map((u) => ({ userId: u.user_id, name: u.name }));
   }
 
+  async search(spec: SearchSpec): Promise<SearchPage> {
+    return this.index.search(spec);
+  }
+
   async close(): Promise<void> {
+    this.backfill.stop();
     // Commits already asked for are committed (or refused) before the file closes.
     if (this.db.open) this.committer.flushAll();
     if (this.checkpointer) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntryKind, Message, User } from '../../shared/protocol.ts';
 import type { AccountStore } from './account-records.ts';
+import type { CompiledSearch } from './search-text.ts';
 
 /** What the store knows of a room's log. */
 export interface RoomLog {
@@ -90,6 +91,48 @@ export interface Membership {
   lastActivity?: number | undefined;
 }
 
+/** A search as the store runs it: the query's patterns and filters, for one reader. */
+export interface SearchSpec {
+  compiled: CompiledSearch;
+  /** Only these rooms (empty: every room the viewer may read). */
+  rooms: readonly string[];
+  /** Only these authors (undefined: anyone). */
+  authorIds?: readonly string[] | undefined;
+  /** Sent before / at or after (ms since the epoch). */
+  before?: number | undefined;
+  after?: number | undefined;
+  /** Whose search: public rooms, and the rooms and direct messages this user is a member of now. */
+  viewer: string;
+  limit: number;
+  /** Go on below this position (a previous page's `next`). */
+  below?: number | undefined;
+  /** Stop looking after about this long (ms), answering what was found and where to go on. */
+  budgetMs: number;
+}
+
+/** A message a search found, in its current state. */
+export interface SearchHit {
+  room: string;
+  seq: number;
+  id: string;
+  author: string;
+  authorId: string;
+  ts: number;
+  text: string;
+  /** A private room's title. */
+  title?: string | undefined;
+  /** Where it is in the store's newest-first order (a page ends at one). */
+  position: number;
+}
+
+export interface SearchPage {
+  hits: SearchHit[];
+  /** More may follow below this position. */
+  next?: number | undefined;
+  /** The time ran out before the page was full (`next` goes on). */
+  partial?: boolean;
+}
+
 /** Unread counts stop here: the room list says "999+", and counting costs at most this many rows. */
 export const UNREAD_CAP = 999;
 /** Rooms one user's list holds (see `Store.addMember` for what happens past it). */
@@ -172,6 +215,13 @@ export interface Store extends AccountStore {
   lastRead(room: string, userId: string): Promise<number>;
   /** Public rooms that stored messages, whose name contains `q`, most recently active first. */
   directory(q: string | undefined, limit: number): Promise<Array<{ room: string; lastSeq: number; lastActivity?: number | undefined }>>;
+
+  /**
+   * Messages matching a search, newest first: only public rooms and rooms the
+   * viewer is a member of at the time of the search; deleted messages never,
+   * edited ones by their current text.
+   */
+  search(spec: SearchSpec): Promise<SearchPage>;
 
   /** Remembers an invite link token for a room. */
   createInvite(room: string, token: string, by: string): Promise<void>;
