@@ -252,6 +252,11 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
       // An Ajax client is connected while it polls: a REST read of a room's messages.
       if (name === 'page' && !caller.conn && caller.identity) pollers.polled(caller.identity.userId);
     },
+    searchTimeMs: config.searchTimeMs,
+    searchFailed: (err) => {
+      metrics.failures.inc({ kind: 'search' });
+      logger.error({ err }, 'search failed');
+    },
     reported: (r) => metrics.transportReports.inc({ event: r.event, from: r.from, to: r.to, reason: r.reason ?? 'none' }),
   });
   const caps = new ConnectionCaps({ perAddress: config.maxConnectionsPerAddress, perIdentity: config.maxConnectionsPerIdentity });

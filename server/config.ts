@@ -141,6 +141,8 @@ export const SETTINGS = {
   readBytesRate: setting({ env: 'READ_BYTES_RATE', schema: int(1024), default: 256 * 1024, meaning: 'bytes of messages per second that joins, history and REST reads may return, per connection and per identity (charged after each answer)' }),
   readBytesBurst: setting({ env: 'READ_BYTES_BURST', schema: int(1024), default: 2 * 1024 * 1024, meaning: 'burst allowed above READ_BYTES_RATE' }),
   signalRate: setting({ env: 'SIGNAL_RATE', schema: int(1), default: 5, meaning: 'typing signals and read markers per second, per connection and per identity' }),
+  searchRate: setting({ env: 'SEARCH_RATE', schema: int(1), default: 2, meaning: 'searches per second, per identity and per client address (burst 5×); search is the most expensive read' }),
+  searchTimeMs: setting({ env: 'SEARCH_TIME_MS', schema: int(10), default: 250, meaning: 'how long one search may look (ms); past it, the results found so far are answered with a cursor to go on' }),
   manageRate: setting({ env: 'MANAGE_RATE', schema: int(1), default: 2, meaning: 'changes to rooms (create, invite, direct message) per second, per identity and per client address (burst 5×)' }),
   pingRate: setting({ env: 'PING_RATE', schema: int(1), default: 5, meaning: 'pings per second, per connection and per identity' }),
   streamTicketRate: setting({ env: 'STREAM_TICKET_RATE', schema: int(1), default: 1, meaning: 'Server-Sent Events stream tickets per second, per identity (burst 10×); a stream is reopened on every join and leave' }),

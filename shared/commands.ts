@@ -31,8 +31,10 @@ export interface RestRoute {
  * rate and burst (`report`'s is fixed, see server/edge/budgets.ts). `read`
  * is also charged by the bytes an answer carries. `login` is charged per
  * client address and per account name, by failed sign-ins only (since 2.1).
+ * `search` is charged per identity and per client address, and by the
+ * bytes its results carry, as reads are (since 2.4).
  */
-export type Budget = 'session' | 'login' | 'join' | 'send' | 'read' | 'signal' | 'ping' | 'manage' | 'report';
+export type Budget = 'session' | 'login' | 'join' | 'send' | 'read' | 'signal' | 'ping' | 'manage' | 'report' | 'search';
 
 /**
  * Who may call a command: anyone (`public`), a holder of a valid session
@@ -453,6 +455,16 @@ export const COMMANDS = {
     access: 'user',
     summary: 'People whose name starts with `q` (to invite or to message directly).',
     since: '2.0',
+  }),
+  search: command({
+    request: P.SearchRequest,
+    ok: P.SearchOk,
+    socket: true,
+    rest: { method: 'GET', path: '/api/search', query: P.SearchQueryString },
+    budget: 'search',
+    access: 'user',
+    summary: 'Messages matching what a person typed, newest first, in the public rooms and the rooms the caller is a member of now.',
+    since: '2.4',
   }),
   report: command({
     request: P.ReportRequest,

@@ -3,6 +3,7 @@
  * request and ok answer, as zod schemas. Types are inferred from them.
  */
 import { z } from 'zod';
+import { SEARCH_LIMITS, dayStart } from './search-query.ts';
 import { TRANSPORTS, transportRank } from './transports.ts';
 import {
   ClientId,
@@ -223,6 +224,51 @@ export const DmRequest = z.strictObject({ userId: z.string().min(1).max(64) });
 export const DmOk = z.object({ room: z.string(), peer: User });
 export const UsersRequest = z.strictObject({ q: z.string().min(1).max(32) });
 export const UsersOk = z.object({ users: z.array(User) });
+
+// ----- search (since 2.4) ----------------------------------------------------
+
+/** A day, as the search grammar's `before:` and `after:` take it. */
+const SearchDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day as YYYY-MM-DD').refine((d) => dayStart(d) !== undefined, 'not a real date');
+/** An opaque position from a previous page's `next`. */
+const SearchCursor = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a cursor from a previous answer');
+
+const searchFields = {
+  /** What a person types: words, "phrases", -exclusions, and in:/from:/has:link/before:/after: filters. */
+  q: z.string().max(SEARCH_LIMITS.maxQueryChars),
+  /** As `in:#room` in q. */
+  room: RoomName.optional(),
+  /** As `from:@name` in q. */
+  from: z.string().min(1).max(64).optional(),
+  before: SearchDay.optional(),
+  after: SearchDay.optional(),
+  cursor: SearchCursor.optional(),
+};
+export const SearchRequest = z.strictObject({ ...searchFields, limit: z.number().int().min(1).max(SEARCH_LIMITS.maxLimit).optional() });
+export const SearchQueryString = z.object({ ...searchFields, limit: queryNumber(z.number().int().min(1).max(SEARCH_LIMITS.maxLimit)).optional() });
+export const SearchResult = z.object({
+  room: z.string(),
+  seq: z.number(),
+  id: z.string(),
+  author: z.string(),
+  authorId: z.string(),
+  ts: z.number(),
+  /** The message's whole current text. */
+  text: z.string(),
+  /** Plain text around the first match (cut ends marked …). */
+  snippet: z.string(),
+  /** [start, end) UTF-16 offsets into `snippet` of what matched, ascending: the client marks them up, never the server. */
+  highlights: z.array(z.tuple([z.number().int().min(0), z.number().int().min(0)])),
+  /** A private room's title. */
+  title: z.string().optional(),
+});
+export const SearchOk = z.object({
+  /** Newest first. */
+  results: z.array(SearchResult),
+  /** Ask again with `cursor: next` for the results below these. */
+  next: z.string().optional(),
+  /** The search's time ran out before the page was full; `next` goes on from where it stopped. */
+  partial: z.boolean().optional(),
+});
 
 // ----- what clients tell operators (since 2.0) -------------------------------
 

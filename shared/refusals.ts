@@ -40,6 +40,8 @@ export const FAILURE_KINDS = [
   'session',
   /** Account commands (sign-in, passkeys, deletion). */
   'account',
+  /** A search the store could not run (answered `unavailable`). */
+  'search',
   /** Redis: the bus of hints, and the operations page's channel. */
   'bus',
   'ops_channel',

@@ -27,6 +27,7 @@ export function createBudgets(config: Config): Pick<EdgeDeps, 'limiters' | 'send
     signal: new RateLimiter(config.signalRate, config.signalRate * 2),
     ping: new RateLimiter(config.pingRate, config.pingRate * 2),
     manage: new RateLimiter(config.manageRate, config.manageRate * 5),
+    search: new RateLimiter(config.searchRate, config.searchRate * 5),
     // A client changes transport a few times in a bad hour, not every second: more is noise or a forged count.
     report: new RateLimiter(REPORT_RATE, REPORT_BURST),
   };

@@ -21,6 +21,7 @@ import type { Caller, Connection, Respond, UserCaller } from './caller.ts';
 import type { RoomAccess } from './access.ts';
 import type { UserNotices } from './notices.ts';
 import { adminHandlers } from './room-admin.ts';
+import { searchCommand, resultBytes } from './search.ts';
 import type { RefusalReason } from '../../shared/refusals.ts';
 
 export type { Caller, Connection, JoinedRooms, Respond, UserCaller } from './caller.ts';
@@ -56,6 +57,10 @@ export interface EdgeDeps {
   refused?: (reason: RefusalReason, caller: Caller) => void;
   /** A command's handler answered (metrics): `seconds` from receipt at the edge to the answer. */
   answered?: (name: CommandName, caller: Caller, seconds: number, ok: boolean) => void;
+  /** How long one search may look (ms; SEARCH_TIME_MS). */
+  searchTimeMs?: number;
+  /** The store failed a search (logged and counted); the caller is answered `unavailable`. */
+  searchFailed?: (err: unknown) => void;
   /** A client reported a transport fallback or upgrade (`report`). */
   reported?: (report: ParsedRequestOf<'report'>, caller: UserCaller) => void;
 }
@@ -122,6 +127,7 @@ export class ChatEdge {
         this.deps.reported?.(req, caller);
         return { ok: true };
       },
+      search: searchCommand({ store: deps.store, timeMs: deps.searchTimeMs ?? 250, failed: deps.searchFailed }),
       ...wrapAdmin(adminHandlers({ store: this.deps.store, rooms: this.deps.rooms, access: this.deps.access, notices: this.deps.notices })),
     };
   }
@@ -200,6 +206,7 @@ export class ChatEdge {
     const chargeKeys = connAndUser(caller);
     return handler(caller as UserCaller, value, (ack) => {
       if (ack.ok && 'messages' in ack && Array.isArray(ack.messages)) bytes.charge(chargeKeys, pageBytes(ack.messages));
+      if (ack.ok && 'results' in ack && Array.isArray(ack.results)) bytes.charge(chargeKeys, resultBytes(ack.results as Array<{ text: string; snippet: string }>));
       answer(ack);
     }).then(timeAnd(time));
   }
@@ -310,6 +317,7 @@ const tooFast: Record<Budget, string> = {
   signal: 'too many signals',
   ping: 'pinging too fast',
   manage: 'too many changes to rooms',
+  search: 'searching too fast',
   report: 'reporting too often',
 };
 
@@ -334,7 +342,7 @@ function wrapAdmin<H extends Record<string, (caller: UserCaller, req: never) => 
  */
 /** Budgets whose answers carry pages of messages, charged by their bytes too. */
 function charged(budget: Budget): boolean {
-  return budget === 'read' || budget === 'join';
+  return budget === 'read' || budget === 'join' || budget === 'search';
 }
 
 function connAndUser(caller: Caller): string[] {
@@ -345,7 +353,8 @@ function connAndUser(caller: Caller): string[] {
 function limitKeys(budget: Budget, caller: Caller, req: unknown): string[] {
   if (budget === 'session' || budget === 'login') return [`a:${caller.address}`];
   // Changes to rooms reach other people (invitations, direct messages): cheap identities from one address share a budget.
-  if (budget === 'manage') return [`u:${caller.identity?.userId ?? ''}`, `a:${caller.address}`];
+  // So do searches, the most expensive reads.
+  if (budget === 'manage' || budget === 'search') return [`u:${caller.identity?.userId ?? ''}`, `a:${caller.address}`];
   const user = `u:${caller.identity?.userId ?? ''}`;
   if (!caller.conn) {
     const room = (req as { room?: unknown }).room;

@@ -53,7 +53,7 @@ function fakeServer() {
       const { since, epoch } = JSON.parse(String(init.body)) as { since?: number; epoch?: string };
       const recovered = since === undefined || epoch === undefined || epoch === state.epoch;
       const messages = since !== undefined && recovered ? state.messages.filter((m) => m.seq > since) : state.messages.slice(-50);
-      return json(200, { room: 'lobby', epoch: state.epoch, lastSeq, messages, members: state.members, recovered, lastRead: 3, protocol: '2.3' });
+      return json(200, { room: 'lobby', epoch: state.epoch, lastSeq, messages, members: state.members, recovered, lastRead: 3, protocol: '2.4' });
     }
     if (init?.method === 'POST') {
       const body = JSON.parse(String(init.body)) as { text: string; clientId: string };

@@ -72,6 +72,7 @@ const VALID: { [K in CommandName]: RequestOf<K> } = {
   members: { room: 'fuzz' },
   dm: { userId: 'someone' },
   users: { q: 'fu' },
+  search: { q: 'fuzz "a phrase" -not in:#lobby' },
   report: { event: 'fallback', from: 'websocket', to: 'long-polling', reason: 'timeout' },
 };
 const NAMES = Object.keys(COMMANDS) as CommandName[];
