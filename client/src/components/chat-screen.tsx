@@ -15,6 +15,7 @@ import { RemovedNotice } from './removed-notice.tsx';
 import { ReplyBar } from './reply-bar.tsx';
 import { RoomMembers } from './room-members.tsx';
 import { RoomSwitcher } from './room-switcher.tsx';
+import { SearchBox } from './search-box.tsx';
 import { SettingsDialog } from './settings-dialog.tsx';
 import { TypingIndicator } from './typing-indicator.tsx';
 
@@ -111,6 +112,7 @@ export function ChatScreen({ room }: { room: string }) {
           </span>
         </div>
         <ConnectionStatus />
+        <SearchBox />
         <div className="topbar-actions">
           <button
             ref={panelToggle}

@@ -5,7 +5,7 @@
  * is stored once); once acked, the change is applied to the room's copy at
  * once, as the entry the server logged, and its broadcast copy merges away.
  */
-import type { Message, OkOf, User } from '../../../shared/protocol.ts';
+import type { Message, OkOf, RequestOf, User } from '../../../shared/protocol.ts';
 import type { ChatStore, Composing } from './chat-store.ts';
 import { errorText } from './error-text.ts';
 import { indexOfSeq } from './log-entries.ts';
@@ -158,6 +158,16 @@ export class RoomActions {
     } finally {
       this.fetching.delete(key);
     }
+  }
+
+  // ----- search -------------------------------------------------------------
+
+  /** Messages matching what the person typed (the `search` command), newest first. */
+  async search(req: RequestOf<'search'>): Promise<ActionResult<OkOf<'search'>>> {
+    const live = this.deps.link();
+    if (!live) return OFFLINE;
+    const res = await live.transport.request('search', req);
+    return res.ok ? res : { ok: false, message: errorText(res.error) };
   }
 
   // ----- bringing a message into view --------------------------------------
