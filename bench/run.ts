@@ -6,7 +6,7 @@
  *
  *   npm run bench                  full run (about 12 min); its verdicts are appended to bench/results/runs.jsonl
  *   npm run bench -- --quick       smoke run (< 2 min): bench/results/<date>-quick.json only (without the cluster scenario; --quick --only=cluster runs its small variant)
- *   npm run bench -- --only=fanout,idle   some scenarios (fanout latency idle sse capacity join jitter ablation cluster fiber)
+ *   npm run bench -- --only=fanout,idle   some scenarios (fanout latency idle sse capacity join jitter ablation cluster fiber search)
  *   npm run bench -- --profile[=latency|capacity]   Fiberchat fan-out (or fixed-rate latency, or capacity) under --cpu-prof, top functions by self time
  *   npm run bench -- --profile --profile-target=wsbatch   the same fan-out profile of a peer (socketio, ws, wsbatch: the batching ceiling)
  *   npm run bench -- --profile --profile-subscribers=500   the fan-out profile with 500 subscribers instead of 2,000
@@ -77,7 +77,12 @@ function calibrate(): number {
 }
 
 async function fiberMicro(): Promise<Record<string, unknown>> {
-  const child = start(process.execPath, ['--import', 'tsx', 'bench/fiber-micro.ts', ...(quick ? ['--quick'] : [])], {
+  return childJson('bench/fiber-micro.ts');
+}
+
+/** Runs a benchmark script pinned to the server's core; it prints one JSON object. */
+async function childJson(script: string): Promise<Record<string, unknown>> {
+  const child = start(process.execPath, ['--import', 'tsx', script, ...(quick ? ['--quick'] : [])], {
     core: CORES.server,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -178,6 +183,11 @@ async function main(): Promise<void> {
   if (want('fiber')) {
     progress('fiber micro-benchmark: server/fiber vs effection');
     results.fiber = await fiberMicro();
+  }
+  if (want('search')) {
+    progress(`search: ${quick ? '50,000' : '1,000,000'} generated messages on SQLite, then common, rare and phrase queries`);
+    results.search = await childJson('bench/search-micro.ts');
+    save();
   }
   const file = save();
   progress(`results in ${file}`);
@@ -348,6 +358,12 @@ function summaryLines(r: Record<string, unknown>): string[] {
   const ratio = (r.fiber as F)?.ratio as Record<string, number> | undefined;
   if (ratio) {
     lines.push(`fiber vs effection: ${Object.entries(ratio).map(([k, v]) => `${k} ${v.toFixed(2)}×`).join(', ')}`);
+  }
+  const search = r.search as F;
+  if (search) {
+    const sq = search.sqlite as Record<string, F>;
+    const k = (kind: string) => `${kind} p50 ${f1(n(sq[kind]?.p50))} / p99 ${f1(n(sq[kind]?.p99))} ms`;
+    lines.push(`search (SQLite, ${n(search.messages).toLocaleString('en')} messages): ${k('common')}, ${k('rare')}, ${k('phrase')}; index ${n(sq.indexToText as unknown).toFixed(2)}× the text`);
   }
   const vs = (r.verdicts ?? []) as Verdict[];
   if (vs.length > 0) lines.push('targets (verdicts only; no run fails on them):');

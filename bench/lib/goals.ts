@@ -25,7 +25,9 @@ export type GoalId =
   | 'capacity'
   | 'capacity-p99-vs-socketio'
   | 'join-p99'
-  | 'jitter-catch-up';
+  | 'jitter-catch-up'
+  | 'search-p99'
+  | 'search-index';
 
 /** Idle WebSocket memory per connection, KB of RSS (raw ws holds about 4). */
 export const IDLE_RSS_KB = 8;
@@ -46,6 +48,8 @@ export const GOALS: Record<GoalId, string> = {
   'capacity-p99-vs-socketio': 'capacity send→receive p99 ≤ plain socket.io',
   'join-p99': 'join p99 ≤ 5 ms in a room of 100,000 messages',
   'jitter-catch-up': 'jitter: delivered exactly once, catch-up p99 < 500 ms',
+  'search-p99': 'search p99 < 50 ms on SQLite for one-word queries',
+  'search-index': 'search index ≤ 1.5× the messages\' text on disk',
 };
 
 /**
@@ -141,6 +145,15 @@ export function verdicts(r: R): Verdict[] {
   if (jit) {
     const p99 = num((jit.catchUpMs as Record<string, number> | undefined)?.p99);
     out.push(verdict('jitter-catch-up', '', p99, `${ms(p99)} ms`, p99 < 500 && num(jit.deliveredRatio) === 1, `catch-up p99 ${ms(p99)} ms, ${fmt(num(jit.deliveredRatio) * 100, 2)} % delivered once`));
+  }
+  const sqlite = (r.search as Fig)?.sqlite as Record<string, Record<string, number> | number> | undefined;
+  if (sqlite) {
+    for (const kind of ['common', 'rare'] as const) {
+      const p99 = num((sqlite[kind] as Record<string, number> | undefined)?.p99);
+      out.push(verdict('search-p99', `${kind} word`, p99, `${ms(p99)} ms`, p99 < 50, `by ${ms(p99 - 50)} ms`));
+    }
+    const ratio = num(sqlite.indexToText);
+    out.push(verdict('search-index', '', ratio, x2(ratio), ratio <= 1.5, `${fmt(((ratio - 1.5) / 1.5) * 100)} % over`));
   }
   return out;
 }
