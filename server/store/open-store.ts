@@ -12,7 +12,7 @@ import type { Store } from './store.ts';
  */
 export function openStore(config: Config, onConnectionLost?: (err: Error) => void, log?: (msg: string, fields: Record<string, unknown>) => void): Store {
   if (config.databaseUrl !== undefined) {
-    return new PgStore({ url: config.databaseUrl, maxConnections: config.databasePoolSize, onIdleError: onConnectionLost });
+    return new PgStore({ url: config.databaseUrl, maxConnections: config.databasePoolSize, onIdleError: onConnectionLost, log });
   }
   return new SqliteStore({ file: config.dbFile, synchronous: config.sqliteSynchronous, checkpointEveryMs: config.sqliteCheckpointMs, groupCommit: config.storeGroupCommit, log });
 }

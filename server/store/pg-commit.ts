@@ -9,6 +9,7 @@
 import type pg from 'pg';
 import type { Message } from '../../shared/protocol.ts';
 import { kindOf, plan, touches, type Plan, type PlanLookups, type PlanOp } from './log-rules.ts';
+import { SLOTS_PER_MS, textVector } from './pg-search.ts';
 import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
 import type { CommitResult, Draft } from './store.ts';
 
@@ -89,8 +90,10 @@ async function prefetch(client: pg.PoolClient, room: string, drafts: readonly Dr
 
 /**
  * Performs a plan's operations: the entries in one INSERT (which also
- * advances the room's counter), then the edits, the reactions and the
- * deletes, each kind in one statement. Collapsing a kind into one statement
+ * advances the room's counter and indexes the new messages for search),
+ * then the edits (which replace the edited messages' search text), the
+ * reactions and the deletes (which take the messages out of the index),
+ * each kind in one statement. Collapsing a kind into one statement
  * keeps the plan's order because the rules never let a later kind undo an
  * earlier one: nothing may edit or react to a message once it is deleted,
  * and an edit does not touch reactions.
@@ -104,10 +107,19 @@ async function perform(client: pg.PoolClient, room: string, p: Plan): Promise<vo
   if (edits.size > 0) {
     const list = [...edits];
     await client.query(
-      `UPDATE messages m SET text = x.text, edited_at = x.edited_at, mentions = coalesce(${jsonToArray('x.mentions')}, m.mentions)
-       FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[]) AS x(target, text, edited_at, mentions)
+      // The message keeps its place in search order; its tokens are the new text's.
+      `UPDATE messages m SET text = x.text, edited_at = x.edited_at, mentions = coalesce(${jsonToArray('x.mentions')}, m.mentions),
+         search = x.search::tsvector
+       FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[]) AS x(target, text, edited_at, mentions, search)
        WHERE m.room = $1 AND m.seq = x.target`,
-      [room, list.map(([t]) => t), list.map(([, e]) => e.text), list.map(([, e]) => e.editedAt), list.map(([, e]) => json(e.mentions))],
+      [
+        room,
+        list.map(([t]) => t),
+        list.map(([, e]) => e.text),
+        list.map(([, e]) => e.editedAt),
+        list.map(([, e]) => json(e.mentions)),
+        list.map(([, e]) => textVector(e.text)),
+      ],
     );
   }
   await react(client, room, p.ops);
@@ -115,7 +127,8 @@ async function perform(client: pg.PoolClient, room: string, p: Plan): Promise<vo
     // Disjoint rows (the tombstones are messages, the wiped rows edits), so one statement may hold both updates.
     await client.query(
       `WITH tombstones AS (
-         UPDATE messages SET text = '', deleted = true, mentions = NULL, edited_at = NULL WHERE room = $1 AND seq = ANY($2::bigint[])
+         UPDATE messages SET text = '', deleted = true, mentions = NULL, edited_at = NULL, search = NULL, search_pos = NULL
+         WHERE room = $1 AND seq = ANY($2::bigint[])
        ), wiped AS (
          UPDATE messages SET text = '' WHERE room = $1 AND target = ANY($2::bigint[]) AND kind = 'edit'
        )
@@ -144,36 +157,68 @@ function collect(op: PlanOp, inserts: Message[], edits: Map<number, { text: stri
   }
 }
 
-/** Inserts the entries in one statement and advances the room's counter and activity in the same one. */
+/** Tries at a position a message's commit makes before it gives up (each try after the first is a rare race lost). */
+const POSITION_TRIES = 16;
+
+/**
+ * Inserts the entries in one statement, which also advances the room's
+ * counter and activity, and indexes each message with text for search.
+ *
+ * A message's search position is its send time × SLOTS_PER_MS plus a slot:
+ * a PostgreSQL SEQUENCE's next value modulo SLOTS_PER_MS. No lock across
+ * rooms (only the room's own row is locked here), so concurrent commits
+ * draw consecutive values and land in different slots of a ms; a clash
+ * (two messages of one ms whose values differ by a multiple of 1024, or an
+ * older message the backfill placed there) is caught by the unique index on
+ * `search_pos`: the insert skips that row (ON CONFLICT DO NOTHING, after
+ * waiting for the other writer) and it is inserted again at a fresh slot,
+ * and after a few misses in later ms. Positions are so unique and in send
+ * order, except that messages of one ms may come in either order.
+ */
 async function insertEntries(client: pg.PoolClient, room: string, entries: readonly Message[], lastSeq: number): Promise<void> {
+  let left = entries;
+  for (let attempt = 0; left.length > 0; attempt++) {
+    if (attempt === POSITION_TRIES) throw new Error(`no free search position for ${left.length} message(s) of ${room}`);
+    const inserted = await insertRows(client, room, left, attempt === 0 ? lastSeq : undefined, Math.max(0, attempt - 2));
+    left = left.filter((m) => !inserted.has(m.seq));
+  }
+}
+
+/** One try of `insertEntries`: the seqs stored (a row whose position was taken is not). */
+async function insertRows(client: pg.PoolClient, room: string, entries: readonly Message[], lastSeq: number | undefined, spillMs: number): Promise<Set<number>> {
   const col = <T>(f: (m: Message) => T) => entries.map(f);
-  await client.query(
-    `WITH inserted AS (
-       INSERT INTO messages (room, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions)
-       SELECT $1, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, ${jsonToArray('mentions')}
-       FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[], $11::text[], $12::boolean[], $13::bigint[], $14::text[])
-         AS x(seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions)
-     )
-     UPDATE rooms SET last_seq = $15, last_ts = $16 WHERE name = $1`,
-    [
-      room,
-      col((m) => m.seq),
-      col((m) => m.id),
-      col((m) => m.clientId ?? null),
-      col((m) => m.author),
-      col((m) => m.authorId),
-      col((m) => m.text),
-      col((m) => m.ts),
-      col(kindOf),
-      col((m) => m.target ?? null),
-      col((m) => m.emoji ?? null),
-      col((m) => m.on ?? null),
-      col((m) => m.replyTo ?? null),
-      col((m) => json(m.mentions)),
-      lastSeq,
-      entries.at(-1)?.ts ?? null,
-    ],
-  );
+  const insert = `INSERT INTO messages (room, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions, search, search_pos)
+       SELECT $1, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, ${jsonToArray('mentions')},
+         search::tsvector, CASE WHEN search IS NULL THEN NULL ELSE (ts + $16) * ${SLOTS_PER_MS} + nextval('search_pos_seq') % ${SLOTS_PER_MS} END
+       FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[], $11::text[], $12::boolean[], $13::bigint[], $14::text[], $15::text[])
+         AS x(seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions, search)
+       ON CONFLICT (search_pos) WHERE search_pos IS NOT NULL DO NOTHING
+       RETURNING seq`;
+  const params: unknown[] = [
+    room,
+    col((m) => m.seq),
+    col((m) => m.id),
+    col((m) => m.clientId ?? null),
+    col((m) => m.author),
+    col((m) => m.authorId),
+    col((m) => m.text),
+    col((m) => m.ts),
+    col(kindOf),
+    col((m) => m.target ?? null),
+    col((m) => m.emoji ?? null),
+    col((m) => m.on ?? null),
+    col((m) => m.replyTo ?? null),
+    col((m) => json(m.mentions)),
+    col((m) => (kindOf(m) === 'message' && m.text !== '' ? textVector(m.text) : null)),
+    spillMs,
+  ];
+  const sql =
+    lastSeq === undefined
+      ? insert
+      : `WITH inserted AS (${insert}), counter AS (UPDATE rooms SET last_seq = $17, last_ts = $18 WHERE name = $1) SELECT seq FROM inserted`;
+  if (lastSeq !== undefined) params.push(lastSeq, entries.at(-1)?.ts ?? null);
+  const r = await client.query<{ seq: number }>(sql, params);
+  return new Set(r.rows.map((x) => x.seq));
 }
 
 /**

@@ -8,7 +8,7 @@ import type pg from 'pg';
  * `rooms.last_seq` is the room's counter, advanced only under the room
  * row's lock; no SEQUENCE, because a sequence leaves a gap on every rollback.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE rooms (
      name TEXT PRIMARY KEY,
      epoch TEXT NOT NULL,
@@ -105,6 +105,17 @@ const MIGRATIONS: readonly string[] = [
   // Every new challenge drops the expired ones: by index, so that costs the expired rows, not every
   // challenge outstanding (anyone may ask for a login challenge).
   'CREATE INDEX auth_challenges_expiry ON auth_challenges (expires_at);',
+  // Protocol 2.2: full-text search (pg-search.ts). `search` holds a message's tokens (written by the
+  // store, never by PostgreSQL's parser), `search_pos` its unique place in newest-first order; both
+  // are null for entries that are not indexed. Nullable columns without a default cost no rewrite.
+  // Messages stored before this are indexed by PgSearchBackfill, which keeps its place in
+  // meta.search_backfill and removes it when done. The sequence only spreads the messages of one ms
+  // over its slots (a gap in it is harmless).
+  `ALTER TABLE messages ADD COLUMN search tsvector, ADD COLUMN search_pos BIGINT;
+   CREATE INDEX messages_search ON messages USING gin (search) WHERE search IS NOT NULL;
+   CREATE UNIQUE INDEX messages_search_pos ON messages (search_pos) WHERE search_pos IS NOT NULL;
+   CREATE SEQUENCE search_pos_seq;
+   INSERT INTO meta (key, value) VALUES ('search_backfill', '');`,
 ];
 
 /** The schema's version once every migration is applied. */

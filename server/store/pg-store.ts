@@ -5,6 +5,7 @@ import { decorate } from './log-rules.ts';
 import { pgAccounts } from './pg-accounts.ts';
 import { commitIn } from './pg-commit.ts';
 import { migrate } from './pg-schema.ts';
+import { PgSearchBackfill, searchPg, type BackfillLog } from './pg-search.ts';
 import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
 import {
   MY_ROOMS_CAP,
@@ -35,6 +36,8 @@ export interface PgStoreOptions {
   timeoutMs?: number;
   /** Told of errors on idle connections (PostgreSQL restarted, network dropped); the pool replaces them. */
   onIdleError?: (err: Error) => void;
+  /** Told how indexing a database from before the search index goes (it runs in the background at start). */
+  log?: BackfillLog;
 }
 
 /**
@@ -52,7 +55,7 @@ const PAGE = (range: string) => `
   SELECT ${ENTRY_COLUMNS},
     (SELECT jsonb_agg(jsonb_build_array(r.emoji, r.user_id, r.user_name) ORDER BY r.added)
        FROM reactions r WHERE r.room = m.room AND r.target = m.seq) AS reacted,
-    (SELECT to_jsonb(o) FROM messages o WHERE o.room = m.room AND o.seq = m.reply_to) AS original
+    (SELECT to_jsonb(o) - 'search' - 'search_pos' FROM messages o WHERE o.room = m.room AND o.seq = m.reply_to) AS original
   FROM (${range}) m
   ORDER BY seq`;
 const AFTER = PAGE('SELECT * FROM messages WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3');
@@ -113,10 +116,16 @@ interface MembershipRow {
  *
  * The schema is migrated on first use (and retried on the next call if
  * PostgreSQL was down): `ready()` lets a server fail fast at start instead.
+ * Messages stored before the search index are indexed in the background
+ * from the start (pg-search.ts).
  */
 export class PgStore implements Store {
   private readonly pool: pg.Pool;
+  private readonly timeoutMs: number;
   private migrated: Promise<void> | undefined;
+  private readonly backfill: PgSearchBackfill;
+  /** Resolves once messages stored before the search index are indexed (soon after start for a new database), or the store closes. */
+  readonly indexed: Promise<void>;
   private readonly acct: AccountStore = pgAccounts(
     (sql, params) => this.query(sql, params),
     (body) => this.ready().then(() => this.transaction(body)),
@@ -147,6 +156,7 @@ export class PgStore implements Store {
 
   constructor(opts: PgStoreOptions) {
     const timeoutMs = opts.timeoutMs ?? 5000;
+    this.timeoutMs = timeoutMs;
     this.pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.maxConnections ?? 10,
@@ -162,6 +172,8 @@ export class PgStore implements Store {
     });
     // Without a listener an idle connection's error (PostgreSQL restarting) would crash the process.
     this.pool.on('error', (err) => opts.onIdleError?.(err));
+    this.backfill = new PgSearchBackfill((body) => this.transaction(body), () => this.ready(), opts.log);
+    this.indexed = this.backfill.run();
   }
 
   /** Resolves once the schema is up to date; rejects if PostgreSQL cannot be reached or migrated. */
@@ -301,8 +313,9 @@ export class PgStore implements Store {
     return (await this.query<{ last_read: number }>('SELECT last_read FROM members WHERE room = $1 AND user_id = $2', [room, userId]))[0]?.last_read ?? 0;
   }
 
-  async search(_spec: SearchSpec): Promise<SearchPage> {
-    throw new Error('search is not yet served by the PostgreSQL store');
+  async search(spec: SearchSpec): Promise<SearchPage> {
+    await this.ready();
+    return searchPg((body) => this.transaction(body), spec, this.timeoutMs);
   }
 
   async directory(q: string | undefined, limit: number) {
@@ -351,6 +364,7 @@ export class PgStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.backfill.stop();
     await this.pool.end();
   }
 
