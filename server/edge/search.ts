@@ -28,7 +28,7 @@ export function encodeCursor(position: number): string {
 }
 
 export function decodeCursor(cursor: string): number | undefined {
-  const m = /^s1:(\d{1,17})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  const m = /^s1:(-?\d{1,17})$/.exec(Buffer.from(cursor, 'base64url').toString());
   const n = m ? Number(m[1]) : Number.NaN;
   return Number.isSafeInteger(n) ? n : undefined;
 }

@@ -79,8 +79,9 @@ export const MIGRATIONS: readonly string[] = [
   'CREATE INDEX auth_challenges_expiry ON auth_challenges (expires_at);',
   // Protocol 2.2: full-text search (sqlite-search.ts). Messages stored before it are indexed by
   // SearchBackfill, which keeps its place in meta.search_backfill and removes it when done.
-  `CREATE TABLE search_docs (docid INTEGER PRIMARY KEY, room TEXT NOT NULL, seq INTEGER NOT NULL);
-  CREATE UNIQUE INDEX search_docs_entry ON search_docs (room, seq);
+  `CREATE TABLE search_rooms (no INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+  CREATE TABLE search_docs (docid INTEGER PRIMARY KEY, room_no INTEGER NOT NULL, seq INTEGER NOT NULL);
+  CREATE UNIQUE INDEX search_docs_entry ON search_docs (room_no, seq);
   CREATE VIRTUAL TABLE search_index USING fts5(
     words, parts, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0'
   );

@@ -50,6 +50,12 @@ describe('indexing a database from before search', () => {
     const found = await search(s, 'milestone');
     expect(found.hits.map((h) => h.text)).toEqual(['milestone reached live', 'milestone 4000', 'milestone 3000', 'milestone 1000']);
     expect((await search(s, 'routine', 5)).hits.map((h) => h.seq)).toEqual([count, count - 1, count - 2, count - 3, count - 4]);
+    // Pages go on across live and older messages alike.
+    const parsed = parseSearch('milestone');
+    const first = await s.search({ compiled: compileSearch(parsed), rooms: [], viewer: 'u1', limit: 2, budgetMs: 1000 });
+    const second = await s.search({ compiled: compileSearch(parsed), rooms: [], viewer: 'u1', limit: 2, budgetMs: 1000, below: first.next });
+    expect([...first.hits, ...second.hits].map((h) => h.text)).toEqual(['milestone reached live', 'milestone 4000', 'milestone 3000', 'milestone 1000']);
+    expect(second.next).toBeUndefined();
     expect(lines.map(([m]) => m)).toEqual(expect.arrayContaining(['search index: indexing existing messages', 'search index: existing messages indexed']));
     expect(lines[0]?.[1]).toMatchObject({ messages: count - 1 });
     // Done: the next start has nothing to do.

@@ -4,10 +4,15 @@
  * entry that changes it, and the search that reads it.
  *
  * FTS5 wants integer document ids and `messages` has none (its key is
- * (room, seq)), so `search_docs` maps one to the other. A document's id is
- * its message's send time in ms × 1024 (then the next free id): the index
- * is in time order, so "newest first" is FTS5's own reverse rowid scan,
- * which stops at the first page instead of sorting every match. The index
+ * (room, seq)), so `search_docs` maps one to the other, with each room's
+ * name held once, as a number, in `search_rooms`. Document ids follow
+ * the commits (one more than the last), so the index is in the order
+ * messages arrived and "newest first" is FTS5's own reverse rowid scan,
+ * which stops at the first page instead of sorting every match. Dense ids
+ * also keep the index small: FTS5 stores each posting as the difference
+ * from the one before, and time-scaled ids made those differences (and the
+ * index) about a third larger. Messages from before the index get ids below
+ * zero, by send time (see `addOld`). The index
  * table is contentless (`content=''`, with `contentless_delete`): it holds
  * tokens and positions, never a second copy of the text.
  *
@@ -26,8 +31,13 @@ import type Database from 'better-sqlite3';
 import { fts5Match, fts5Not, searchDoc } from './search-text.ts';
 import type { SearchHit, SearchPage, SearchSpec } from './store.ts';
 
-/** Document ids per ms of send time: more messages than that in one ms take the next free ids. */
-const IDS_PER_MS = 1024;
+/**
+ * Messages indexed by the backfill take ids below zero in send order:
+ * send time × OLD_PER_MS − OLD_OFFSET (then the next free id), every one
+ * below the first live id (1) and within JavaScript's safe integers.
+ */
+const OLD_PER_MS = 1024;
+const OLD_OFFSET = 2 ** 52;
 /** Matches read per step of a search, between looks at the clock. */
 const CHUNK = 256;
 
@@ -44,8 +54,8 @@ interface HitRow {
   title: string | null;
 }
 
-const HIT_COLUMNS = 'd.docid, d.room, d.seq, m.id, m.author, m.author_id, m.ts, m.text, r.visibility, r.title';
-const HIT_JOINS = 'JOIN messages m ON m.room = d.room AND m.seq = d.seq JOIN rooms r ON r.name = d.room';
+const HIT_COLUMNS = 'd.docid, sr.name AS room, d.seq, m.id, m.author, m.author_id, m.ts, m.text, r.visibility, r.title';
+const HIT_JOINS = 'JOIN search_rooms sr ON sr.no = d.room_no JOIN messages m ON m.room = sr.name AND m.seq = d.seq JOIN rooms r ON r.name = sr.name';
 
 export class SqliteSearchIndex {
   private readonly q;
@@ -55,8 +65,12 @@ export class SqliteSearchIndex {
     this.q = {
       maxId: db.prepare<[], { id: number | null }>('SELECT max(docid) AS id FROM search_docs'),
       taken: db.prepare<[number], { x: number }>('SELECT 1 AS x FROM search_docs WHERE docid = ?'),
-      docOf: db.prepare<[string, number], { docid: number }>('SELECT docid FROM search_docs WHERE room = ? AND seq = ?'),
-      addDoc: db.prepare<[number, string, number]>('INSERT INTO search_docs (docid, room, seq) VALUES (?, ?, ?)'),
+      docOf: db.prepare<[string, number], { docid: number }>(
+        'SELECT docid FROM search_docs WHERE room_no = (SELECT no FROM search_rooms WHERE name = ?) AND seq = ?',
+      ),
+      addRoom: db.prepare<[string]>('INSERT OR IGNORE INTO search_rooms (name) VALUES (?)'),
+      roomNo: db.prepare<[string], { no: number }>('SELECT no FROM search_rooms WHERE name = ?'),
+      addDoc: db.prepare<[number, number, number]>('INSERT INTO search_docs (docid, room_no, seq) VALUES (?, ?, ?)'),
       dropDoc: db.prepare<[number]>('DELETE FROM search_docs WHERE docid = ?'),
       addTokens: db.prepare<[number, string, string]>('INSERT INTO search_index (rowid, words, parts) VALUES (?, ?, ?)'),
       dropTokens: db.prepare<[number]>('DELETE FROM search_index WHERE rowid = ?'),
@@ -67,19 +81,19 @@ export class SqliteSearchIndex {
 
   /** Indexes a new message (inside the commit's transaction). */
   add(room: string, seq: number, ts: number, text: string): void {
-    let id = Math.max(ts * IDS_PER_MS, this.lastId + 1);
+    let id = Math.max(1, this.lastId + 1);
     while (this.q.taken.get(id)) id++;
     this.lastId = id;
     this.insert(id, room, seq, text);
   }
 
   /**
-   * Indexes a message stored before the index existed: at its own time, below
-   * the messages indexed live (which are newer), at the first free id.
+   * Indexes a message stored before the index existed: at its own send time,
+   * below every message indexed live (which are newer), at the first free id.
    */
   addOld(room: string, seq: number, ts: number, text: string): void {
     if (this.q.docOf.get(room, seq)) return;
-    let id = ts * IDS_PER_MS;
+    let id = Math.min(ts * OLD_PER_MS - OLD_OFFSET, -1);
     while (this.q.taken.get(id)) id++;
     this.insert(id, room, seq, text);
   }
@@ -103,7 +117,12 @@ export class SqliteSearchIndex {
 
   private insert(id: number, room: string, seq: number, text: string): void {
     const { words, parts } = searchDoc(text);
-    this.q.addDoc.run(id, room, seq);
+    let no = this.q.roomNo.get(room)?.no;
+    if (no === undefined) {
+      this.q.addRoom.run(room);
+      no = (this.q.roomNo.get(room) as { no: number }).no;
+    }
+    this.q.addDoc.run(id, no, seq);
     this.q.addTokens.run(id, words.join(' '), parts.join(' '));
   }
 
