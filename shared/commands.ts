@@ -252,9 +252,10 @@ export const COMMANDS = {
     request: P.HistoryRequest,
     ok: P.HistoryOk,
     socket: true,
+    rest: { method: 'GET', path: '/api/rooms/:room/history', query: P.HistoryQuery },
     budget: 'read',
     access: 'room',
-    summary: 'The page of messages below a seq (scrollback).',
+    summary: 'A page of messages in their current state: below a seq (scrollback), around one (a search result in context) or above one. REST since 2.5.',
     since: '1.0',
   }),
   page: command({

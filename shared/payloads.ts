@@ -49,11 +49,24 @@ export const SendRequest = z.strictObject({
   mentions: Mentions.optional(),
 });
 
-export const HistoryRequest = z.strictObject({
-  room: RoomName,
-  /** Messages with seq strictly below this. */
-  before: Seq,
-  limit: PageLimit.optional(),
+export const HistoryRequest = z
+  .strictObject({
+    room: RoomName,
+    /** The page just below this seq (scrollback). */
+    before: Seq.optional(),
+    /** The page around this seq: it, the entries just below and just above (opening a search result in context). Since 2.5. */
+    around: Seq.optional(),
+    /** The page just above this seq, in its current state (scrolling down from a page opened with `around`). Since 2.5. */
+    after: Seq.optional(),
+    limit: PageLimit.optional(),
+  })
+  .refine((q) => [q.before, q.around, q.after].filter((v) => v !== undefined).length === 1, 'give one of before, around or after');
+
+export const HistoryQuery = z.object({
+  before: queryNumber(Seq).optional(),
+  around: queryNumber(Seq).optional(),
+  after: queryNumber(Seq).optional(),
+  limit: queryNumber(PageLimit).optional(),
 });
 
 export const PageRequest = z

@@ -11,4 +11,4 @@ export * from './accounts.ts';
 export * from './stream.ts';
 
 /** Bumped on any change: the minor for additions, the major for anything that breaks a client. */
-export const PROTOCOL_VERSION = '2.4';
+export const PROTOCOL_VERSION = '2.5';

@@ -13,7 +13,7 @@ import {
 import type { accountHandlers } from '../accounts/account-handlers.ts';
 import type { passkeyHandlers } from '../accounts/passkeys.ts';
 import { takeFromAll, type RateLimiter } from '../rate-limit.ts';
-import { pageBytes } from '../rooms/pages.ts';
+import { pageBytes, rangeOf } from '../rooms/pages.ts';
 import type { RoomRegistry, Starter } from '../rooms/registry.ts';
 import type { EmptyOk, EntryDraft, Reply, RoomCommand } from '../rooms/types.ts';
 import type { Store } from '../store/store.ts';
@@ -90,7 +90,7 @@ export class ChatEdge {
       history: (caller, req, respond) =>
         this.ask(
           req.room,
-          (reply) => ({ kind: 'history', before: req.before, limit: req.limit ?? LIMITS.historyDefaultPage, viewer: caller.identity.userId, reply }),
+          (reply) => ({ kind: 'history', range: rangeOf(req), limit: req.limit ?? LIMITS.historyDefaultPage, viewer: caller.identity.userId, reply }),
           respond,
         ),
       page: (caller, req, respond) =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../../shared/protocol.ts';
 import { MemoryStore } from '../store/memory-store.ts';
-import { pageAfter, pageBefore, pageBytes, readWithin } from './pages.ts';
+import { pageAfter, pageAt, pageBefore, pageBytes, rangeOf, readWithin } from './pages.ts';
 
 /** A store whose reads are counted, to see what a page costs. */
 async function room(count: number, textChars: number) {
@@ -59,5 +59,38 @@ describe('pages bounded by bytes', () => {
     const small = await room(100, 50);
     expect(await readWithin(small.store, 'r', 10, 90, LIMITS.replayMaxBytes)).toMatchObject({ complete: true, messages: expect.any(Array) });
     expect((await readWithin(small.store, 'r', 10, 90, LIMITS.replayMaxBytes)).messages).toHaveLength(90);
+  });
+});
+
+describe('a page around a seq', () => {
+  const seqs = (page: readonly { seq: number }[]) => page.map((m) => m.seq);
+
+  it('holds the seq with the entries just below and just above it', async () => {
+    const { store } = await room(400, 50);
+    expect(seqs(await pageAt(store, 'r', { around: 200 }, 10))).toEqual([196, 197, 198, 199, 200, 201, 202, 203, 204, 205]);
+    expect(seqs(await pageAt(store, 'r', { around: 200 }, 1))).toEqual([200]);
+    // At the ends of the log the page is shorter, never shifted off the seq.
+    expect(seqs(await pageAt(store, 'r', { around: 2 }, 10))).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(seqs(await pageAt(store, 'r', { around: 399 }, 10))).toEqual([395, 396, 397, 398, 399, 400]);
+  });
+
+  it('long messages split the bytes between both sides and keep the seq', async () => {
+    const { store } = await room(400, 8000);
+    const page = await pageAt(store, 'r', { around: 200 }, 200);
+    expect(pageBytes(page)).toBeLessThanOrEqual(LIMITS.pageMaxBytes);
+    expect(seqs(page)).toContain(200);
+    const below = page.filter((m) => m.seq <= 200).length;
+    const above = page.filter((m) => m.seq > 200).length;
+    expect(Math.abs(below - above)).toBeLessThanOrEqual(1);
+    expect(seqs(page)).toEqual(Array.from({ length: page.length }, (_, i) => (page[0]?.seq ?? 0) + i));
+  });
+
+  it('after and before name the pages on either side', async () => {
+    const { store } = await room(50, 50);
+    expect(seqs(await pageAt(store, 'r', { after: 45 }, 10))).toEqual([46, 47, 48, 49, 50]);
+    expect(seqs(await pageAt(store, 'r', { before: 4 }, 10))).toEqual([1, 2, 3]);
+    expect(rangeOf({ around: 7 })).toEqual({ around: 7 });
+    expect(rangeOf({ after: 0 })).toEqual({ after: 0 });
+    expect(rangeOf({ before: 9 })).toEqual({ before: 9 });
   });
 });

@@ -59,20 +59,61 @@ function fitsMore(probe: readonly Message[], maxBytes: number): number {
   return Math.max(1, Math.floor((maxBytes - bytes) / Math.max(1, bytes / probe.length)) + 1);
 }
 
-/** Up to `limit` entries just below `before`, ascending, the newest that fit in a page, as `viewer` sees them. */
-export async function pageBefore(store: PageSource, name: string, before: number, limit: number, viewer?: string): Promise<Message[]> {
+/** Up to `limit` entries just below `before`, ascending, the newest that fit in `maxBytes`, as `viewer` sees them. */
+export async function pageBefore(
+  store: PageSource,
+  name: string,
+  before: number,
+  limit: number,
+  viewer?: string,
+  maxBytes: number = LIMITS.pageMaxBytes,
+): Promise<Message[]> {
+  if (limit <= 0) return [];
   const first = await store.readBefore(name, before, Math.min(limit, PROBE), viewer);
   const oldest = first[0];
-  if (oldest === undefined || first.length < Math.min(limit, PROBE) || limit <= PROBE || pageBytes(first) >= LIMITS.pageMaxBytes) {
-    return newestWithin(first);
+  if (oldest === undefined || first.length < Math.min(limit, PROBE) || limit <= PROBE || pageBytes(first) >= maxBytes) {
+    return newestWithin(first, maxBytes);
   }
-  const more = await store.readBefore(name, oldest.seq, Math.min(limit - first.length, fitsMore(first, LIMITS.pageMaxBytes)), viewer);
-  return newestWithin([...more, ...first]);
+  const more = await store.readBefore(name, oldest.seq, Math.min(limit - first.length, fitsMore(first, maxBytes)), viewer);
+  return newestWithin([...more, ...first], maxBytes);
 }
 
-/** Up to `limit` entries after `after`, ascending, the oldest that fit in a page, as `viewer` sees them. */
-export async function pageAfter(store: PageSource, name: string, after: number, limit: number, viewer?: string): Promise<Message[]> {
-  return oldestWithin(await readWithin(store, name, after, limit, LIMITS.pageMaxBytes, viewer).then((r) => r.messages));
+/** Up to `limit` entries after `after`, ascending, the oldest that fit in `maxBytes`, as `viewer` sees them. */
+export async function pageAfter(
+  store: PageSource,
+  name: string,
+  after: number,
+  limit: number,
+  viewer?: string,
+  maxBytes: number = LIMITS.pageMaxBytes,
+): Promise<Message[]> {
+  if (limit <= 0) return [];
+  return oldestWithin(await readWithin(store, name, after, limit, maxBytes, viewer).then((r) => r.messages), maxBytes);
+}
+
+/** Where a history page lies: just below a seq, around one (it included), or just above one. */
+export type PageRange = { before: number } | { around: number } | { after: number };
+
+/**
+ * The history page of `range`, ascending, within one page's bytes. Around a
+ * seq, the page holds it and splits what is left of `limit` and of the bytes
+ * between the entries just below it and those just above.
+ */
+export async function pageAt(store: PageSource, name: string, range: PageRange, limit: number, viewer?: string): Promise<Message[]> {
+  if ('before' in range) return pageBefore(store, name, range.before, limit, viewer);
+  if ('after' in range) return pageAfter(store, name, range.after, limit, viewer);
+  const below = Math.ceil(limit / 2);
+  const half = Math.floor(LIMITS.pageMaxBytes / 2);
+  const older = await pageBefore(store, name, range.around + 1, below, viewer, half);
+  const newer = await pageAfter(store, name, range.around, limit - below, viewer, half);
+  return [...older, ...newer];
+}
+
+/** The range a history request names (the schema lets exactly one through). */
+export function rangeOf(req: { before?: number | undefined; around?: number | undefined; after?: number | undefined }): PageRange {
+  if (req.around !== undefined) return { around: req.around };
+  if (req.after !== undefined) return { after: req.after };
+  return { before: req.before ?? Number.MAX_SAFE_INTEGER };
 }
 
 /**

@@ -67,11 +67,11 @@ describe('RoomRegistry reads of a room without a live fiber', () => {
     const idle = setupOn(store);
     expect(idle.rooms.size).toBe(0);
     const mine = (a: Ack<unknown>) => (a.ok ? (a as unknown as { messages: Message[] }).messages[0]?.reactions?.[0]?.mine : a.error.code);
-    const history = await idle.ask('idle', (reply) => ({ kind: 'history', before: 100, limit: 10, viewer: alice.userId, reply }));
+    const history = await idle.ask('idle', (reply) => ({ kind: 'history', range: { before: 100 }, limit: 10, viewer: alice.userId, reply }));
     const page = await idle.ask('idle', (reply) => ({ kind: 'page', before: 100, limit: 10, viewer: alice.userId, reply }));
     expect(idle.rooms.size).toBe(0);
     expect([mine(history), mine(page)]).toEqual([true, true]);
-    const stranger = await idle.ask('idle', (reply) => ({ kind: 'history', before: 100, limit: 10, viewer: 'u-other', reply }));
+    const stranger = await idle.ask('idle', (reply) => ({ kind: 'history', range: { before: 100 }, limit: 10, viewer: 'u-other', reply }));
     expect(mine(stranger)).toBe(false);
     await idle.root.cancel();
   });

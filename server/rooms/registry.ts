@@ -2,7 +2,7 @@ import { TIMING, fail, type Ack, type Message } from '../../shared/protocol.ts';
 import type { Fiber } from '../fiber/index.ts';
 import type { Bus } from '../cluster/bus.ts';
 import { logOf, type RoomLog, type Store } from '../store/store.ts';
-import { pageBefore } from './pages.ts';
+import { pageAt, type PageRange } from './pages.ts';
 import { BUSY_RETRY_MS, Room, type RoomOptions } from './room.ts';
 import type { TailCache } from './tail-cache.ts';
 import type { Frame } from './frame.ts';
@@ -142,11 +142,11 @@ export class RoomRegistry {
     }
     switch (cmd.kind) {
       case 'history':
-        return void this.readDirect(name, cmd.before, cmd.limit, cmd.viewer, (messages) => cmd.reply({ ok: true, messages }), cmd.reply);
+        return void this.readDirect(name, cmd.range, cmd.limit, cmd.viewer, (messages) => cmd.reply({ ok: true, messages }), cmd.reply);
       case 'page':
         if (cmd.before !== undefined && !cmd.poller) {
           const { before, limit, viewer, reply } = cmd;
-          return void this.readDirect(name, before, limit, viewer, (messages, log) => reply({ ok: true, ...this.idlePage(name, log), messages }), reply);
+          return void this.readDirect(name, { before }, limit, viewer, (messages, log) => reply({ ok: true, ...this.idlePage(name, log), messages }), reply);
         }
         break;
       case 'typing':
@@ -251,7 +251,7 @@ export class RoomRegistry {
   /** Scrollback of a room that is not live, straight from the store; `viewer`'s reactions count as `mine`, as in a live room. */
   private async readDirect<T>(
     name: string,
-    before: number,
+    range: PageRange,
     limit: number,
     viewer: string | undefined,
     done: (messages: Message[], log: RoomLog) => void,
@@ -261,7 +261,7 @@ export class RoomRegistry {
     let log: RoomLog;
     try {
       log = await logOf(this.store, name);
-      messages = log.lastSeq > 0 ? await pageBefore(this.store, name, before, limit, viewer) : [];
+      messages = log.lastSeq > 0 ? await pageAt(this.store, name, range, limit, viewer) : [];
     } catch (err) {
       this.events.failed?.(name, 'read', err);
       reply(fail('unavailable', 'storage is unavailable, retry', BUSY_RETRY_MS));

@@ -298,7 +298,7 @@ describe('room fiber', () => {
     const sent = await ask<SendOk>((reply) => ({ kind: 'send', author: alice, entry: { kind: 'message', text: 'b', clientId: 'fail-2-xxxx' }, reply }));
     store.failCommits = undefined;
     store.failReads = new Error('io error');
-    const read = await ask<unknown>((reply) => ({ kind: 'history', before: 10, limit: 5, reply }));
+    const read = await ask<unknown>((reply) => ({ kind: 'history', range: { before: 10 }, limit: 5, reply }));
     store.failReads = undefined;
     // A join whose read succeeds but whose membership write fails is counted as that, not as a read.
     const addMember = store.addMember.bind(store);

@@ -6,7 +6,7 @@ import type { Bus } from '../cluster/bus.ts';
 import { logOf, type Draft, type Store } from '../store/store.ts';
 import { Frame, type StreamEvent } from './frame.ts';
 import { RoomGossip } from './gossip.ts';
-import { pageAfter, pageBefore, type PageSource } from './pages.ts';
+import { pageAfter, pageAt, pageBefore, type PageSource } from './pages.ts';
 import { resume, type Resume, type ResumeOptions } from './resume.ts';
 import { Presence } from './presence.ts';
 import type { RoomTail, TailCache } from './tail-cache.ts';
@@ -340,7 +340,7 @@ export class Room {
         case 'typing':
           return this.startTyping(cmd.who, cmd.sub, cmd.reply, cmd.stop === true);
         case 'history':
-          cmd.reply({ ok: true, messages: await this.read((src) => pageBefore(src, this.name, cmd.before, cmd.limit, cmd.viewer)) });
+          cmd.reply({ ok: true, messages: await this.read((src) => pageAt(src, this.name, cmd.range, cmd.limit, cmd.viewer)) });
           return;
         case 'page':
           return await this.page(cmd);

@@ -49,7 +49,7 @@ function node(store: Store, cache: TailCache | undefined, bus?: Bus) {
     send: (room: string, who: Identity, entry: EntryDraft) => ask<SendOk>(room, (reply) => ({ kind: 'send', author: who, entry, reply })),
     join: (room: string, who: Identity, since?: number) => ask<JoinOk>(room, (reply) => ({ kind: 'join', sub: sub(who), since, reply })),
     history: (room: string, before: number, limit: number, viewer?: string) =>
-      ask<OkInputOf<'history'>>(room, (reply) => ({ kind: 'history', before, limit, viewer, reply })),
+      ask<OkInputOf<'history'>>(room, (reply) => ({ kind: 'history', range: { before }, limit, viewer, reply })),
     page: (room: string, q: { after?: number; before?: number; limit: number; viewer?: string | undefined }) =>
       ask<OkInputOf<'page'>>(room, (reply) => ({ kind: 'page', ...q, reply })),
   };

@@ -2,6 +2,7 @@ import type { Ack, Message, OkInputOf } from '../../shared/protocol.ts';
 import type { PeerMessage } from '../cluster/bus.ts';
 import type { Frame } from './frame.ts';
 import type { EntryDraft } from '../store/store.ts';
+import type { PageRange } from './pages.ts';
 import type { FailureKind as SharedFailureKind } from '../../shared/refusals.ts';
 
 /** Who is acting, as established by the auth middleware and nothing else. */
@@ -58,7 +59,7 @@ export type RoomCommand =
   | { kind: 'typing'; who: Identity; sub?: Subscriber | undefined; stop?: boolean | undefined; reply?: Reply<EmptyOk> }
   /** A new entry of the log: a message, or a change (edit, delete, reaction) to an earlier one. */
   | { kind: 'send'; author: Identity; entry: EntryDraft; reply: Reply<OkInputOf<'edit'>> }
-  | { kind: 'history'; before: number; limit: number; viewer?: string | undefined; reply: Reply<OkInputOf<'history'>> }
+  | { kind: 'history'; range: PageRange; limit: number; viewer?: string | undefined; reply: Reply<OkInputOf<'history'>> }
   /**
    * A REST read. With `after`, a poll or resume (the join rules with `since`
    * and `epoch`); `poller`: the Ajax client whose poll renews its presence.

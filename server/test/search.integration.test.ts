@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Ack, SessionOk } from '../../shared/protocol.ts';
-import { cid, startServer, type ChatSocket, type TestServer } from './harness.ts';
+import { cid, startServer, unlimitedSends, type ChatSocket, type TestServer } from './harness.ts';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -128,3 +128,50 @@ describe('search over every carrier', () => {
     expect(limited.status).toBe(429);
   });
 });
+
+describe('a result in its context', () => {
+  type Page = Ack<{ messages: Array<{ seq: number; text: string; kind?: string }> }>;
+  const seqsOf = (a: Page) => ok(a).messages.map((m) => m.seq);
+  async function historyRest(s: TestServer, session: SessionOk, room: string, params: Record<string, string>): Promise<{ status: number; body: Page }> {
+    const res = await fetch(`${s.url}/api/rooms/${room}/history?${new URLSearchParams(params)}`, { headers: { authorization: `Bearer ${session.token}` } });
+    const body = (await res.json()) as Record<string, unknown>;
+    return { status: res.status, body: (res.ok ? { ok: true, ...body } : { ok: false, ...body }) as Page };
+  }
+
+  it('history around a seq and after one, in their current state, over WebSocket, long-polling and REST, for readers only', async () => {
+    const s = await server(unlimitedSends());
+    const alice = await s.client('alice');
+    for (let i = 1; i <= 60; i++) ok(await alice.emitWithAck('send', { room: 'far', text: `far ${i}`, clientId: cid() }));
+    ok(await call(alice, 'edit', { room: 'far', target: 20, text: 'far 20 edited', clientId: cid() }));
+    const polling = await s.connectAs(alice.session, { transports: ['polling'] });
+    const expected = [16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
+    // The room has no live fiber yet (nobody joined it since the sends' fiber: read straight from the store or the tail).
+    for (const page of [
+      (await call(alice, 'history', { room: 'far', around: 20, limit: 10 })) as Page,
+      (await call(polling, 'history', { room: 'far', around: 20, limit: 10 })) as Page,
+      (await historyRest(s, alice.session, 'far', { around: '20', limit: '10' })).body,
+    ]) {
+      expect(seqsOf(page)).toEqual(expected);
+      expect(ok(page).messages.find((m) => m.seq === 20)?.text).toBe('far 20 edited');
+    }
+    // Scrolling down from the stretch: what follows, up to the edit entry at the end of the log.
+    expect(seqsOf((await call(alice, 'history', { room: 'far', after: 55, limit: 10 })) as Page)).toEqual([56, 57, 58, 59, 60, 61]);
+    expect(seqsOf((await historyRest(s, alice.session, 'far', { after: '61' })).body)).toEqual([]);
+    expect(seqsOf((await historyRest(s, alice.session, 'far', { before: '3' })).body)).toEqual([1, 2]);
+    // One range, exactly.
+    for (const bad of [{ room: 'far' }, { room: 'far', around: 5, after: 2 }, { room: 'far', before: 5, around: 2 }]) {
+      const res = await call(alice, 'history', bad);
+      expect(res.ok ? 'ok' : res.error.code).toBe('bad_request');
+    }
+    expect((await historyRest(s, alice.session, 'far', { around: '1', after: '1' })).status).toBe(400);
+
+    // A private room's stretch is not there for a stranger, on any carrier.
+    const plans = ok(await call(alice, 'createRoom', { title: 'Plans' })) as unknown as { room: string };
+    ok(await alice.emitWithAck('send', { room: plans.room, text: 'secret', clientId: cid() }));
+    const stranger = await s.client('stranger');
+    const refused = (await call(stranger, 'history', { room: plans.room, around: 1 })) as Page;
+    expect(refused.ok ? 'ok' : refused.error.code).toBe('not_found');
+    expect((await historyRest(s, stranger.session, plans.room, { around: '1' })).status).toBe(404);
+  });
+});
+

@@ -39,8 +39,11 @@ export function Composer({ room, label = `#${room}` }: { room: string; /** How t
   const open = suggestions.length > 0;
   const activeIndex = Math.min(active, suggestions.length - 1);
 
-  // After switching rooms the next thing to do is usually to write.
+  // After switching rooms the next thing to do is usually to write, unless the
+  // room was opened to show a message (a search result, a reply's original),
+  // which holds the focus then.
   useEffect(() => {
+    if (document.activeElement?.closest('.log')) return;
     box.current?.focus();
   }, [room]);
 

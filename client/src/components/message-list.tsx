@@ -15,10 +15,13 @@ import { MessageRow } from './message-row.tsx';
  * nothing is unread; older pages load when the reader reaches the top; new
  * messages follow the bottom only while the reader is there, otherwise a
  * "N new messages" button appears. The reader's own new message always
- * scrolls into view. Rows on screen in a visible tab are marked read.
+ * scrolls into view. Rows on screen in a visible tab are marked read. A
+ * stretch opened far back (a search result) loads newer pages as the reader
+ * scrolls down until it joins the live conversation, with "Jump to present"
+ * to go there at once.
  */
 export function MessageList({ room }: { room: string }) {
-  const { rooms, outbox, session, arrival, myRooms, roomInfo } = useChatSnapshot();
+  const { rooms, outbox, session, arrival, myRooms, roomInfo, reveal } = useChatSnapshot();
   const state = rooms[room] ?? emptyRoom(room);
   const info = roomInfo[room];
   const items = useMemo(() => buildItems(state, outbox, session, info), [state, outbox, session, info]);
@@ -56,6 +59,9 @@ export function MessageList({ room }: { room: string }) {
         firstIndex={firstItemIndex(state)}
         loadingOlder={state.olderState === 'loading'}
         atStart={!hasOlder(state)}
+        detached={state.detached !== null}
+        loadingNewer={state.detached?.newerState === 'loading'}
+        revealSeq={reveal?.room === room ? reveal.seq : null}
         dividerSeq={dividerSeq}
         mentioned={mentioned}
         unread={unread}
@@ -67,6 +73,8 @@ export function MessageList({ room }: { room: string }) {
 interface LogContext {
   loadingOlder: boolean;
   atStart: boolean;
+  detached: boolean;
+  loadingNewer: boolean;
   dividerSeq: number | null;
   mentioned: ReadonlySet<number>;
   observe: ObserveRow;
@@ -100,7 +108,13 @@ function LogRow({ item, context }: { item: ChatItem; context: LogContext }) {
   );
 }
 
-const COMPONENTS = { Header: LogHeader };
+/** Below the last row of a stretch opened far back: newer pages on their way. */
+function LogFooter({ context }: { context: LogContext }) {
+  if (!context.detached) return null;
+  return <div className="log-header">{context.loadingNewer ? 'Loading newer messages…' : ''}</div>;
+}
+
+const COMPONENTS = { Header: LogHeader, Footer: LogFooter };
 const itemKey = (_: number, item: ChatItem) => item.key;
 const itemContent = (_: number, item: ChatItem, context: LogContext) => <LogRow item={item} context={context} />;
 
@@ -110,6 +124,11 @@ interface VirtualLogProps {
   firstIndex: number;
   loadingOlder: boolean;
   atStart: boolean;
+  /** The list is a stretch further back than the live tail (opened around a search result). */
+  detached: boolean;
+  loadingNewer: boolean;
+  /** The message the list was asked to bring into view: where a stretch far back opens. */
+  revealSeq: number | null;
   dividerSeq: number | null;
   mentioned: ReadonlySet<number>;
   /** Messages by others not yet seen in this room (the "N new messages" button). */
@@ -118,7 +137,8 @@ interface VirtualLogProps {
 
 // Every callback handed to Virtuoso is stable: a changed prop makes it re-run its
 // follow-the-bottom logic, which can pull a reader who just scrolled up back down.
-function VirtualLog({ room, items, firstIndex, loadingOlder, atStart, dividerSeq, mentioned, unread }: VirtualLogProps) {
+function VirtualLog(props: VirtualLogProps) {
+  const { room, items, firstIndex, loadingOlder, atStart, detached, loadingNewer, revealSeq, dividerSeq, mentioned, unread } = props;
   const client = useChatClient();
   const virtuoso = useRef<VirtuosoHandle>(null);
   const [atBottom, setAtBottom] = useState(true);
@@ -150,8 +170,14 @@ function VirtualLog({ room, items, firstIndex, loadingOlder, atStart, dividerSeq
     return () => clearTimeout(timer);
   }, [last?.key]);
 
+  // A stretch far back grows at its bottom as newer pages load: following them would load the next at once.
+  const detachedRef = useRef(detached);
+  useLayoutEffect(() => {
+    detachedRef.current = detached;
+  }, [detached]);
   const followOutput = useCallback((bottom: boolean) => {
     bottomRef.current = bottom;
+    if (detachedRef.current) return false;
     return bottom || stickRef.current ? ('auto' as const) : false;
   }, []);
   const onBottomChange = useCallback((bottom: boolean) => {
@@ -160,15 +186,21 @@ function VirtualLog({ room, items, firstIndex, loadingOlder, atStart, dividerSeq
     if (bottom) stickRef.current = false;
   }, []);
   const onStartReached = useCallback(() => void client.loadOlder(room), [client, room]);
+  const onEndReached = useCallback(() => {
+    if (detachedRef.current) void client.loadNewer(room);
+  }, [client, room]);
+  const toPresent = useCallback(() => client.backToLive(room), [client, room]);
   const onSeen = useCallback((seq: number) => client.markRead(room, seq), [client, room]);
   const observe = useReadTracking(onSeen);
   const context = useMemo(
-    () => ({ loadingOlder, atStart, dividerSeq, mentioned, observe }),
-    [loadingOlder, atStart, dividerSeq, mentioned, observe],
+    () => ({ loadingOlder, atStart, detached, loadingNewer, dividerSeq, mentioned, observe }),
+    [loadingOlder, atStart, detached, loadingNewer, dividerSeq, mentioned, observe],
   );
   useReveal(room, items, virtuoso);
-  // Opens at the first unread message, else at the bottom. Only the first value counts.
+  // Opens at the message asked for, else the first unread one, else at the bottom. Only the first value counts.
   const [initialIndex] = useState(() => {
+    const wanted = !detached || revealSeq === null ? -1 : items.findIndex((i) => i.seq === revealSeq);
+    if (wanted >= 0) return { index: wanted, align: 'center' as const };
     const at = dividerSeq === null ? -1 : items.findIndex((i) => i.seq === dividerSeq);
     return at >= 0 ? { index: at, align: 'start' as const } : { index: items.length - 1, align: 'end' as const };
   });
@@ -192,10 +224,16 @@ function VirtualLog({ room, items, firstIndex, loadingOlder, atStart, dividerSeq
         atBottomStateChange={onBottomChange}
         atBottomThreshold={48}
         startReached={onStartReached}
+        endReached={onEndReached}
         increaseViewportBy={{ top: 600, bottom: 200 }}
         components={COMPONENTS}
       />
-      {!atBottom && unread > 0 && (
+      {detached && (
+        <button type="button" className="button primary jump" onClick={toPresent}>
+          Jump to present ↓
+        </button>
+      )}
+      {!detached && !atBottom && unread > 0 && (
         <button type="button" className="button primary jump" onClick={toBottom}>
           {unread} new {unread === 1 ? 'message' : 'messages'} ↓
         </button>

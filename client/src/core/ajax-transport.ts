@@ -68,7 +68,7 @@ const PAGE = LIMITS.historyMaxPage;
 type Failure = Ack<never> & { ok: false };
 
 /** The commands this transport sends straight to their REST route; the type check below keeps them routable. */
-type AjaxRest = Exclude<ClientCommand, 'join' | 'leave' | 'history' | 'rooms'>;
+type AjaxRest = Exclude<ClientCommand, 'join' | 'leave' | 'rooms'>;
 
 /** Who is in a list, told apart by userId where the answer gives users: what presence changes are judged by. */
 function memberKey(users: PageOk['users'], names: string[]): string {
@@ -134,8 +134,8 @@ export class AjaxTransport implements Transport {
   /**
    * Sends one command. `join` and `leave` are this transport's poll cursors
    * (a join's first answer is a REST read with the resume point, the same
-   * rules as a socket join); `history` is a REST page; every other command
-   * goes over its own REST route.
+   * rules as a socket join); every other command goes over its own REST
+   * route.
    */
   request<K extends ClientCommand>(name: K, req: RequestOf<K>): Promise<Ack<OkOf<K>>> {
     type Answer = Promise<Ack<OkOf<K>>>;
@@ -145,12 +145,6 @@ export class AjaxTransport implements Transport {
       case 'leave':
         this.cursors.delete((req as RequestOf<'leave'>).room);
         return Promise.resolve({ ok: true }) as Answer;
-      case 'history': {
-        const { room, before, limit } = req as RequestOf<'history'>;
-        return this.call('page', { room, before, limit: limit ?? LIMITS.historyDefaultPage }).then((page) =>
-          page.ok ? { ok: true, messages: page.messages } : page,
-        ) as Answer;
-      }
       case 'send':
         return this.call('send', req as RequestOf<'send'>).then((res) => {
           // The user is talking: poll fast, and fetch the new message (and anything before it) now.

@@ -123,7 +123,14 @@ export class ChatClient {
       alert: deps.alert,
     });
     this.reports = new TransportReports(link);
-    this.actions = new RoomActions({ store: this.store, link, newClientId: ids, loadOlder: (room) => this.rooms.loadOlder(room) });
+    this.actions = new RoomActions({
+      store: this.store,
+      link,
+      newClientId: ids,
+      loadOlder: (room) => this.rooms.loadOlder(room),
+      loadAround: (room, seq) => this.rooms.loadAround(room, seq),
+      backToLive: (room) => this.rooms.backToLive(room),
+    });
   }
 
   subscribe = (listener: () => void): (() => void) => this.store.subscribe(listener);
@@ -319,6 +326,16 @@ export class ChatClient {
     return this.rooms.loadOlder(name);
   }
 
+  /** Loads the page below an older stretch on show (scrolling down toward the live tail). */
+  loadNewer(name: string): Promise<void> {
+    return this.rooms.loadNewer(name);
+  }
+
+  /** Leaves an older stretch on show for the room's live tail ("Jump to present"). */
+  backToLive(name: string): void {
+    this.rooms.backToLive(name);
+  }
+
   /** The rooms this connection is in, with how many people each has present; null while offline. */
   async listRooms(): Promise<OkOf<'rooms'>['rooms'] | null> {
     const live = this.live();
@@ -338,6 +355,8 @@ export class ChatClient {
   send(room: string, text: string, mentions: readonly string[] = []): SendResult {
     const replyTo = this.actions.replyFor(room);
     const res = this.outbox.send(room, text, mentions, replyTo);
+    // What the user just wrote shows at the end of the conversation: back to it.
+    if (res.ok) this.rooms.backToLive(room);
     if (res.ok) {
       this.rooms.resetTyping(room);
       if (replyTo !== undefined) this.actions.cancelReply(room);

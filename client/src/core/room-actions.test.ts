@@ -79,17 +79,51 @@ describe('replies', () => {
     expect(replies?.map((m) => m.reply?.text)).toEqual(['the original', 'the original']);
   });
 
-  it('brings an original into view, loading older pages until it is held', async () => {
-    const { client, t } = await online([msg(200, { replyTo: 5 }), msg(201)]);
-    const shown = client.actions.reveal('lobby', 5);
+  it('brings an original just below the held copy into view by scrollback', async () => {
+    const { client, t } = await online([msg(200, { replyTo: 150 }), msg(201)]);
+    const shown = client.actions.reveal('lobby', 150);
     await flush();
     expect(t.histories[0]?.req).toMatchObject({ room: 'lobby', before: 200 });
     t.histories.shift()?.reply({ ok: true, messages: Array.from({ length: 100 }, (_, i) => msg(100 + i)) });
-    await flush();
-    expect(t.histories[0]?.req).toMatchObject({ before: 100 });
-    t.histories.shift()?.reply({ ok: true, messages: Array.from({ length: 99 }, (_, i) => msg(1 + i)) });
     expect(await shown).toBe(true);
-    expect(client.getSnapshot().reveal).toMatchObject({ room: 'lobby', seq: 5 });
+    expect(client.getSnapshot().reveal).toMatchObject({ room: 'lobby', seq: 150 });
+    expect(client.getSnapshot().rooms.lobby?.detached).toBeNull();
+  });
+
+  it('opens the page around a message far back, scrolls down to the live tail from it, and jumps back to the present', async () => {
+    const { client, t } = await online(Array.from({ length: 50 }, (_, i) => msg(951 + i)));
+    const shown = client.actions.reveal('lobby', 40);
+    await flush();
+    expect(t.histories.map((h) => h.req)).toEqual([{ room: 'lobby', around: 40, limit: 100 }]);
+    t.histories.shift()?.reply({ ok: true, messages: Array.from({ length: 100 }, (_, i) => msg(i + 1)) });
+    expect(await shown).toBe(true);
+    const room = () => client.getSnapshot().rooms.lobby;
+    expect(client.getSnapshot().reveal).toMatchObject({ room: 'lobby', seq: 40 });
+    expect(room()?.messages.map((m) => m.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(room()?.detached).toMatchObject({ ceiling: 100, tailFloor: 951 });
+
+    void client.loadNewer('lobby');
+    void client.loadNewer('lobby'); // one page at a time
+    await flush();
+    expect(t.histories.map((h) => h.req)).toEqual([{ room: 'lobby', after: 100, limit: 100 }]);
+    t.histories.shift()?.reply({ ok: true, messages: Array.from({ length: 100 }, (_, i) => msg(101 + i)) });
+    await flush();
+    expect(room()?.detached?.ceiling).toBe(200);
+
+    // Sending goes back to the end of the conversation, where the new message shows.
+    client.send('lobby', 'back to now');
+    expect(room()?.detached).toBeNull();
+    expect(room()?.messages[0]?.seq).toBe(951);
+  });
+
+  it('a message the page around it does not hold (gone from the log) leaves the view as it was', async () => {
+    const { client, t } = await online(Array.from({ length: 50 }, (_, i) => msg(951 + i)));
+    const shown = client.actions.reveal('lobby', 40);
+    await flush();
+    t.histories.shift()?.reply({ ok: true, messages: [msg(39), msg(41)] });
+    expect(await shown).toBe(false);
+    expect(client.getSnapshot().rooms.lobby?.detached).toBeNull();
+    expect(client.getSnapshot().rooms.lobby?.messages[0]?.seq).toBe(951);
   });
 });
 

@@ -23,11 +23,21 @@ export interface RoomActionsDeps {
   newClientId: () => string;
   /** Loads the page before the oldest held entry (scrollback). */
   loadOlder: (room: string) => Promise<void>;
+  /** Shows the page around a seq far back; true once the message is held. */
+  loadAround: (room: string, seq: number) => Promise<boolean>;
+  /** Leaves an older stretch on show for the live tail. */
+  backToLive: (room: string) => void;
 }
 
 const OFFLINE: ActionResult<never> = { ok: false, message: "You're offline. Try again once connected." };
-/** Scrollback pages a jump to a reply's original may load before giving up. */
-const REVEAL_MAX_PAGES = 50;
+/**
+ * How far below the held copy (in seqs) a message is brought into view by
+ * scrollback (about a page); further back, the page around it is opened on
+ * its own, and the reader scrolls down from there.
+ */
+const REVEAL_SCROLLBACK_SEQS = 100;
+/** Scrollback pages that may take before the jump opens the page around it instead. */
+const REVEAL_MAX_PAGES = 2;
 
 const NO_COMPOSING: Composing = { replyTo: null, editing: null };
 
@@ -173,24 +183,33 @@ export class RoomActions {
   // ----- bringing a message into view --------------------------------------
 
   /**
-   * Brings message `seq` into view (a reply's original): loads older pages
-   * until it is held, then asks the view to scroll to it. False when it is
-   * not in the room's log any more.
+   * Brings message `seq` into view (a reply's original, a search result),
+   * then asks the view to scroll to it: a message just below the held copy by
+   * scrollback, one in the live tail held aside by going back to it, one
+   * further back by opening the page around it (the view scrolls on both
+   * ways from there). False when it is not in the room's log any more.
    */
   async reveal(room: string, seq: number): Promise<boolean> {
-    for (let pages = 0; pages <= REVEAL_MAX_PAGES; pages++) {
+    const shown = () => {
+      this.deps.store.set({ reveal: { room, seq, n: ++this.reveals } });
+      return true;
+    };
+    for (let pages = 0; pages < REVEAL_MAX_PAGES; pages++) {
       const r = await this.settled(room);
       if (!r) return false;
-      if (indexOfSeq(r.messages, seq) >= 0) {
-        this.deps.store.set({ reveal: { room, seq, n: ++this.reveals } });
-        return true;
+      if (indexOfSeq(r.messages, seq) >= 0) return shown();
+      if (r.detached && indexOfSeq(r.detached.tail, seq) >= 0) {
+        this.deps.backToLive(room);
+        return shown();
       }
-      if (!hasOlder(r) || r.floor <= seq) return false;
+      if (!hasOlder(r) || seq >= r.floor || r.floor - seq > REVEAL_SCROLLBACK_SEQS) break;
       await this.deps.loadOlder(room);
       const after = this.snap().rooms[room];
-      if (!after || (after.floor === r.floor && after.olderState !== 'loading')) return false;
+      if (!after || (after.floor === r.floor && after.olderState !== 'loading')) break;
     }
-    return false;
+    const r = await this.settled(room);
+    if (r && indexOfSeq(r.messages, seq) >= 0) return shown();
+    return (await this.deps.loadAround(room, seq)) ? shown() : false;
   }
 
   /** The room once no scrollback page is in flight. */

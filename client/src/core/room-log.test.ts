@@ -1,6 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { JoinOk, Message } from '../../../shared/protocol.ts';
-import { advance, applyHistory, applyJoin, applyLive, emptyRoom, hasOlder, mergeMessages, olderBefore, type RoomState } from './room-log.ts';
+import {
+  advance,
+  applyAround,
+  applyHistory,
+  applyJoin,
+  applyLive,
+  applyNewer,
+  backToLive,
+  emptyRoom,
+  hasOlder,
+  mergeMessages,
+  newerAfter,
+  olderBefore,
+  type RoomState,
+} from './room-log.ts';
 import { msg } from './testing-fakes.ts';
 
 const seqs = (list: readonly Message[]) => list.map((m) => m.seq);
@@ -235,3 +249,83 @@ describe('log entries: changes have seqs of their own', () => {
     expect(hasOlder(room)).toBe(false);
   });
 });
+
+describe('a stretch far back (a search result in context)', () => {
+  const edit = (seq: number, target: number, text: string) => msg(seq, { kind: 'edit', target, text });
+  // The live copy: the latest 50 of 1000 entries.
+  const live = () => joined(range(951, 1000));
+
+  it('opens the page around a seq with the live tail held aside, and the live stream keeps the tail current', () => {
+    const room = applyAround(live(), { messages: range(95, 105) }, 100);
+    expect(seqs(room.messages)).toEqual(seqs(range(95, 105)));
+    expect(room).toMatchObject({ floor: 95, prepended: 0, olderState: 'idle', generation: 1, detached: { tailFloor: 951, ceiling: 105 } });
+    expect(seqs(room.detached?.tail ?? [])).toEqual(seqs(range(951, 1000)));
+    expect(olderBefore(room)).toBe(95);
+    expect(newerAfter(room)).toBe(105);
+
+    // A new message goes to the tail, not below the stretch; an edit of a message in the stretch shows in it.
+    const step = applyLive(room, [msg(1001), edit(1002, 100, 'hundred, edited'), edit(1003, 960, 'tail, edited')]);
+    expect(step.gap).toBe(false);
+    expect(step.room.lastSeq).toBe(1003);
+    expect(seqs(step.room.messages)).toEqual(seqs(range(95, 105)));
+    expect(step.room.messages.find((m) => m.seq === 100)).toMatchObject({ text: 'hundred, edited' });
+    expect(step.room.detached?.tail.at(-1)?.seq).toBe(1001);
+    expect(step.room.detached?.tail.find((m) => m.seq === 960)).toMatchObject({ text: 'tail, edited' });
+    // A gap is still a gap.
+    expect(applyLive(step.room, [msg(1005)]).gap).toBe(true);
+  });
+
+  it('scrolling down appends pages until they reach the tail, which then joins on: no gap, no duplicate', () => {
+    let room = applyAround(live(), { messages: range(900, 910) }, 905);
+    room = applyNewer(room, { messages: range(911, 940) });
+    expect(room.detached).toMatchObject({ ceiling: 940, newerState: 'idle' });
+    room = applyLive(room, [msg(1001)]).room;
+    // This page overlaps the tail's floor: the two join, each seq once.
+    room = applyNewer(room, { messages: range(941, 960) });
+    expect(room.detached).toBeNull();
+    expect(seqs(room.messages)).toEqual(seqs(range(900, 1001)));
+    expect(room.floor).toBe(900);
+    expect(newerAfter(room)).toBeNull();
+    // Live messages append again.
+    expect(seqs(applyLive(room, [msg(1002)]).room.messages).at(-1)).toBe(1002);
+  });
+
+  it('an empty page after the ceiling (nothing follows) joins the tail too', () => {
+    const room = applyNewer(applyAround(live(), { messages: range(10, 20) }, 15), { messages: [] });
+    expect(room.detached).toBeNull();
+    expect(seqs(room.messages)).toEqual([...seqs(range(10, 20)), ...seqs(range(951, 1000))]);
+  });
+
+  it('a page around a seq that reaches the live copy is merged into it, not held apart', () => {
+    const room = applyAround(live(), { messages: range(930, 955) }, 940);
+    expect(room.detached).toBeNull();
+    expect(seqs(room.messages)).toEqual(seqs(range(930, 1000)));
+    expect(room.floor).toBe(930);
+  });
+
+  it('jumping back to the present, or a re-join that replaces the copy, shows the live tail as a new list', () => {
+    const room = applyLive(applyAround(live(), { messages: range(95, 105) }, 100), [msg(1001)]).room;
+    const back = backToLive(room);
+    expect(back).toMatchObject({ floor: 951, detached: null, generation: room.generation + 1 });
+    expect(seqs(back.messages)).toEqual(seqs(range(951, 1001)));
+    expect(backToLive(back)).toBe(back);
+    const replaced = applyJoin(room, joinOk({ lastSeq: 1003, recovered: false, messages: range(954, 1003) }));
+    expect(replaced.detached).toBeNull();
+    expect(seqs(replaced.messages)).toEqual(seqs(range(954, 1003)));
+    // A recovered re-join feeds the held tail and leaves the stretch on show.
+    const resumed = applyJoin(room, joinOk({ lastSeq: 1002, recovered: true, messages: [msg(1002)] }));
+    expect(seqs(resumed.messages)).toEqual(seqs(range(95, 105)));
+    expect(resumed.detached?.tail.at(-1)?.seq).toBe(1002);
+    expect(resumed.lastSeq).toBe(1002);
+  });
+
+  it('a page read after changes the client has not seen yet does not apply them twice', () => {
+    // The server read the stretch after the edit at 1001 (its highest entry); the edit's push comes later.
+    const room = applyAround(live(), { messages: [msg(99), msg(100, { text: 'v2', editedAt: 5 }), edit(1001, 100, 'v2')] }, 100);
+    // Its copies are current as of 1001, so the push of that edit has nothing left to do.
+    expect(room.messages.find((m) => m.seq === 100)).toMatchObject({ text: 'v2', asOf: 1001 });
+    const pushed = applyLive(room, [edit(1001, 100, 'v2')]).room;
+    expect(pushed.messages.find((m) => m.seq === 100)).toBe(room.messages.find((m) => m.seq === 100));
+  });
+});
+

@@ -8,7 +8,7 @@
  * replays exactly what was missed.
  */
 import type { HistoryOk, JoinOk, Message, ReplyPreview, User } from '../../../shared/protocol.ts';
-import { applyEntries, mergeCopies, snippet, type HeldMessage } from './log-entries.ts';
+import { applyEntries, isChange, mergeCopies, snippet, type HeldMessage } from './log-entries.ts';
 
 export type { HeldMessage, HeldReaction } from './log-entries.ts';
 
@@ -39,6 +39,23 @@ export interface RoomState {
   /** Bumped whenever the list is replaced rather than extended, so views can reset their scroll. */
   generation: number;
   error: string | null;
+  /**
+   * Set while `messages` is a page far back (opened around a search result)
+   * that does not reach the live tail: the tail is held here, kept current by
+   * the live stream, until scrolling down joins the page onto it.
+   */
+  detached: Detached | null;
+}
+
+/** The live tail held aside while an older stretch of the log is shown. */
+export interface Detached {
+  /** The live tail's messages, in their current state. */
+  tail: readonly HeldMessage[];
+  /** The tail's floor (the `floor` it had when the older stretch was opened). */
+  tailFloor: number;
+  /** The highest seq the shown stretch holds every entry up to: scrolling down asks for what follows. */
+  ceiling: number;
+  newerState: 'idle' | 'loading';
 }
 
 export function emptyRoom(name: string): RoomState {
@@ -57,6 +74,7 @@ export function emptyRoom(name: string): RoomState {
     olderState: 'idle',
     generation: 0,
     error: null,
+    detached: null,
   };
 }
 
@@ -95,15 +113,16 @@ export function advance(lastSeq: number, ahead: readonly number[], seqs: Iterabl
  * takes the answer's `lastSeq` as the resume point: a page holds messages in
  * their current state, and the changes before its end are already in them.
  */
-export function applyJoin(room: RoomState, ack: JoinOk): RoomState {
-  const sameEpoch = room.epoch === null || room.epoch === ack.epoch;
-  const replace = !ack.recovered || !sameEpoch || room.epoch === null;
+export function applyJoin(current: RoomState, ack: JoinOk): RoomState {
+  const sameEpoch = current.epoch === null || current.epoch === ack.epoch;
+  const replace = !ack.recovered || !sameEpoch || current.epoch === null;
   const common = { epoch: ack.epoch, members: usersOf(ack), status: 'joined' as const, loaded: true, error: null };
   if (!replace) {
-    const messages = applyEntries(room.messages, ack.messages, ack.lastSeq);
-    const pos = advance(room.lastSeq, room.ahead, ack.messages.map((m) => m.seq));
-    return { ...room, ...common, messages, ...pos };
+    const pos = advance(current.lastSeq, current.ahead, ack.messages.map((m) => m.seq));
+    return { ...current, ...common, ...entriesApplied(current, ack.messages, ack.lastSeq), ...pos };
   }
+  // The copy is replaced: an older stretch on show gives way to the live tail.
+  const room = current.detached ? backToLive(current) : current;
   // Pushes that raced ahead of the answer (seq past its lastSeq) are newer than the page: keep them.
   const newer = sameEpoch ? room.messages.filter((m) => m.seq > ack.lastSeq) : [];
   const ahead = sameEpoch ? room.ahead.filter((s) => s > ack.lastSeq) : [];
@@ -134,10 +153,97 @@ export interface LiveResult {
  * over every seq seen. An entry beyond `lastSeq + 1` means a gap.
  */
 export function applyLive(room: RoomState, incoming: readonly Message[]): LiveResult {
-  const messages = applyEntries(room.messages, incoming);
+  const { messages, detached } = entriesApplied(room, incoming);
   const pos = advance(room.lastSeq, room.ahead, incoming.map((m) => m.seq));
-  if (messages === room.messages && pos.lastSeq === room.lastSeq && pos.ahead === room.ahead) return { room, gap: false };
-  return { room: { ...room, messages, ...pos }, gap: room.loaded && pos.ahead.length > 0 };
+  if (messages === room.messages && detached === room.detached && pos.lastSeq === room.lastSeq && pos.ahead === room.ahead) {
+    return { room, gap: false };
+  }
+  return { room: { ...room, messages, detached, ...pos }, gap: room.loaded && pos.ahead.length > 0 };
+}
+
+/**
+ * New entries applied to what the room holds: all of them to the live copy;
+ * while an older stretch is on show, that is the held-aside tail, and the
+ * stretch takes only the changes (an edit or delete of a message in it).
+ */
+function entriesApplied(room: RoomState, entries: readonly Message[], asOf?: number): Pick<RoomState, 'messages' | 'detached'> {
+  const d = room.detached;
+  if (!d) return { messages: applyEntries(room.messages, entries, asOf), detached: null };
+  const tail = applyEntries(d.tail, entries, asOf);
+  return {
+    messages: applyEntries(room.messages, entries.filter(isChange)),
+    detached: tail === d.tail ? d : { ...d, tail },
+  };
+}
+
+/** The live copy: the held-aside tail while an older stretch is on show, else the messages. */
+function liveCopy(room: RoomState): { messages: readonly HeldMessage[]; floor: number } {
+  return room.detached ? { messages: room.detached.tail, floor: room.detached.tailFloor } : { messages: room.messages, floor: room.floor };
+}
+
+function seqBounds(messages: readonly Message[], seq: number): { lowest: number; highest: number } {
+  let lowest = seq;
+  let highest = seq;
+  for (const m of messages) {
+    lowest = Math.min(lowest, m.seq);
+    highest = Math.max(highest, m.seq);
+  }
+  return { lowest, highest };
+}
+
+/**
+ * Shows the page around `seq` (a `history` answer with `around`). A page that
+ * reaches the live copy joins onto it; one further back replaces what is
+ * shown, with the live tail held aside until scrolling down reaches it. The
+ * page's copies are current as of the server's read, which took in every
+ * entry up to its highest seq.
+ */
+export function applyAround(room: RoomState, ack: HistoryOk, seq: number): RoomState {
+  const { lowest, highest } = seqBounds(ack.messages, seq);
+  const page = applyEntries([], ack.messages, Math.max(room.lastSeq, highest));
+  const live = liveCopy(room);
+  const replaced = { ...room, prepended: 0, generation: room.generation + 1 };
+  if (highest + 1 >= live.floor) {
+    const messages = mergeCopies(page, live.messages, false);
+    const floor = Math.min(lowest, live.floor);
+    return { ...replaced, messages, floor, olderState: floor <= 1 ? 'done' : 'idle', detached: null };
+  }
+  return {
+    ...replaced,
+    messages: page,
+    floor: lowest,
+    olderState: lowest <= 1 ? 'done' : 'idle',
+    detached: { tail: live.messages, tailFloor: live.floor, ceiling: highest, newerState: 'idle' },
+  };
+}
+
+/**
+ * Appends the page after the shown stretch's ceiling (a `history` answer with
+ * `after`); once it reaches the held-aside tail, or nothing follows, the tail
+ * joins on and the room is live again. Rows are only added at the bottom, so
+ * the view keeps its place.
+ */
+export function applyNewer(room: RoomState, ack: HistoryOk): RoomState {
+  const d = room.detached;
+  if (!d) return room;
+  const { highest } = seqBounds(ack.messages, d.ceiling);
+  const messages = mergeCopies(room.messages, applyEntries([], ack.messages, Math.max(room.lastSeq, highest)), false);
+  if (ack.messages.length > 0 && highest + 1 < d.tailFloor) {
+    return { ...room, messages, detached: { ...d, ceiling: highest, newerState: 'idle' } };
+  }
+  return { ...room, messages: mergeCopies(messages, d.tail, false), detached: null };
+}
+
+/** Leaves an older stretch for the live tail ("Jump to present", or sending): a new list, at the bottom. */
+export function backToLive(room: RoomState): RoomState {
+  const d = room.detached;
+  if (!d) return room;
+  return { ...room, messages: d.tail, floor: d.tailFloor, prepended: 0, olderState: 'idle', detached: null, generation: room.generation + 1 };
+}
+
+/** The `after` of the next page down, or null when the room shows its live tail. */
+export function newerAfter(room: RoomState): number | null {
+  return room.detached && room.detached.newerState !== 'loading' ? room.detached.ceiling : null;
 }
 
 /**

@@ -14,7 +14,8 @@ import type { ChatStore } from './chat-store.ts';
 import type { Link } from './link.ts';
 import type { OutboxSender } from './outbox-sender.ts';
 import { errorText } from './error-text.ts';
-import { applyHistory, applyJoin, applyLive, emptyRoom, olderBefore, type RoomState } from './room-log.ts';
+import { isChange } from './log-entries.ts';
+import { applyAround, applyHistory, applyJoin, applyLive, applyNewer, backToLive, emptyRoom, newerAfter, olderBefore, type RoomState } from './room-log.ts';
 import type { Timers } from './timers.ts';
 import { TypingThrottle } from './typing-throttle.ts';
 
@@ -259,6 +260,47 @@ export class RoomSync {
       if (r.generation !== room.generation || !res.ok) return { ...r, olderState: 'idle' };
       return applyHistory(r, res);
     });
+  }
+
+  /**
+   * Shows the page around message `seq` (a search result far back): true
+   * once it is held. A page that does not hold it (the message is gone)
+   * leaves the view as it was.
+   */
+  async loadAround(name: string, seq: number): Promise<boolean> {
+    const live = this.deps.link();
+    const room = this.room(name);
+    if (!live || !room?.loaded) return false;
+    const res = await live.transport.request('history', { room: name, around: seq, limit: HISTORY_PAGE });
+    if (!res.ok || !res.messages.some((m) => m.seq === seq && !isChange(m))) return false;
+    let shown = false;
+    this.deps.store.updateRoom(name, (r) => {
+      // A page read across a reset log (or before a re-join replaced the list) would mix two copies.
+      if (r.generation !== room.generation || r.epoch !== room.epoch) return r;
+      shown = true;
+      return applyAround(r, res, seq);
+    });
+    return shown;
+  }
+
+  /** Loads the page after an older stretch on show (scrolling down toward the live tail). */
+  async loadNewer(name: string): Promise<void> {
+    const live = this.deps.link();
+    const room = this.room(name);
+    const after = room ? newerAfter(room) : null;
+    if (!live || !room || after === null) return;
+    const loading = (r: RoomState, state: 'idle' | 'loading'): RoomState => (r.detached ? { ...r, detached: { ...r.detached, newerState: state } } : r);
+    this.deps.store.updateRoom(name, (r) => loading(r, 'loading'));
+    const res = await live.transport.request('history', { room: name, after, limit: HISTORY_PAGE });
+    this.deps.store.updateRoom(name, (r) => {
+      if (r.generation !== room.generation || r.epoch !== room.epoch || !res.ok) return loading(r, 'idle');
+      return applyNewer(r, res);
+    });
+  }
+
+  /** Leaves an older stretch for the room's live tail. */
+  backToLive(name: string): void {
+    this.deps.store.updateRoom(name, backToLive);
   }
 
   /** Call on each keystroke; signals at most once per interval. */

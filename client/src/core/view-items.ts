@@ -96,7 +96,8 @@ export function buildItems(room: RoomState, outbox: readonly OutboxEntry[], me: 
     if (own && m.clientId !== undefined) inLog.add(m.clientId);
     items.push(fromMessage(m, own, ctx));
   }
-  for (const e of outbox) {
+  // Unsent messages belong at the end of the conversation, not below an older stretch on show.
+  for (const e of room.detached ? [] : outbox) {
     if (e.room !== room.name || inLog.has(e.clientId)) continue;
     items.push(fromEntry(e, ctx));
   }

@@ -35,15 +35,37 @@ export function useReveal(room: string, items: readonly ChatItem[], virtuoso: Re
       if (row && onScreen && tries > 0) {
         row.focus({ preventScroll: true });
         row.classList.add('revealed');
-        timer = setTimeout(() => row.classList.remove('revealed'), HIGHLIGHT_MS);
+        hold(Date.now() + HIGHLIGHT_MS);
         return;
       }
       if (tries++ >= MAX_TRIES) return;
       virtuoso.current?.scrollToIndex({ index, align: 'center' });
       timer = setTimeout(attempt, RETRY_MS);
     };
+    // While the list settles it may render the row afresh (a page loading below, a
+    // measured height) or keep it hidden until measured (where focus() does
+    // nothing), and opening the room focuses the composer: the row takes the
+    // focus and highlight again, until the reader presses a key or points somewhere.
+    let touched = false;
+    const touch = () => void (touched = true);
+    document.addEventListener('keydown', touch, true);
+    document.addEventListener('pointerdown', touch, true);
+    const hold = (until: number) => {
+      const row = document.querySelector<HTMLElement>(`.log [data-seq="${seq}"]`);
+      if (row && !touched && row !== document.activeElement) row.focus({ preventScroll: true });
+      if (Date.now() >= until) {
+        row?.classList.remove('revealed');
+        return;
+      }
+      row?.classList.add('revealed');
+      timer = setTimeout(() => hold(until), RETRY_MS);
+    };
     attempt();
-    return () => clearTimeout(timer);
+    return () => {
+      clearTimeout(timer);
+      document.removeEventListener('keydown', touch, true);
+      document.removeEventListener('pointerdown', touch, true);
+    };
     // Only a new request (n) scrolls: items change all the time.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [n]);
