@@ -185,7 +185,7 @@ async function main(): Promise<void> {
     results.fiber = await fiberMicro();
   }
   if (want('search')) {
-    progress(`search: ${quick ? '50,000' : '1,000,000'} generated messages on SQLite, then common, rare and phrase queries`);
+    progress(`search: ${quick ? '50,000' : '1,000,000'} generated messages on SQLite, then on PostgreSQL, then common, rare and phrase queries on each`);
     results.search = await childJson('bench/search-micro.ts');
     save();
   }
@@ -361,9 +361,14 @@ function summaryLines(r: Record<string, unknown>): string[] {
   }
   const search = r.search as F;
   if (search) {
-    const sq = search.sqlite as Record<string, F>;
-    const k = (kind: string) => `${kind} p50 ${f1(n(sq[kind]?.p50))} / p99 ${f1(n(sq[kind]?.p99))} ms`;
-    lines.push(`search (SQLite, ${n(search.messages).toLocaleString('en')} messages): ${k('common')}, ${k('rare')}, ${k('phrase')}; index ${n(sq.indexToText as unknown).toFixed(2)}× the text`);
+    const line = (engine: string, e: Record<string, F> | undefined) => {
+      if (!e) return;
+      if (typeof e.skipped === 'string') return void lines.push(`search (${engine}): skipped, ${e.skipped}`);
+      const k = (kind: string) => `${kind} p50 ${f1(n(e[kind]?.p50))} / p99 ${f1(n(e[kind]?.p99))} ms`;
+      lines.push(`search (${engine}, ${n(search.messages).toLocaleString('en')} messages): ${k('common')}, ${k('rare')}, ${k('phrase')}; index ${n(e.indexToText as unknown).toFixed(2)}× the text`);
+    };
+    line('SQLite', search.sqlite as Record<string, F>);
+    line('PostgreSQL', search.postgres as Record<string, F> | undefined);
   }
   const vs = (r.verdicts ?? []) as Verdict[];
   if (vs.length > 0) lines.push('targets (verdicts only; no run fails on them):');

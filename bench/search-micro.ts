@@ -10,11 +10,17 @@
  * - rare: one word ranked 2,000 or lower;
  * - phrase: two words that follow each other in a generated message.
  *
+ * Then the same database and the same searches on PostgreSQL (a throwaway
+ * server started for the run, as the cluster scenario does; skipped with the
+ * reason when PostgreSQL is not installed).
+ *
  * Reports p50/p99 per kind (ms, the store call: the engine with its access
- * check, not the network), and the index's size on disk (FTS5 tables and the
- * document map, from SQLite's dbstat) against the messages' text. Prints one
- * JSON object on stdout. `--quick` shrinks the sizes; `--sizes` prints every
- * table's size; `--keep` leaves the database behind.
+ * check, not the network), and the index's size on disk against the
+ * messages' text: on SQLite the FTS5 tables and the document map (dbstat);
+ * on PostgreSQL the `search` tsvector column, its GIN index and the
+ * newest-first order index. Prints one JSON object on stdout. `--quick`
+ * shrinks the sizes; `--sizes` prints every table's size; `--keep` leaves the
+ * SQLite database behind; `--sqlite-only` skips PostgreSQL.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +28,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { parseSearch } from '../shared/search-query.ts';
+import pg from 'pg';
+import { startPostgres } from '../scripts/services/index.ts';
 import { compileSearch } from '../server/store/search-text.ts';
+import { PgStore } from '../server/store/pg-store.ts';
 import { SqliteStore } from '../server/store/sqlite-store.ts';
 import type { Draft, Store } from '../server/store/store.ts';
 import { quantile } from './lib/stats.ts';
@@ -150,6 +159,44 @@ function run(store: Store, q: string) {
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
+type Measured = Record<string, unknown>;
+
+/** The same fill and searches on a throwaway PostgreSQL; the index is the tsvector column and its two indexes. */
+async function onPostgres(): Promise<Measured> {
+  let server;
+  try {
+    server = await startPostgres();
+  } catch (err) {
+    return { skipped: `PostgreSQL did not start: ${(err as Error).message.split('\n')[0]}` };
+  }
+  try {
+    const store = new PgStore({ url: server.url, maxConnections: 4, timeoutMs: 60_000 });
+    await store.ready();
+    const filled = await fill(store);
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      // Statistics for the planner, as autovacuum would have gathered them on a live server.
+      await client.query('VACUUM ANALYZE messages');
+      const measured = await measure(store);
+      const size = await client.query<{ column_bytes: string; gin_bytes: string; pos_bytes: string }>(
+        `SELECT (SELECT SUM(pg_column_size(search)) FROM messages) AS column_bytes,
+                pg_relation_size('messages_search') AS gin_bytes,
+                pg_relation_size('messages_search_pos') AS pos_bytes`,
+      );
+      const row = size.rows[0];
+      const indexBytes = Number(row?.column_bytes ?? 0) + Number(row?.gin_bytes ?? 0) + Number(row?.pos_bytes ?? 0);
+      if (process.argv.includes('--sizes')) console.error(row);
+      return { ...measured, fillMs: filled.ms, indexBytes, indexToText: round(indexBytes / filled.textBytes) };
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  } finally {
+    await server.dispose();
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fiberchat-search-bench-'));
   try {
@@ -171,6 +218,7 @@ async function main(): Promise<void> {
         fillMs: filled.ms,
         textBytes: filled.textBytes,
         sqlite: { ...sqlite, indexBytes, indexToText: round(indexBytes / filled.textBytes) },
+        postgres: process.argv.includes('--sqlite-only') ? { skipped: '--sqlite-only' } : await onPostgres(),
       }),
     );
   } finally {
