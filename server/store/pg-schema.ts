@@ -116,6 +116,11 @@ export const MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX messages_search_pos ON messages (search_pos) WHERE search_pos IS NOT NULL;
    CREATE SEQUENCE search_pos_seq;
    INSERT INTO meta (key, value) VALUES ('search_backfill', '');`,
+  // Files' bytes for a cluster (server/files/pg-blobs.ts): a blob is named by its SHA-256 and held
+  // as chunks; a put writes its chunks under `tmp:<upload id>` and renames them once hashed.
+  `CREATE TABLE file_blobs (sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, created_at BIGINT NOT NULL);
+   CREATE TABLE file_chunks (blob TEXT NOT NULL, n INTEGER NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (blob, n));
+   CREATE TABLE blob_uploads (id TEXT PRIMARY KEY, started_at BIGINT NOT NULL);`,
 ];
 
 /** The schema's version once every migration is applied. */

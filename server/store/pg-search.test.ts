@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseSearch } from '../../shared/search-query.ts';
-import { MIGRATIONS, SCHEMA_VERSION } from './pg-schema.ts';
+import { MIGRATIONS } from './pg-schema.ts';
 import { BACKFILL_BATCH, MAX_LEXEME_BYTES, MAX_POSITION, SLOTS_PER_MS, pgSearchQuery, quoteLexeme, tsvectorLiteral } from './pg-search.ts';
 import { PgStore } from './pg-store.ts';
 import { compileSearch } from './search-text.ts';
@@ -106,7 +106,8 @@ describe('PgStore search on PostgreSQL', () => {
   it('indexes a database migrated from the release before search, in batches, newest first with the messages sent since', async () => {
     // The schema as that release left it, with messages.
     await sql('CREATE TABLE fiberchat_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-    for (const [i, m] of MIGRATIONS.slice(0, SCHEMA_VERSION - 1).entries()) {
+    const searchMigration = MIGRATIONS.findIndex((m) => m.includes('search_backfill'));
+    for (const [i, m] of MIGRATIONS.slice(0, searchMigration).entries()) {
       await sql(m);
       await sql('INSERT INTO fiberchat_migrations (version) VALUES ($1)', [i + 1]);
     }

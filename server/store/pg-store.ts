@@ -4,6 +4,7 @@ import type { AccountStore } from './account-records.ts';
 import { decorate } from './log-rules.ts';
 import { pgAccounts } from './pg-accounts.ts';
 import { commitIn } from './pg-commit.ts';
+import { PgBlobStore } from '../files/pg-blobs.ts';
 import { migrate } from './pg-schema.ts';
 import { PgSearchBackfill, searchPg, type BackfillLog } from './pg-search.ts';
 import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
@@ -153,6 +154,11 @@ export class PgStore implements Store {
   saveChallenge: AccountStore['saveChallenge'] = (c) => this.acct.saveChallenge(c);
   takeChallenge: AccountStore['takeChallenge'] = (c, purpose, now) => this.acct.takeChallenge(c, purpose, now);
   authored: AccountStore['authored'] = (userId, after, limit) => this.acct.authored(userId, after, limit);
+
+  /** The blob store on this database: files' bytes, reached by every node of a cluster. */
+  blobs(): PgBlobStore {
+    return new PgBlobStore(this.pool, () => this.ready());
+  }
 
   constructor(opts: PgStoreOptions) {
     const timeoutMs = opts.timeoutMs ?? 5000;
