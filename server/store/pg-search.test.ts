@@ -128,7 +128,7 @@ describe('PgStore search on PostgreSQL', () => {
     expect((await search(s, 'milestone')).hits.map((h) => h.text)).toEqual(['milestone reached live', 'milestone 4000', 'milestone 3000', 'milestone 1000']);
     expect((await search(s, 'routine', { limit: 5 })).hits.map((h) => h.seq)).toEqual([count, count - 1, count - 2, count - 3, count - 4]);
     expect(lines.map(([m]) => m)).toEqual(expect.arrayContaining(['search index: indexing existing messages', 'search index: existing messages indexed']));
-    expect(lines[0]?.[1]).toMatchObject({ messages: count - 1 });
+    expect(lines.find(([m]) => m === 'search index: existing messages indexed')?.[1]).toMatchObject({ entriesRead: count + 1 }); // each once, the live one too
     expect(await sql("SELECT 1 FROM meta WHERE key = 'search_backfill'")).toEqual([]);
     // Done: the next start has nothing to do.
     await s.close();

@@ -57,7 +57,7 @@ describe('indexing a database from before search', () => {
     expect([...first.hits, ...second.hits].map((h) => h.text)).toEqual(['milestone reached live', 'milestone 4000', 'milestone 3000', 'milestone 1000']);
     expect(second.next).toBeUndefined();
     expect(lines.map(([m]) => m)).toEqual(expect.arrayContaining(['search index: indexing existing messages', 'search index: existing messages indexed']));
-    expect(lines[0]?.[1]).toMatchObject({ messages: count - 1 });
+    expect(lines.find(([m]) => m === 'search index: existing messages indexed')?.[1]).toMatchObject({ entriesRead: count + 1 }); // each once, the live one too
     // Done: the next start has nothing to do.
     await s.close();
     stores.pop();
@@ -77,5 +77,34 @@ describe('indexing a database from before search', () => {
     stores.push(second);
     await second.indexed;
     expect((await search(second, 'milestone')).hits.map((h) => h.text)).toEqual(['milestone 6000', 'milestone 5000', 'milestone 4000', 'milestone 3000', 'milestone 1000']);
+  });
+
+  it('a store closed in the middle goes on from its place at the next start: nothing skipped, nothing twice', async () => {
+    const file = olderDatabase(6000);
+    let closing: Promise<void> | undefined;
+    // Small batches, progress every 50 of them: close at the first progress line (2,500 entries in).
+    const first: SqliteStore = new SqliteStore({
+      file,
+      searchBackfillBatch: 50,
+      log: (msg) => {
+        if (msg === 'search index: indexing') closing ??= first.close();
+      },
+    });
+    await first.indexed;
+    await closing;
+    expect(closing).toBeDefined();
+    const db = new Database(file, { readonly: true });
+    const place = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'search_backfill'").get();
+    db.close();
+    const [, seq] = JSON.parse(place?.value ?? '[]') as [string, number];
+    expect(seq).toBeGreaterThanOrEqual(2500);
+    expect(seq).toBeLessThan(6000);
+
+    const second = new SqliteStore({ file });
+    stores.push(second);
+    await second.indexed;
+    expect((await search(second, 'milestone')).hits.map((h) => h.text)).toEqual(['milestone 6000', 'milestone 5000', 'milestone 4000', 'milestone 3000', 'milestone 1000']);
+    const routine = await search(second, 'routine', 100);
+    expect(new Set(routine.hits.map((h) => h.seq)).size).toBe(routine.hits.length);
   });
 });

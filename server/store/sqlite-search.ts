@@ -210,7 +210,8 @@ export class SearchBackfill {
       place: db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'search_backfill'"),
       setPlace: db.prepare<[string]>("UPDATE meta SET value = ? WHERE key = 'search_backfill'"),
       finish: db.prepare("DELETE FROM meta WHERE key = 'search_backfill'"),
-      total: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM messages WHERE kind = 'message' AND deleted = 0"),
+      // Whether any message is stored at all: one row read, where a count would read them all on the event loop.
+      any: db.prepare<[], { n: number }>('SELECT EXISTS (SELECT 1 FROM messages) AS n'),
       next: db.prepare<[string, number, number], { room: string; seq: number; ts: number; text: string; kind: string; deleted: number }>(
         `SELECT room, seq, ts, text, kind, deleted FROM messages WHERE (room, seq) > (?, ?) ORDER BY room, seq LIMIT ?`,
       ),
@@ -226,13 +227,12 @@ export class SearchBackfill {
   /** Starts indexing in the background; resolves when done (at once when nothing is pending) or stopped. */
   run(): Promise<void> {
     if (!this.pending) return Promise.resolve();
-    const total = this.q.total.get()?.n ?? 0;
-    if (total === 0) {
+    if (this.q.any.get()?.n !== 1) {
       // A new database (or one without messages): nothing to index, nothing to say.
       this.q.finish.run();
       return Promise.resolve();
     }
-    this.log('search index: indexing existing messages', { messages: total, batch: this.batch });
+    this.log('search index: indexing existing messages', { batch: this.batch });
     return new Promise((resolve) => {
       const tick = () => {
         this.timer = undefined;
@@ -247,10 +247,10 @@ export class SearchBackfill {
           return;
         }
         if (!more) {
-          this.log('search index: existing messages indexed', { messages: this.done, ms: Date.now() - this.startedAt });
+          this.log('search index: existing messages indexed', { entriesRead: this.done, ms: Date.now() - this.startedAt });
           return resolve();
         }
-        if (this.done % (this.batch * 50) === 0) this.log('search index: indexing', { indexed: this.done });
+        if (this.done % (this.batch * 50) === 0) this.log('search index: indexing', { entriesRead: this.done });
         this.timer = setImmediate(tick);
       };
       this.timer = setImmediate(tick);

@@ -43,6 +43,8 @@ export interface SqliteStoreOptions extends CommitOptions {
   checkpointEveryMs?: number;
   /** Told how indexing a database from before the search index goes (it runs in the background at start). */
   log?: BackfillLog;
+  /** Entries the search backfill reads per transaction (default `BACKFILL_BATCH`). */
+  searchBackfillBatch?: number;
 }
 
 interface RoomRow {
@@ -171,7 +173,7 @@ export class SqliteStore implements Store {
     };
     this.index = new SqliteSearchIndex(db);
     this.committer = new SqliteCommitter(db, this.index, opts);
-    this.backfill = new SearchBackfill(db, this.index, opts.log);
+    this.backfill = new SearchBackfill(db, this.index, opts.log, opts.searchBackfillBatch);
     this.indexed = this.backfill.run();
   }
 
