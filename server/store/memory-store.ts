@@ -1,3 +1,4 @@
+import { MemoryFileRecords, type FileRecords } from './file-records.ts';
 import { randomUUID } from 'node:crypto';
 import type { Message, User } from '../../shared/protocol.ts';
 import type { AccountStore, AuthoredCursor, AuthoredMessage } from './account-records.ts';
@@ -46,6 +47,7 @@ interface Member {
  * produces an ok ack and that every failure is reported.
  */
 export class MemoryStore implements Store {
+  readonly files: FileRecords = new MemoryFileRecords();
   private readonly rooms = new Map<string, MemoryRoom>();
   private readonly membersOf = new Map<string, Map<string, Member>>();
   private readonly invites = new Map<string, string>();

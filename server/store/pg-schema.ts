@@ -116,11 +116,19 @@ export const MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX messages_search_pos ON messages (search_pos) WHERE search_pos IS NOT NULL;
    CREATE SEQUENCE search_pos_seq;
    INSERT INTO meta (key, value) VALUES ('search_backfill', '');`,
-  // Files' bytes for a cluster (server/files/pg-blobs.ts): a blob is named by its SHA-256 and held
-  // as chunks; a put writes its chunks under `tmp:<upload id>` and renames them once hashed.
+  // Files: their bytes for a cluster (server/files/pg-blobs.ts), a blob named by its SHA-256
+  // and held as chunks, a put writing its chunks under `tmp:<upload id>` and renaming them once hashed;
+  // and what each uploaded file is (store/file-records.ts).
   `CREATE TABLE file_blobs (sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, created_at BIGINT NOT NULL);
    CREATE TABLE file_chunks (blob TEXT NOT NULL, n INTEGER NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (blob, n));
-   CREATE TABLE blob_uploads (id TEXT PRIMARY KEY, started_at BIGINT NOT NULL);`,
+   CREATE TABLE blob_uploads (id TEXT PRIMARY KEY, started_at BIGINT NOT NULL);
+   CREATE TABLE files (
+     id TEXT PRIMARY KEY, room TEXT NOT NULL, uploader_id TEXT NOT NULL, sha256 TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
+     size BIGINT NOT NULL, width INTEGER, height INTEGER, created_at BIGINT NOT NULL, seq BIGINT
+   );
+   CREATE INDEX files_sha256 ON files (sha256);
+   CREATE INDEX files_unsent ON files (created_at) WHERE seq IS NULL;
+   CREATE INDEX files_uploader ON files (uploader_id, created_at);`,
 ];
 
 /** The schema's version once every migration is applied. */

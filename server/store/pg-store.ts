@@ -5,6 +5,8 @@ import { decorate } from './log-rules.ts';
 import { pgAccounts } from './pg-accounts.ts';
 import { commitIn } from './pg-commit.ts';
 import { PgBlobStore } from '../files/pg-blobs.ts';
+import type { FileRecords } from './file-records.ts';
+import { pgFiles } from './pg-files.ts';
 import { migrate } from './pg-schema.ts';
 import { PgSearchBackfill, searchPg, type BackfillLog } from './pg-search.ts';
 import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
@@ -127,6 +129,7 @@ export class PgStore implements Store {
   private readonly backfill: PgSearchBackfill;
   /** Resolves once messages stored before the search index are indexed (soon after start for a new database), or the store closes. */
   readonly indexed: Promise<void>;
+  readonly files: FileRecords;
   private readonly acct: AccountStore = pgAccounts(
     (sql, params) => this.query(sql, params),
     (body) => this.ready().then(() => this.transaction(body)),
@@ -180,6 +183,10 @@ export class PgStore implements Store {
     this.pool.on('error', (err) => opts.onIdleError?.(err));
     this.backfill = new PgSearchBackfill((body) => this.transaction(body), () => this.ready(), opts.log);
     this.indexed = this.backfill.run();
+    this.files = pgFiles(
+      (sql, params) => this.query(sql, params),
+      (body) => this.ready().then(() => this.transaction(body)),
+    );
   }
 
   /** Resolves once the schema is up to date; rejects if PostgreSQL cannot be reached or migrated. */

@@ -86,6 +86,14 @@ export const MIGRATIONS: readonly string[] = [
     words, parts, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0'
   );
   INSERT INTO meta (key, value) VALUES ('search_backfill', '');`,
+  // Files (store/file-records.ts): what each upload is; its bytes are a blob named by sha256 (server/files/).
+  `CREATE TABLE files (
+     id TEXT PRIMARY KEY, room TEXT NOT NULL, uploader_id TEXT NOT NULL, sha256 TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
+     size INTEGER NOT NULL, width INTEGER, height INTEGER, created_at INTEGER NOT NULL, seq INTEGER
+   );
+   CREATE INDEX files_sha256 ON files (sha256);
+   CREATE INDEX files_unsent ON files (created_at) WHERE seq IS NULL;
+   CREATE INDEX files_uploader ON files (uploader_id, created_at);`,
 ];
 
 /** The schema's version once every migration is applied (`PRAGMA user_version`). */

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseSearch } from '../../shared/search-query.ts';
 import { compileSearch } from './search-text.ts';
 import { BACKFILL_BATCH } from './sqlite-search.ts';
-import { MIGRATIONS, SCHEMA_VERSION, createPrivately } from './sqlite-schema.ts';
+import { MIGRATIONS, createPrivately } from './sqlite-schema.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import { sqliteFile, testStores } from './test-stores.ts';
 
@@ -18,7 +18,8 @@ function olderDatabase(count: number): string {
   const file = sqliteFile();
   createPrivately(file);
   const db = new Database(file);
-  MIGRATIONS.slice(0, SCHEMA_VERSION - 1).forEach((m, i) => {
+  // The schema as the release before search left it.
+  MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.includes('search_backfill'))).forEach((m, i) => {
     db.exec(m);
     db.pragma(`user_version = ${i + 1}`);
   });

@@ -5,6 +5,8 @@ import type { AccountStore } from './account-records.ts';
 import { decorate } from './log-rules.ts';
 import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
 import { sqliteAccounts } from './sqlite-accounts.ts';
+import { sqliteFiles } from './sqlite-files.ts';
+import type { FileRecords } from './file-records.ts';
 import { SqliteCommitter, type CommitOptions } from './sqlite-commit.ts';
 import { createPrivately, migrate } from './sqlite-schema.ts';
 import { SearchBackfill, SqliteSearchIndex, type BackfillLog } from './sqlite-search.ts';
@@ -77,6 +79,7 @@ export class SqliteStore implements Store {
   private readonly backfill: SearchBackfill;
   /** Resolves once messages stored before the search index are indexed (at once for a new database). */
   readonly indexed: Promise<void>;
+  readonly files: FileRecords;
 
   // ----- accounts and sessions (AccountStore, in ./sqlite-accounts.ts) -------------------------
 
@@ -118,6 +121,7 @@ export class SqliteStore implements Store {
     }
     const db = this.db;
     this.acct = sqliteAccounts(db);
+    this.files = sqliteFiles(db);
     this.q = {
       room: db.prepare<[string], RoomRow>('SELECT epoch, visibility, title, owner_id FROM rooms WHERE name = ?'),
       insertRoom: db.prepare<[string, string, number, string, string | null, string | null]>(

@@ -1,3 +1,4 @@
+import type { FileRecords } from './file-records.ts';
 import { createHash } from 'node:crypto';
 import type { EntryKind, Message, User } from '../../shared/protocol.ts';
 import type { AccountStore } from './account-records.ts';
@@ -222,6 +223,9 @@ export interface Store extends AccountStore {
    * edited ones by their current text.
    */
   search(spec: SearchSpec): Promise<SearchPage>;
+
+  /** What each uploaded file is (file-records.ts); its bytes are a blob (server/files/). */
+  readonly files: FileRecords;
 
   /** Remembers an invite link token for a room. */
   createInvite(room: string, token: string, by: string): Promise<void>;
