@@ -56,9 +56,7 @@ export class PgBlobStore implements BlobStore {
       }
       await flush(true);
       const sha256 = hash.digest('hex');
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
+      await this.transaction(async (client) => {
         const stored = await client.query('INSERT INTO file_blobs (sha256, size, created_at) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING', [
           sha256,
           size,
@@ -68,13 +66,7 @@ export class PgBlobStore implements BlobStore {
         if (stored.rowCount === 1) await client.query('UPDATE file_chunks SET blob = $1 WHERE blob = $2', [sha256, key]);
         else await client.query('DELETE FROM file_chunks WHERE blob = $1', [key]);
         await client.query('DELETE FROM blob_uploads WHERE id = $1', [upload]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
       return { sha256, size };
     } catch (err) {
       await this.discard(upload).catch(() => undefined);
@@ -120,11 +112,18 @@ export class PgBlobStore implements BlobStore {
   async delete(sha256: string): Promise<void> {
     if (!isBlobName(sha256)) return;
     await this.ready();
+    await this.transaction(async (client) => {
+      await client.query('DELETE FROM file_blobs WHERE sha256 = $1', [sha256]);
+      await client.query('DELETE FROM file_chunks WHERE blob = $1', [sha256]);
+    });
+  }
+
+  /** Runs `body` in one transaction on one connection: COMMIT if it resolves, ROLLBACK if anything fails. */
+  private async transaction(body: (client: pg.PoolClient) => Promise<void>): Promise<void> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query('DELETE FROM file_blobs WHERE sha256 = $1', [sha256]);
-      await client.query('DELETE FROM file_chunks WHERE blob = $1', [sha256]);
+      await body(client);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
