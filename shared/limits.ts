@@ -35,6 +35,8 @@ export const LIMITS = {
   replayMaxBytes: 512 * 1024,
   /** Largest socket.io packet and HTTP body the server accepts, in bytes. */
   maxPacketBytes: 64 * 1024,
+  /** Files one message may carry. */
+  attachmentsPerMessage: 10,
   /** Rooms one connection may be in at once. */
   roomsPerConnection: 100,
 } as const;

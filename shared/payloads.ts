@@ -5,8 +5,11 @@
 import { z } from 'zod';
 import { SEARCH_LIMITS, dayStart } from './search-query.ts';
 import { TRANSPORTS, transportRank } from './transports.ts';
+import { LIMITS } from './limits.ts';
 import {
+  CaptionText,
   ClientId,
+  FileId,
   DisplayName,
   Emoji,
   Epoch,
@@ -39,14 +42,29 @@ export const JoinRequest = z.strictObject({
 
 export const LeaveRequest = z.strictObject({ room: RoomName });
 
-export const SendRequest = z.strictObject({
-  room: RoomName,
-  text: MessageText,
-  clientId: ClientId,
-  /** The message this one answers. Since 2.0. */
-  replyTo: Seq.optional(),
-  /** The users it mentions. Since 2.0. */
-  mentions: Mentions.optional(),
+export const SendRequest = z
+  .strictObject({
+    room: RoomName,
+    /** May be empty (or only blanks) when the message carries attachments. */
+    text: CaptionText,
+    clientId: ClientId,
+    /** The message this one answers. Since 2.0. */
+    replyTo: Seq.optional(),
+    /** The users it mentions. Since 2.0. */
+    mentions: Mentions.optional(),
+    /** Files the caller uploaded to this room (`POST /api/rooms/:room/files`), in the order shown. Since 2.6. */
+    attachments: z.array(FileId).min(1).max(LIMITS.attachmentsPerMessage).optional(),
+  })
+  .superRefine((req, ctx) => {
+    if (req.text === '' && req.attachments === undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'Type a message first' });
+    if (req.attachments && new Set(req.attachments).size !== req.attachments.length) {
+      ctx.addIssue({ code: 'custom', path: ['attachments'], message: 'a file can be attached once' });
+    }
+  });
+
+/** What an upload answers (`POST /api/rooms/:room/files`, 201). Since 2.6. */
+export const UploadOk = z.object({
+  file: z.object({ id: FileId, name: z.string(), size: z.number(), type: z.string(), url: z.string() }),
 });
 
 export const HistoryRequest = z

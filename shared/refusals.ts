@@ -45,5 +45,7 @@ export const FAILURE_KINDS = [
   /** Redis: the bus of hints, and the operations page's channel. */
   'bus',
   'ops_channel',
+  /** Storing, reading or collecting uploaded files. */
+  'files',
 ] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];

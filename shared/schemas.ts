@@ -39,16 +39,24 @@ export const DisplayName = z.string().transform((s, ctx) => {
  * stored, acked and broadcast. Too long is reported as `too_big`, so the edge
  * answers `too_large` rather than `bad_request`.
  */
-export const MessageText = z.string().transform((s, ctx) => {
-  const r = checkText(s);
-  if (r.ok) return r.value;
-  ctx.addIssue(
-    r.reason === 'too_long'
-      ? { code: 'too_big', origin: 'string', maximum: LIMITS.textMaxChars, inclusive: true, input: s, message: r.message }
-      : { code: 'custom', message: r.message, input: s },
-  );
-  return z.NEVER;
-});
+export const MessageText = messageText(false);
+
+/** A message's text beside attachments: the same rules, but nothing (or only blanks) is the empty text. Since 2.6. */
+export const CaptionText = messageText(true);
+
+function messageText(mayBeEmpty: boolean) {
+  return z.string().transform((s, ctx) => {
+    const r = checkText(s);
+    if (r.ok) return r.value;
+    if (mayBeEmpty && (r.reason === 'empty' || r.reason === 'blank')) return '';
+    ctx.addIssue(
+      r.reason === 'too_long'
+        ? { code: 'too_big', origin: 'string', maximum: LIMITS.textMaxChars, inclusive: true, input: s, message: r.message }
+        : { code: 'custom', message: r.message, input: s },
+    );
+    return z.NEVER;
+  });
+}
 
 /** Client-chosen idempotency key: the same key twice stores one message. */
 export const ClientId = z
@@ -110,6 +118,29 @@ export const ReactionSummary = z.object({
 });
 export type ReactionSummary = z.infer<typeof ReactionSummary>;
 
+/** An uploaded file's id: opaque, URL-safe. Since 2.6. */
+export const FileId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'not a file id');
+
+/**
+ * A file sent with a message, as every reader sees it. `url` serves the bytes
+ * to whoever may read the room (a bearer token or the app's own session);
+ * an image has its size in pixels (so a list can lay it out before it loads)
+ * and `thumb`, a WebP at most 320 px on its longer side (`?size=1280` for
+ * the larger one). Since 2.6.
+ */
+export const Attachment = z.object({
+  id: FileId,
+  name: z.string(),
+  size: z.number().int().min(0),
+  /** The type sniffed from the bytes (not what the uploader said). */
+  type: z.string(),
+  url: z.string(),
+  width: z.number().int().min(1).optional(),
+  height: z.number().int().min(1).optional(),
+  thumb: z.string().optional(),
+});
+export type Attachment = z.infer<typeof Attachment>;
+
 /** The message a reply answers, as it is now. Since 2.0. */
 export const ReplyPreview = z.object({
   seq: Seq,
@@ -163,6 +194,8 @@ export const Message = z.object({
   reply: ReplyPreview.optional(),
   /** The userIds a message mentions. */
   mentions: z.array(z.string()).optional(),
+  /** A message: the files sent with it (gone once it is deleted). Since 2.6. */
+  attachments: z.array(Attachment).optional(),
 });
 export type Message = z.infer<typeof Message>;
 

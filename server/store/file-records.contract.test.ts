@@ -56,6 +56,33 @@ describe.each(impls)('file records on %s', (_, impl) => {
     expect(await store.files.get('y1')).toBeDefined();
   });
 
+  it('marks unsent files of the room as sent with one message, once', async () => {
+    await store.files.add(file('p1', { thumb: SHA_B, preview: SHA_B }));
+    await store.files.add(file('p2'));
+    await store.files.add(file('elsewhere', { room: 'other' }));
+    expect(await store.files.attach(['p1', 'p2', 'elsewhere', 'missing'], 'lobby', 7)).toBe(2);
+    expect(await store.files.get('p1')).toEqual(file('p1', { thumb: SHA_B, preview: SHA_B, seq: 7 }));
+    expect((await store.files.get('elsewhere'))?.seq).toBeUndefined();
+    // Already sent: a second message does not take it.
+    expect(await store.files.attach(['p1'], 'lobby', 9)).toBe(0);
+    expect((await store.files.get('p1'))?.seq).toBe(7);
+    expect((await store.files.unsent(T + 1, 10)).map((f) => f.id)).toEqual(['elsewhere']);
+  });
+
+  it('keeps a message\'s attachments through commit and reads, sends its files in the same commit, and its tombstone drops them', async () => {
+    const attachments = [{ id: 'file-0000000000000001', name: 'a.png', size: 10, type: 'image/png', url: '/files/file-0000000000000001/a.png', width: 2, height: 3, thumb: '/files/file-0000000000000001/a.png?size=320' }];
+    await store.files.add(file('file-0000000000000001'));
+    const sent = await store.commit('lobby', [{ id: 'e1', clientId: 'client-0001', author: 'alice', authorId: 'u1', text: '', ts: T, kind: 'message', attachments }], 'ep');
+    const entry = sent.results[0];
+    expect(entry && 'message' in entry ? entry.message.attachments : undefined).toEqual(attachments);
+    expect((await store.readAfter('lobby', 0, 10))[0]?.attachments).toEqual(attachments);
+    expect((await store.files.get('file-0000000000000001'))?.seq).toBe(1);
+    await store.commit('lobby', [{ id: 'e2', clientId: 'client-0002', author: 'alice', authorId: 'u1', text: '', ts: T + 1, kind: 'delete', target: 1 }], 'ep');
+    const [gone] = await store.readAfter('lobby', 0, 1);
+    expect(gone?.deleted).toBe(true);
+    expect(gone?.attachments).toBeUndefined();
+  });
+
   it('counts bytes per uploader since a time, and for the whole deployment', async () => {
     await store.files.add(file('a', { size: 100, createdAt: T }));
     await store.files.add(file('b', { size: 200, createdAt: T + HOUR }));

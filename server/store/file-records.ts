@@ -18,12 +18,21 @@ export interface FileRecord {
   createdAt: number;
   /** The message it was sent with; absent until sent. */
   seq?: number | undefined;
+  /** An image's thumbnails: blobs of WebP at most 320 and 1280 px on the longer side. */
+  thumb?: string | undefined;
+  preview?: string | undefined;
 }
 
 export interface FileRecords {
   /** Records an upload, not yet part of any message. */
   add(file: FileRecord): Promise<void>;
   get(id: string): Promise<FileRecord | undefined>;
+  /**
+   * Marks unsent files of `room` as sent with the message at `seq`; answers
+   * how many it marked (a file already sent, or of another room, is left as
+   * it is: a file belongs to one message).
+   */
+  attach(ids: readonly string[], room: string, seq: number): Promise<number>;
   /** Files uploaded before `before` and never sent, oldest first: orphans to collect. */
   unsent(before: number, limit: number): Promise<FileRecord[]>;
   /** Forgets a file; answers how many records still name its blob (0: the blob may be deleted). */
@@ -46,6 +55,23 @@ export class MemoryFileRecords implements FileRecords {
   async get(id: string): Promise<FileRecord | undefined> {
     const f = this.files.get(id);
     return f && { ...f };
+  }
+
+  async attach(ids: readonly string[], room: string, seq: number): Promise<number> {
+    return this.attachNow(ids, room, seq);
+  }
+
+  /** `attach`, at once (inside the memory store's commit). */
+  attachNow(ids: readonly string[], room: string, seq: number): number {
+    let n = 0;
+    for (const id of ids) {
+      const f = this.files.get(id);
+      if (f && f.room === room && f.seq === undefined) {
+        f.seq = seq;
+        n++;
+      }
+    }
+    return n;
   }
 
   async unsent(before: number, limit: number): Promise<FileRecord[]> {

@@ -159,11 +159,12 @@ export function toEntry(room: string, seq: number, d: Draft): Message {
   }
   if (d.replyTo !== undefined) m.replyTo = d.replyTo;
   if (d.mentions && d.mentions.length > 0) m.mentions = d.mentions;
+  if (d.kind === 'message' && d.attachments && d.attachments.length > 0) m.attachments = d.attachments;
   return m;
 }
 
 function tombstone(m: Message): Message {
-  const { reactions: _r, mentions: _m, editedAt: _e, ...rest } = m;
+  const { reactions: _r, mentions: _m, editedAt: _e, attachments: _a, ...rest } = m;
   return { ...rest, text: '', deleted: true };
 }
 

@@ -1,4 +1,4 @@
-import { MemoryFileRecords, type FileRecords } from './file-records.ts';
+import { MemoryFileRecords } from './file-records.ts';
 import { randomUUID } from 'node:crypto';
 import type { Message, User } from '../../shared/protocol.ts';
 import type { AccountStore, AuthoredCursor, AuthoredMessage } from './account-records.ts';
@@ -47,7 +47,7 @@ interface Member {
  * produces an ok ack and that every failure is reported.
  */
 export class MemoryStore implements Store {
-  readonly files: FileRecords = new MemoryFileRecords();
+  readonly files = new MemoryFileRecords();
   private readonly rooms = new Map<string, MemoryRoom>();
   private readonly membersOf = new Map<string, Map<string, Member>>();
   private readonly invites = new Map<string, string>();
@@ -175,6 +175,7 @@ export class MemoryStore implements Store {
           // A reply's preview belongs to its live form; pages show the original as it is when read.
           const { reply: _preview, ...stored } = op.entry;
           r.entries.push(stored);
+          if (stored.attachments) this.files.attachNow(stored.attachments.map((a) => a.id), stored.room, stored.seq);
           this.lastPosition = Math.max(stored.ts * 1024, this.lastPosition + 1);
           r.positions.set(stored.seq, this.lastPosition);
           if (op.entry.clientId) r.byClient.set(`${op.entry.authorId}\u0000${op.entry.clientId}`, op.entry.seq);
@@ -192,6 +193,7 @@ export class MemoryStore implements Store {
           t.text = '';
           t.deleted = true;
           delete t.mentions;
+          delete t.attachments;
           delete t.editedAt;
           for (const e of r.entries) if (e.kind === 'edit' && e.target === op.target) e.text = '';
           r.reactions.delete(op.target);

@@ -127,7 +127,7 @@ async function perform(client: pg.PoolClient, room: string, p: Plan): Promise<vo
     // Disjoint rows (the tombstones are messages, the wiped rows edits), so one statement may hold both updates.
     await client.query(
       `WITH tombstones AS (
-         UPDATE messages SET text = '', deleted = true, mentions = NULL, edited_at = NULL, search = NULL, search_pos = NULL
+         UPDATE messages SET text = '', deleted = true, mentions = NULL, attachments = NULL, edited_at = NULL, search = NULL, search_pos = NULL
          WHERE room = $1 AND seq = ANY($2::bigint[])
        ), wiped AS (
          UPDATE messages SET text = '' WHERE room = $1 AND target = ANY($2::bigint[]) AND kind = 'edit'
@@ -182,16 +182,24 @@ async function insertEntries(client: pg.PoolClient, room: string, entries: reado
     const inserted = await insertRows(client, room, left, attempt === 0 ? lastSeq : undefined, Math.max(0, attempt - 2));
     left = left.filter((m) => !inserted.has(m.seq));
   }
+  // In the same transaction: a file is sent exactly when its message is stored.
+  const sent = entries.flatMap((m) => (m.attachments ?? []).map((a) => [a.id, m.seq] as const));
+  if (sent.length > 0) {
+    await client.query(
+      'UPDATE files f SET seq = x.seq FROM unnest($2::text[], $3::bigint[]) AS x(id, seq) WHERE f.id = x.id AND f.room = $1 AND f.seq IS NULL',
+      [room, sent.map(([id]) => id), sent.map(([, seq]) => seq)],
+    );
+  }
 }
 
 /** One try of `insertEntries`: the seqs stored (a row whose position was taken is not). */
 async function insertRows(client: pg.PoolClient, room: string, entries: readonly Message[], lastSeq: number | undefined, spillMs: number): Promise<Set<number>> {
   const col = <T>(f: (m: Message) => T) => entries.map(f);
-  const insert = `INSERT INTO messages (room, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions, search, search_pos)
+  const insert = `INSERT INTO messages (room, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions, search, search_pos, attachments)
        SELECT $1, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, ${jsonToArray('mentions')},
-         search::tsvector, CASE WHEN search IS NULL THEN NULL ELSE (ts + $16) * ${SLOTS_PER_MS} + nextval('search_pos_seq') % ${SLOTS_PER_MS} END
-       FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[], $11::text[], $12::boolean[], $13::bigint[], $14::text[], $15::text[])
-         AS x(seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions, search)
+         search::tsvector, CASE WHEN search IS NULL THEN NULL ELSE (ts + $16) * ${SLOTS_PER_MS} + nextval('search_pos_seq') % ${SLOTS_PER_MS} END, attachments
+       FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[], $11::text[], $12::boolean[], $13::bigint[], $14::text[], $15::text[], $17::text[])
+         AS x(seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions, search, attachments)
        ON CONFLICT (search_pos) WHERE search_pos IS NOT NULL DO NOTHING
        RETURNING seq`;
   const params: unknown[] = [
@@ -211,11 +219,12 @@ async function insertRows(client: pg.PoolClient, room: string, entries: readonly
     col((m) => json(m.mentions)),
     col((m) => (kindOf(m) === 'message' && m.text !== '' ? textVector(m.text) : null)),
     spillMs,
+    col((m) => (m.attachments ? JSON.stringify(m.attachments) : null)),
   ];
   const sql =
     lastSeq === undefined
       ? insert
-      : `WITH inserted AS (${insert}), counter AS (UPDATE rooms SET last_seq = $17, last_ts = $18 WHERE name = $1) SELECT seq FROM inserted`;
+      : `WITH inserted AS (${insert}), counter AS (UPDATE rooms SET last_seq = $18, last_ts = $19 WHERE name = $1) SELECT seq FROM inserted`;
   if (lastSeq !== undefined) params.push(lastSeq, entries.at(-1)?.ts ?? null);
   const r = await client.query<{ seq: number }>(sql, params);
   return new Set(r.rows.map((x) => x.seq));

@@ -10,13 +10,17 @@ export function pgFiles(query: Query, transact: <T>(body: (c: pg.PoolClient) => 
   return {
     async add(f) {
       await query(
-        'INSERT INTO files (id, room, uploader_id, sha256, name, type, size, width, height, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-        [f.id, f.room, f.uploaderId, f.sha256, f.name, f.type, f.size, f.width ?? null, f.height ?? null, f.createdAt],
+        'INSERT INTO files (id, room, uploader_id, sha256, name, type, size, width, height, created_at, thumb, preview) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
+        [f.id, f.room, f.uploaderId, f.sha256, f.name, f.type, f.size, f.width ?? null, f.height ?? null, f.createdAt, f.thumb ?? null, f.preview ?? null],
       );
     },
     async get(id) {
       const r = (await query('SELECT * FROM files WHERE id = $1', [id]))[0];
       return r && fileOf(r as Parameters<typeof fileOf>[0]);
+    },
+    async attach(ids, room, seq) {
+      const r = await query<{ id: string }>('UPDATE files SET seq = $1 WHERE id = ANY($2::text[]) AND room = $3 AND seq IS NULL RETURNING id', [seq, [...ids], room]);
+      return r.length;
     },
     async unsent(before, limit) {
       const rows = await query('SELECT * FROM files WHERE seq IS NULL AND created_at < $1 ORDER BY created_at, id LIMIT $2', [before, limit]);

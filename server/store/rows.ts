@@ -2,10 +2,10 @@
  * How the SQL stores (SQLite, PostgreSQL) map their rows to log entries:
  * one table for every entry kind, a message row holding its current state.
  */
-import type { EntryKind, Message } from '../../shared/protocol.ts';
+import type { Attachment, EntryKind, Message } from '../../shared/protocol.ts';
 
 /** The columns of `messages`, as both SQL stores name them. */
-export const ENTRY_COLUMNS = 'room, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, edited_at, deleted, reply_to, mentions';
+export const ENTRY_COLUMNS = 'room, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, edited_at, deleted, reply_to, mentions, attachments';
 
 export interface EntryRow {
   room: string;
@@ -26,6 +26,8 @@ export interface EntryRow {
   reply_to: number | null;
   /** SQLite: a JSON array; PostgreSQL: text[]. */
   mentions: string | string[] | null;
+  /** A JSON array of attachments, in both stores. */
+  attachments: string | null;
 }
 
 export function rowToEntry(r: EntryRow): Message {
@@ -42,5 +44,6 @@ export function rowToEntry(r: EntryRow): Message {
     const list = typeof r.mentions === 'string' ? (JSON.parse(r.mentions) as string[]) : r.mentions;
     if (list.length > 0) m.mentions = list;
   }
+  if (r.attachments !== null) m.attachments = JSON.parse(r.attachments) as Attachment[];
   return m;
 }

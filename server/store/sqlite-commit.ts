@@ -49,13 +49,14 @@ function prepare(db: Database.Database) {
     ),
     touchRoom: db.prepare<[number, string]>('UPDATE rooms SET last_ts = ? WHERE name = ?'),
     lastSeq: db.prepare<[string], { s: number | null }>('SELECT MAX(seq) AS s FROM messages WHERE room = ?'),
-    insert: db.prepare<[string, number, string, string | null, string, string, string, number, string, number | null, string | null, number | null, number | null, string | null]>(
-      'INSERT INTO messages (room, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    insert: db.prepare<[string, number, string, string | null, string, string, string, number, string, number | null, string | null, number | null, number | null, string | null, string | null]>(
+      'INSERT INTO messages (room, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     entry: db.prepare<[string, number], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM messages WHERE room = ? AND seq = ?`),
+    sendFile: db.prepare<[number, string, string]>('UPDATE files SET seq = ? WHERE id = ? AND room = ? AND seq IS NULL'),
     byClient: db.prepare<[string, string, string], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM messages WHERE room = ? AND client_id = ? AND author_id = ?`),
     edit: db.prepare<[string, number, string | null, string, number]>('UPDATE messages SET text = ?, edited_at = ?, mentions = coalesce(?, mentions) WHERE room = ? AND seq = ?'),
-    tombstone: db.prepare<[string, number]>("UPDATE messages SET text = '', deleted = 1, mentions = NULL, edited_at = NULL WHERE room = ? AND seq = ?"),
+    tombstone: db.prepare<[string, number]>("UPDATE messages SET text = '', deleted = 1, mentions = NULL, attachments = NULL, edited_at = NULL WHERE room = ? AND seq = ?"),
     wipeEdits: db.prepare<[string, number]>("UPDATE messages SET text = '' WHERE room = ? AND target = ? AND kind = 'edit'"),
     dropReactions: db.prepare<[string, number]>('DELETE FROM reactions WHERE room = ? AND target = ?'),
     hasReaction: db.prepare<[string, number, string, string], { x: number }>('SELECT 1 AS x FROM reactions WHERE room = ? AND target = ? AND emoji = ? AND user_id = ?'),
@@ -175,7 +176,10 @@ export class SqliteCommitter {
           e.on === undefined ? null : e.on ? 1 : 0,
           e.replyTo ?? null,
           e.mentions ? JSON.stringify(e.mentions) : null,
+          e.attachments ? JSON.stringify(e.attachments) : null,
         );
+        // In the same transaction: a file is sent exactly when its message is stored.
+        for (const a of e.attachments ?? []) q.sendFile.run(e.seq, a.id, room);
         if ((e.kind ?? 'message') === 'message' && e.text !== '') this.index.add(room, e.seq, e.ts, e.text);
         return e.ts;
       }

@@ -94,6 +94,12 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX files_sha256 ON files (sha256);
    CREATE INDEX files_unsent ON files (created_at) WHERE seq IS NULL;
    CREATE INDEX files_uploader ON files (uploader_id, created_at);`,
+  // Protocol 2.6: a message's attachments as readers see them (a JSON array), and each image's
+  // thumbnails (blobs named by their SHA-256, made from the same bytes and so shared like them).
+  `ALTER TABLE messages ADD COLUMN attachments TEXT;
+   ALTER TABLE files ADD COLUMN thumb TEXT;
+   ALTER TABLE files ADD COLUMN preview TEXT;
+   CREATE INDEX files_message ON files (room, seq) WHERE seq IS NOT NULL;`,
 ];
 
 /** The schema's version once every migration is applied (`PRAGMA user_version`). */

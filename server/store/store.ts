@@ -1,6 +1,6 @@
 import type { FileRecords } from './file-records.ts';
 import { createHash } from 'node:crypto';
-import type { EntryKind, Message, User } from '../../shared/protocol.ts';
+import type { Attachment, EntryKind, Message, User } from '../../shared/protocol.ts';
 import type { AccountStore } from './account-records.ts';
 import type { CompiledSearch } from './search-text.ts';
 
@@ -28,6 +28,8 @@ export interface EntryDraft {
   replyTo?: number | undefined;
   /** The userIds a message (or an edit) mentions. */
   mentions?: string[] | undefined;
+  /** The files a message carries, as readers see them (the edge checked each is the sender's, uploaded to this room). */
+  attachments?: Attachment[] | undefined;
 }
 
 /** An entry as the room hands it to the store: the draft with everything but its seq, which the store assigns. */
