@@ -95,6 +95,7 @@ const LIMIT_ROWS: Array<[area: string, rows: LimitRow[]]> = [
     ],
   ],
   ['rooms', ['maxRoomsPerIdentity', 'maxRoomsPerAddress', 'maxRooms', 'roomReadIdleMs', 'roomIdleMs']],
+  ['files', ['uploads', 'maxUploadBytes', 'uploadBytesPerDay', 'uploadBytesPerDayAddress', 'filesTotalBytes']],
   ['access', ['trustProxy', 'metricsToken', 'opsToken']],
 ];
 

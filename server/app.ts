@@ -32,6 +32,11 @@ import { Fiber } from './fiber/index.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createOps } from './ops/ops.ts';
 import { RecentPollers } from './ops/recent-pollers.ts';
+import { DiskBlobStore } from './files/disk-blobs.ts';
+import { FileService, ORPHAN_AFTER_MS } from './files/file-service.ts';
+import { registerFileRoutes } from './files/file-routes.ts';
+import { PgBlobStore } from './files/pg-blobs.ts';
+import { PgStore } from './store/pg-store.ts';
 import { RoomRegistry } from './rooms/registry.ts';
 import { TailCache } from './rooms/tail-cache.ts';
 import type { Store } from './store/store.ts';
@@ -42,6 +47,8 @@ export interface App {
   socketIo: SocketIoCarrier;
   rooms: RoomRegistry;
   metrics: Metrics;
+  /** Uploaded files (server/files/). */
+  files: FileService;
   /** Starts listening; resolves with the bound port. */
   listen(): Promise<number>;
   /**
@@ -64,6 +71,8 @@ export { UNAUTHENTICATED_TIMEOUT_MS } from './edge/socketio/carrier.ts';
 export const TCP_PER_SOCKET_CAP = 2;
 /** Ajax clients remembered for the connections gauge (each a few dozen bytes); past it the longest silent is forgotten. */
 const MAX_AJAX_POLLERS = 100_000;
+/** How often uploads never sent are looked for (each is collected an hour after its upload). */
+const ORPHAN_SWEEP_MS = 600_000;
 /** How often expired session rows are deleted. */
 const SESSION_PRUNE_MS = 3_600_000;
 /** Failed sign-ins allowed at once, per address and per account, before the hourly rates apply. */
@@ -232,7 +241,29 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     addressOf: (req) => addressKey(canonicalAddress(req.ip)),
   });
   const notices = new UserNotices(bus);
+  const access = new RoomAccess(store);
+  // Files' bytes: beside the SQLite file for one process; in PostgreSQL, which every node reaches, for a cluster.
+  const blobs = store instanceof PgStore ? store.blobs() : new DiskBlobStore(join(config.dataDir, 'files'));
+  const files = new FileService({
+    blobs,
+    records: store.files,
+    store,
+    access,
+    limits: {
+      enabled: config.uploads,
+      maxBytes: config.maxUploadBytes,
+      perIdentityDay: config.uploadBytesPerDay,
+      totalBytes: config.filesTotalBytes,
+    },
+    addressBytes: new RateLimiter(config.uploadBytesPerDayAddress / 86_400, config.uploadBytesPerDayAddress),
+    now,
+    stored: (bytes) => {
+      metrics.uploads.inc({ result: 'stored' });
+      metrics.uploadBytes.inc(bytes);
+    },
+  });
   const edge = new ChatEdge({
+    files,
     rooms,
     accounts,
     accountFailed: (name, err) => {
@@ -240,7 +271,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
       logger.error({ err, command: name }, 'account command failed');
     },
     store,
-    access: new RoomAccess(store),
+    access,
     notices,
     ...createBudgets(config),
     refused: (reason, caller) => {
@@ -259,6 +290,23 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     },
     reported: (r) => metrics.transportReports.inc({ event: r.event, from: r.from, to: r.to, reason: r.reason ?? 'none' }),
   });
+  registerFileRoutes(http, files, blobs, sessions, {
+    refused: (why) => metrics.uploads.inc({ result: why }),
+    failed: (err) => {
+      metrics.failures.inc({ kind: 'files' });
+      logger.error({ err }, 'a file operation failed');
+    },
+  });
+  const collectOrphans = setInterval(() => {
+    files
+      .collectOrphans()
+      .then(() => (blobs instanceof PgBlobStore ? blobs.sweep(ORPHAN_AFTER_MS) : 0))
+      .catch((err: unknown) => {
+        metrics.failures.inc({ kind: 'files' });
+        logger.warn({ err }, 'collecting unsent uploads failed');
+      });
+  }, ORPHAN_SWEEP_MS);
+  collectOrphans.unref();
   const caps = new ConnectionCaps({ perAddress: config.maxConnectionsPerAddress, perIdentity: config.maxConnectionsPerIdentity });
   // A connection whose token expires is told so and closed at that moment, even if it only listens.
   const expiry = new ExpiryWatch<Link>((link) => link.close({ reason: 'session_expired' }), (link) => link.open, now);
@@ -385,6 +433,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     socketIo,
     rooms,
     metrics,
+    files,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
       const addr = http.server.address();
@@ -397,6 +446,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
         accepting = false;
         expiry.stop();
         clearInterval(pruneSessions);
+        clearInterval(collectOrphans);
         // Tell every client why, so it reconnects (and resumes) instead of
         // treating this as an error; then stop serving sockets.
         socketIo.closeAll({ reason: 'server_shutdown', retryAfterMs: 500 });
@@ -407,8 +457,15 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
         await root.cancel('shutdown');
         // Open operations pages hold a response open; they end here, before the server waits for its connections.
         ops.close();
-        await socketIo.close();
-        await http.close();
+        // A keep-alive connection whose streamed response (a file) ends after the close began is idle
+        // only then, and would hold the close for the keep-alive timeout: closed as soon as it is.
+        const idle = setInterval(() => http.server.closeIdleConnections(), 100);
+        try {
+          await socketIo.close();
+          await http.close();
+        } finally {
+          clearInterval(idle);
+        }
         await bus?.close();
         await store.close();
       })();

@@ -210,6 +210,17 @@ export const SETTINGS = {
     default: 0,
     meaning: 'on SIGTERM, /healthz answers 503 this long while the node keeps serving, so a balancer moves new traffic away first (behind a balancer: a few health-check intervals)',
   }),
+  uploads: setting({ env: 'UPLOADS', schema: flag(), default: true, meaning: 'whether people may upload files (off: every upload is refused with 403; files already sent are still served)' }),
+  maxUploadBytes: setting({ env: 'MAX_UPLOAD_BYTES', schema: int(1024), default: 25 * 1024 * 1024, docDefault: '26214400 (25 MiB)', meaning: 'largest file one upload may carry (413 past it, refused from Content-Length before the body is read)' }),
+  uploadBytesPerDay: setting({ env: 'UPLOAD_BYTES_PER_DAY', schema: int(0), default: 500 * 1024 * 1024, docDefault: '524288000 (500 MiB)', meaning: 'bytes one identity may upload in 24 hours (429 past it)' }),
+  uploadBytesPerDayAddress: setting({
+    env: 'UPLOAD_BYTES_PER_DAY_ADDRESS',
+    schema: int(0),
+    default: 2 * 1024 * 1024 * 1024,
+    docDefault: '2147483648 (2 GiB)',
+    meaning: 'bytes one client address may upload per day, across its identities (refilled continuously; 429 past it)',
+  }),
+  filesTotalBytes: setting({ env: 'FILES_TOTAL_BYTES', schema: int(0), default: 20 * 1024 * 1024 * 1024, docDefault: '21474836480 (20 GiB)', meaning: 'bytes all stored files may take (0: no cap); past it every upload is refused (429) until files are removed' }),
   shutdownTimeoutMs: setting({ env: 'SHUTDOWN_TIMEOUT_MS', schema: int(1), default: 5000, meaning: 'on SIGTERM/SIGINT, exit after this long even if rooms have not finished draining' }),
 };
 

@@ -101,6 +101,17 @@ export function createMetrics(gauges: MetricSources) {
         this.set(gauges.draining() ? 1 : 0);
       },
     }),
+    uploads: new Counter({
+      name: 'fiberchat_uploads_total',
+      help: 'Uploads by outcome: stored, or refused and why (too_large, quota, off, not_found, bad_request)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    uploadBytes: new Counter({
+      name: 'fiberchat_upload_bytes_total',
+      help: 'Bytes of files stored (rate() gives upload throughput)',
+      registers: [registry],
+    }),
     messages: new Counter({
       name: 'fiberchat_messages_total',
       help: 'Messages committed to the store (rate() gives messages/s)',

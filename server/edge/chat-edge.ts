@@ -17,6 +17,7 @@ import { pageBytes, rangeOf } from '../rooms/pages.ts';
 import type { RoomRegistry, Starter } from '../rooms/registry.ts';
 import type { EmptyOk, EntryDraft, Reply, RoomCommand } from '../rooms/types.ts';
 import type { Store } from '../store/store.ts';
+import type { FileService } from '../files/file-service.ts';
 import type { Caller, Connection, Respond, UserCaller } from './caller.ts';
 import type { RoomAccess } from './access.ts';
 import type { UserNotices } from './notices.ts';
@@ -40,6 +41,8 @@ export interface EdgeDeps {
   accounts: ReturnType<typeof accountHandlers> & ReturnType<typeof passkeyHandlers>;
   /** An account command failed below the protocol (the store): logged and counted; the caller is answered `unavailable`. */
   accountFailed?: (name: CommandName, err: unknown) => void;
+  /** Uploaded files, which a message may carry (server/files/); without it, a send with attachments is refused. */
+  files?: Pick<FileService, 'attachments'>;
   /** Decides who may use a room (see access.ts). */
   access: RoomAccess;
   /** Events for one user's connections, wherever they are. */
@@ -80,8 +83,17 @@ export class ChatEdge {
       join: (caller, req, respond) => this.join(caller, req, respond),
       leave: (caller, req, respond) => this.leave(caller, req, respond),
       ...this.accountCommands(),
-      send: (caller, req, respond) =>
-        this.entry(caller, req.room, { kind: 'message', clientId: req.clientId, text: req.text, replyTo: req.replyTo, mentions: req.mentions }, respond),
+      send: async (caller, req, respond) => {
+        let attachments;
+        if (req.attachments) {
+          if (!deps.files) return fail('bad_request', 'this server takes no attachments');
+          const found = await deps.files.attachments(caller.identity.userId, req.room, req.clientId, req.attachments);
+          if (!found.ok) return found;
+          attachments = found.attachments;
+        }
+        const entry = { kind: 'message' as const, clientId: req.clientId, text: req.text, replyTo: req.replyTo, mentions: req.mentions, attachments };
+        return this.entry(caller, req.room, entry, respond);
+      },
       edit: (caller, req, respond) =>
         this.entry(caller, req.room, { kind: 'edit', clientId: req.clientId, text: req.text, target: req.target, mentions: req.mentions }, respond),
       delete: (caller, req, respond) => this.entry(caller, req.room, { kind: 'delete', clientId: req.clientId, text: '', target: req.target }, respond),

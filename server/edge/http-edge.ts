@@ -35,7 +35,7 @@ export function sendError(res: FastifyReply, error: ErrorBody): FastifyReply {
  * good, which is answered `unauthorized` even on a public route, so a
  * client learns at once that its session has ended.
  */
-async function bearer(req: FastifyRequest, sessions: SessionService, address: string): Promise<Identity | 'refused' | undefined> {
+export async function bearer(req: FastifyRequest, sessions: SessionService, address: string): Promise<Identity | 'refused' | undefined> {
   const h = req.headers.authorization;
   if (typeof h !== 'string' || !h.startsWith('Bearer ')) return undefined;
   return (await sessions.authenticate(h.slice('Bearer '.length).trim(), address)) ?? 'refused';

@@ -36,12 +36,17 @@ import type { ErrorBody, ErrorCode } from '../../shared/protocol.ts';
  *   message text can never become markup even if a future component mishandles
  *   it. The client uses none (React renders text through text nodes), and
  *   zod is told not to probe for `new Function` (client/src/zod-config.ts).
+ * - `img-src 'self' blob:`: an uploaded image is fetched with the bearer
+ *   token and shown from an object URL (`blob:`) the page itself created; no
+ *   other origin's image loads.
  * - No `upgrade-insecure-requests`: the server is also run over plain HTTP
  *   (localhost, a LAN address), where it would break every request.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "connect-src 'self'",
+  // Files are read with the session's token and shown through object URLs the page made itself (client/src/core/files.ts).
+  "img-src 'self' blob:",
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'self'",

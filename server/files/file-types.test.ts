@@ -26,15 +26,22 @@ describe('the type comes from the bytes', () => {
     expect(await sniffType(head)).toBe(type);
   });
 
-  it('markup is never a document of ours: HTML and SVG are served as plain text or as an attachment, never inline as themselves', async () => {
-    for (const [markup, type, served] of [
-      ['<!doctype html><script>alert(1)</script>', 'text/plain', 'text/plain; charset=utf-8'],
-      ['<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', 'text/plain', 'text/plain; charset=utf-8'],
-      ['<?xml version="1.0"?><svg/>', 'application/xml', 'application/octet-stream'],
+  it('markup is never a document of ours: HTML and SVG are typed as what they are and served as attachments, never inline', async () => {
+    for (const [markup, type] of [
+      ['<!doctype html><script>alert(1)</script>', 'text/html'],
+      ['\uFEFF  <HTML><body onload="alert(1)">', 'text/html'],
+      ['<script>alert(1)</script>', 'text/html'],
+      ['<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', 'image/svg+xml'],
+      ['<?xml version="1.0"?><svg/>', 'image/svg+xml'],
+      ['<?xml version="1.0"?><note/>', 'application/xml'],
     ] as const) {
       expect(await sniffType(Buffer.from(markup))).toBe(type);
-      expect(fileHeaders(type, 'x.svg', markup.length)['content-type']).toBe(served);
+      const headers = fileHeaders(type, 'x.svg', markup.length);
+      expect(headers['content-type']).toBe('application/octet-stream');
+      expect(headers['content-disposition']).toMatch(/^attachment;/);
     }
+    // Text that merely mentions a tag is text.
+    expect(await sniffType(Buffer.from('use <b> for bold'))).toBe('text/plain');
   });
 });
 

@@ -39,13 +39,25 @@ export const SNIFF_BYTES = 4100;
 /**
  * The type of a file from its first bytes: a format with a signature as
  * `file-type` knows it; else text (valid UTF-8 without NUL or other C0
- * controls but tab, newline, form feed and carriage return) as text/plain,
- * whatever markup it holds; else application/octet-stream.
+ * controls but tab, newline, form feed and carriage return), as text/html
+ * or image/svg+xml when it is markup a browser would render as a document
+ * (both off the inline list: downloads), else text/plain; else
+ * application/octet-stream.
  */
 export async function sniffType(head: Uint8Array): Promise<string> {
   const found = await fileTypeFromBuffer(head);
-  if (found) return found.mime;
-  return looksLikeText(head) ? 'text/plain' : 'application/octet-stream';
+  if (found) return found.mime === 'application/xml' && /<svg[\s>/]/i.test(new TextDecoder().decode(head)) ? 'image/svg+xml' : found.mime;
+  if (!looksLikeText(head)) return 'application/octet-stream';
+  return markupType(new TextDecoder().decode(head)) ?? 'text/plain';
+}
+
+/** HTML or SVG, as a browser sniffing it would take it: the text opens with a tag it knows. */
+function markupType(text: string): string | undefined {
+  const start = text.replace(/^\uFEFF/, '').trimStart().slice(0, 1024).toLowerCase();
+  if (!start.startsWith('<')) return undefined;
+  if (/<svg[\s>/]/.test(start)) return 'image/svg+xml';
+  if (/^<(!doctype html|html|head|body|script|iframe|!--|title|style|div|p|a|img|table|b|br|h1|font)[\s>/]/.test(start)) return 'text/html';
+  return undefined;
 }
 
 function looksLikeText(head: Uint8Array): boolean {
@@ -101,6 +113,6 @@ export function fileHeaders(type: string, name: string, size: number): Record<st
     'x-content-type-options': 'nosniff',
     'content-security-policy': "sandbox; default-src 'none'",
     'cross-origin-resource-policy': 'same-origin',
-    'cache-control': 'private, max-age=3600',
+    'cache-control': 'private, no-cache',
   };
 }

@@ -82,7 +82,7 @@ afterAll(async () => {
 describe('security headers', () => {
   it('spell the policy the client needs', () => {
     expect(CONTENT_SECURITY_POLICY).toBe(
-      "default-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'",
+      "default-src 'self'; connect-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'",
     );
   });
 
