@@ -1,5 +1,6 @@
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { LIMITS } from '../../../shared/protocol.ts';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent } from 'react';
+import { LIMITS, type Attachment } from '../../../shared/protocol.ts';
+import { sizeText, uploadFile, type UploadHandle, type UploadResult } from '../core/files.ts';
 import { candidates, complete, mentionAt, resolveMentions, suggest, type Suggestion } from '../core/mentions.ts';
 import { usersInView } from '../core/name-tags.ts';
 import { emptyRoom } from '../core/room-log.ts';
@@ -30,6 +31,9 @@ export function Composer({ room, label = `#${room}` }: { room: string; /** How t
   /** Who each completed name stands for (a name two people share is told apart this way too). */
   const picked = useRef(new Map<string, string>());
   const pendingCaret = useRef<number | null>(null);
+  const uploads = useUploads(room, session?.token);
+  /** Waiting for uploads to finish before the message goes. */
+  const [waiting, setWaiting] = useState(false);
 
   const state = rooms[room];
   const me = session?.userId ?? null;
@@ -72,19 +76,41 @@ export function Composer({ room, label = `#${room}` }: { room: string; /** How t
     edit(next.text, next.caret);
   };
 
-  const submit = (e?: FormEvent) => {
+  const submit = async (e?: FormEvent) => {
     e?.preventDefault();
-    const res = client.send(room, text, resolveMentions(text, people, picked.current));
+    if (waiting) return;
+    let attachments: Attachment[] = [];
+    if (uploads.list.length > 0) {
+      // The message goes once its files are stored; meanwhile it waits here, its text still editable.
+      setWaiting(true);
+      const results = await Promise.all(uploads.list.map((u) => u.handle.done));
+      setWaiting(false);
+      const failed = results.find((r) => !r.ok && !r.cancelled);
+      if (failed && !failed.ok) {
+        setError(`A file could not be uploaded: ${failed.message}. Remove it to send the rest.`);
+        return;
+      }
+      attachments = results.flatMap((r) => (r.ok ? [r.file] : []));
+    }
+    const res = client.send(room, text, resolveMentions(text, people, picked.current), attachments);
     if (res.ok) {
       setText('');
       setCaret(0);
       setDismissedAt(null);
       picked.current.clear();
       setError(null);
-    } else if (text.trim() !== '') {
+      uploads.clear();
+    } else if (text.trim() !== '' || attachments.length > 0) {
       setError(res.message);
     }
     box.current?.focus();
+  };
+
+  const onPaste = (e: ClipboardEvent<HTMLTextAreaElement>) => {
+    const files = [...e.clipboardData.files];
+    if (files.length === 0) return;
+    e.preventDefault();
+    uploads.add(files);
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -113,7 +139,7 @@ export function Composer({ room, label = `#${room}` }: { room: string; /** How t
     }
     if (e.key === 'Enter' && !e.shiftKey) {
       e.preventDefault();
-      submit();
+      void submit();
     } else if (e.key === 'ArrowUp' && text === '' && client.actions.startEdit(room, 'last')) {
       // Up in an empty composer edits the user's last message (the editor takes focus).
       e.preventDefault();
@@ -126,7 +152,29 @@ export function Composer({ room, label = `#${room}` }: { room: string; /** How t
   const optionId = (i: number) => `mention-option-${i}`;
 
   return (
-    <form className="composer" onSubmit={submit}>
+    <form className="composer" onSubmit={(e) => void submit(e)}>
+      {uploads.list.length > 0 && (
+        <ul className="composer-files" aria-label="Files to send">
+          {uploads.list.map((u) => (
+            <li key={u.key} className={u.result && !u.result.ok ? 'composer-file failed' : 'composer-file'}>
+              <bdi className="composer-file-name">{u.name}</bdi>
+              <span className="composer-file-size">{sizeText(u.size)}</span>
+              {u.result ? (
+                u.result.ok ? (
+                  <span className="composer-file-state">ready</span>
+                ) : (
+                  <span className="composer-file-state form-error">{u.result.message}</span>
+                )
+              ) : (
+                <progress className="composer-file-progress" max={1} value={u.progress} aria-label={`Uploading ${u.name}`} />
+              )}
+              <button type="button" className="button ghost small" onClick={() => uploads.remove(u.key)} aria-label={`Remove ${u.name}`}>
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
       <label className="visually-hidden" htmlFor="composer-text">
         Message
       </label>
@@ -164,14 +212,28 @@ export function Composer({ room, label = `#${room}` }: { room: string; /** How t
         onChange={(e) => edit(e.target.value, e.target.selectionStart)}
         onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
         onKeyDown={onKeyDown}
+        onPaste={onPaste}
         aria-autocomplete="list"
         aria-controls={open ? 'mention-list' : undefined}
         aria-activedescendant={open ? optionId(activeIndex) : undefined}
         aria-invalid={error ? true : undefined}
         aria-describedby={error ? 'composer-error composer-hint' : 'composer-hint'}
       />
-      <button type="submit" className="button primary composer-send">
-        Send
+      <label className="button ghost composer-attach" title="Attach files">
+        <span aria-hidden="true">📎</span>
+        <span className="visually-hidden">Attach files</span>
+        <input
+          type="file"
+          multiple
+          className="visually-hidden"
+          onChange={(e) => {
+            uploads.add([...(e.target.files ?? [])]);
+            e.target.value = '';
+          }}
+        />
+      </label>
+      <button type="submit" className="button primary composer-send" disabled={waiting}>
+        {waiting ? 'Uploading…' : 'Send'}
       </button>
       <p id="composer-hint" className="visually-hidden">
         Enter sends; Shift+Enter adds a new line. Type @ and a name to mention someone; Up edits your last message.
@@ -187,4 +249,78 @@ export function Composer({ room, label = `#${room}` }: { room: string; /** How t
       )}
     </form>
   );
+}
+
+interface PendingUpload {
+  key: string;
+  name: string;
+  size: number;
+  progress: number;
+  handle: UploadHandle;
+  result?: UploadResult;
+}
+
+/**
+ * The files picked, pasted or dropped for the next message of `room`: each
+ * uploads at once, with its progress, and can be removed (cancelling it).
+ * Files dropped anywhere on the page go to the open room. A room switch
+ * cancels what was not sent.
+ */
+function useUploads(room: string, token: string | undefined) {
+  const [list, setList] = useState<readonly PendingUpload[]>([]);
+  const current = useRef(list);
+  const next = useRef(0);
+
+  const update = (key: string, change: Partial<PendingUpload>) => setList((l) => l.map((u) => (u.key === key ? { ...u, ...change } : u)));
+
+  const add = (files: readonly File[]) => {
+    if (!token) return;
+    const added = files.slice(0, Math.max(0, LIMITS.attachmentsPerMessage - current.current.length)).map((f): PendingUpload => {
+      const key = `u${next.current++}`;
+      const name = f.name || 'pasted file';
+      const handle = uploadFile(token, room, f, name, (progress) => update(key, { progress }));
+      void handle.done.then((result) => update(key, { result, progress: 1 }));
+      return { key, name, size: f.size, progress: 0, handle };
+    });
+    setList((l) => [...l, ...added]);
+  };
+
+  const remove = (key: string) => {
+    current.current.find((u) => u.key === key)?.handle.cancel();
+    setList((l) => l.filter((u) => u.key !== key));
+  };
+
+  // Dropping files anywhere on the conversation attaches them.
+  const addRef = useRef(add);
+  useLayoutEffect(() => {
+    current.current = list;
+    addRef.current = add;
+  });
+  useEffect(() => {
+    const hasFiles = (e: DragEvent) => e.dataTransfer?.types.includes('Files') === true;
+    const over = (e: DragEvent) => {
+      if (hasFiles(e)) e.preventDefault();
+    };
+    const drop = (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      addRef.current([...(e.dataTransfer?.files ?? [])]);
+    };
+    document.addEventListener('dragover', over);
+    document.addEventListener('drop', drop);
+    return () => {
+      document.removeEventListener('dragover', over);
+      document.removeEventListener('drop', drop);
+    };
+  }, []);
+
+  useEffect(
+    () => () => {
+      for (const u of current.current) if (!u.result) u.handle.cancel();
+      setList([]);
+    },
+    [room],
+  );
+
+  return { list, add, remove, clear: () => setList([]) };
 }

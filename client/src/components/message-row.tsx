@@ -2,6 +2,7 @@ import { memo, useCallback, useEffect, useState } from 'react';
 import type { ChatItem } from '../core/view-items.ts';
 import { useChatClient } from '../hooks/use-chat.ts';
 import { useChatSelector, useRoom } from '../hooks/use-room.ts';
+import { Attachments } from './attachments.tsx';
 import { MessageActions } from './message-actions.tsx';
 import { MessageEditor } from './message-editor.tsx';
 import { MessageText } from './message-text.tsx';
@@ -69,10 +70,13 @@ export const MessageRow = memo(function MessageRow({ item, mention = false }: { 
           ) : item.deleted ? (
             <p className="msg-text msg-tombstone">message deleted</p>
           ) : (
-            <div className="msg-text" dir="auto">
-              <MessageText text={item.text} />
-            </div>
+            item.text !== '' && (
+              <div className="msg-text" dir="auto">
+                <MessageText text={item.text} />
+              </div>
+            )
           )}
+          {!editing && item.attachments.length > 0 && <Attachments attachments={item.attachments} />}
           {item.editedAt !== null && !editing && (
             <span className="msg-edited" title={`Edited ${fullFormat.format(item.editedAt)}`}>
               edited

@@ -252,6 +252,19 @@ describe('ChatClient outbox', () => {
     expect(t.sends[0]?.req).toEqual({ room: 'lobby', text: 'unsent', clientId: 'cid-0001' });
   });
 
+  it('sends files with no text, by their ids, shows them at once, and keeps them through a reload', async () => {
+    const file = { id: 'f'.repeat(22), name: 'shot.png', size: 1234, type: 'image/png', url: `/files/${'f'.repeat(22)}/shot.png` };
+    const r = rig();
+    await online(r);
+    r.transports.last.drop();
+    expect(r.client.send('lobby', '  ', [], [file]).ok).toBe(true);
+    expect(r.client.getSnapshot().outbox[0]).toMatchObject({ text: '', attachments: [file] });
+    r.client.stop();
+    const again = rig({ storage: r.storage });
+    const t = await online(again);
+    expect(t.sends[0]?.req).toEqual({ room: 'lobby', text: '', clientId: 'cid-0001', attachments: [file.id] });
+  });
+
   it.each([
     ['', 'Type a message first.'],
     ['   \n ', 'Type a message first.'],

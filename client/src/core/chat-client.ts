@@ -5,7 +5,7 @@
  * lives outside the React tree, so StrictMode's double mounting never opens a
  * second connection.
  */
-import type { OkOf } from '../../../shared/protocol.ts';
+import type { Attachment, OkOf } from '../../../shared/protocol.ts';
 import { checkName } from '../../../shared/text-rules.ts';
 import { newClientId } from './client-id.ts';
 import {
@@ -352,9 +352,9 @@ export class ChatClient {
    * Queues a message; `mentions` are the userIds it mentions (see
    * mentions.ts). It answers the message chosen with "Reply", if any.
    */
-  send(room: string, text: string, mentions: readonly string[] = []): SendResult {
+  send(room: string, text: string, mentions: readonly string[] = [], attachments: readonly Attachment[] = []): SendResult {
     const replyTo = this.actions.replyFor(room);
-    const res = this.outbox.send(room, text, mentions, replyTo);
+    const res = this.outbox.send(room, text, mentions, replyTo, attachments);
     // What the user just wrote shows at the end of the conversation: back to it.
     if (res.ok) this.rooms.backToLive(room);
     if (res.ok) {

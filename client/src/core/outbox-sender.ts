@@ -2,7 +2,7 @@
  * Sends the outbox: local echo at once, one request at a time in typed order,
  * retries with the same clientId, and persistence so a reload loses nothing.
  */
-import { MessageText, type Message } from '../../../shared/protocol.ts';
+import { CaptionText, MessageText, type Attachment, type Message } from '../../../shared/protocol.ts';
 import { retryDelay } from './backoff.ts';
 import type { ChatStore } from './chat-store.ts';
 import type { Link } from './link.ts';
@@ -63,13 +63,13 @@ export class OutboxSender {
   }
 
   /** Queues a message (mentioning `mentions`, userIds; answering `replyTo`); it shows at once as "sending". */
-  send(room: string, text: string, mentions: readonly string[] = [], replyTo?: number): SendResult {
+  send(room: string, text: string, mentions: readonly string[] = [], replyTo?: number, attachments: readonly Attachment[] = []): SendResult {
     // The shared rules normalise the text exactly as the server will: the
-    // local echo and the stored message are the same string.
-    if (text.trim() === '') return { ok: false, message: 'Type a message first.' };
-    const valid = MessageText.safeParse(text);
+    // local echo and the stored message are the same string. Beside files, no text is fine.
+    if (text.trim() === '' && attachments.length === 0) return { ok: false, message: 'Type a message first.' };
+    const valid = (attachments.length > 0 ? CaptionText : MessageText).safeParse(text);
     if (!valid.success) return { ok: false, message: valid.error.issues[0]?.message ?? 'This message cannot be sent.' };
-    const entry = newEntry(this.deps.newClientId(), room, valid.data, this.deps.now(), mentions, replyTo);
+    const entry = newEntry(this.deps.newClientId(), room, valid.data, this.deps.now(), mentions, replyTo, attachments);
     this.setOutbox([...this.outbox, entry]);
     void this.pump();
     return { ok: true, clientId: entry.clientId };
@@ -131,6 +131,7 @@ export class OutboxSender {
       const extra = {
         ...(next.mentions ? { mentions: [...next.mentions] } : {}),
         ...(next.replyTo === undefined ? {} : { replyTo: next.replyTo }),
+        ...(next.attachments ? { attachments: next.attachments.map((a) => a.id) } : {}),
       };
       const res = await live.transport.request('send', { room: next.room, text: next.text, clientId: next.clientId, ...extra });
       // Settled meanwhile by the broadcast copy, or discarded by the user.

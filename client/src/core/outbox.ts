@@ -5,7 +5,7 @@
  * clientId with the original seq). Pure functions; persistence is separate.
  */
 import { z } from 'zod';
-import { COMMANDS, type ErrorCode, type Message } from '../../../shared/protocol.ts';
+import { Attachment, COMMANDS, type ErrorCode, type Message } from '../../../shared/protocol.ts';
 import { errorText } from './error-text.ts';
 
 export type OutboxState = 'sending' | 'failed';
@@ -27,6 +27,8 @@ export interface OutboxEntry {
   mentions?: readonly string[];
   /** The seq of the message this one answers. */
   replyTo?: number;
+  /** Files uploaded for it (`send`'s `attachments` are their ids). */
+  attachments?: readonly Attachment[];
 }
 
 /** Answers after which retrying the same request cannot succeed. */
@@ -42,10 +44,12 @@ export function newEntry(
   now: number,
   mentions: readonly string[] = [],
   replyTo?: number,
+  attachments: readonly Attachment[] = [],
 ): OutboxEntry {
   const entry: OutboxEntry = { clientId, room, text, createdAt: now, state: 'sending', attempts: 0, notBefore: 0, error: null };
   if (mentions.length > 0) entry.mentions = mentions;
   if (replyTo !== undefined) entry.replyTo = replyTo;
+  if (attachments.length > 0) entry.attachments = attachments;
   return entry;
 }
 
@@ -131,6 +135,7 @@ const StoredEntry = z.object({
   error: z.string().nullable().optional(),
   mentions: Send.mentions,
   replyTo: Send.replyTo,
+  attachments: z.array(Attachment).max(10).optional(),
 });
 
 /** Encodes the outbox for storage. */
@@ -174,5 +179,6 @@ export function ackedMessage(
     text: entry.text,
     ...(entry.mentions ? { mentions: [...entry.mentions] } : {}),
     ...(entry.replyTo === undefined ? {} : { replyTo: entry.replyTo }),
+    ...(entry.attachments ? { attachments: [...entry.attachments] } : {}),
   };
 }

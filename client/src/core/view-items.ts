@@ -5,7 +5,7 @@
  * its reactions as the reader sees them and the original it replies to.
  * Pure, so grouping, de-duplication and permissions are tested without a DOM.
  */
-import type { User } from '../../../shared/protocol.ts';
+import type { Attachment, User } from '../../../shared/protocol.ts';
 import { indexOfSeq, snippet, type HeldMessage, type HeldReaction } from './log-entries.ts';
 import { nameTagger, usersInView, type TagOf } from './name-tags.ts';
 import type { OutboxEntry } from './outbox.ts';
@@ -70,6 +70,8 @@ export interface ChatItem {
   editedAt: number | null;
   reactions: readonly ReactionView[];
   reply: ReplyView | null;
+  /** The files it carries (none once deleted). */
+  attachments: readonly Attachment[];
   /** Only the author edits, and only a stored message that still exists. */
   canEdit: boolean;
   /** The author, or the room's owner, deletes a stored message that still exists. */
@@ -136,6 +138,7 @@ function fromMessage(m: HeldMessage, own: boolean, ctx: Context): ChatItem {
     editedAt: deleted ? null : (m.editedAt ?? null),
     reactions: deleted ? [] : (m.reactions ?? []).map((r) => reactionView(r, ctx.me)),
     reply: m.replyTo === undefined ? null : replyView(m.replyTo, m, ctx),
+    attachments: deleted ? [] : (m.attachments ?? []),
     canEdit: own && !deleted,
     canDelete: (own || ctx.owner) && !deleted,
     canRespond: !deleted,
@@ -162,6 +165,7 @@ function fromEntry(e: OutboxEntry, ctx: Context): ChatItem {
     editedAt: null,
     reactions: [],
     reply: e.replyTo === undefined ? null : replyView(e.replyTo, undefined, ctx),
+    attachments: e.attachments ?? [],
     canEdit: false,
     canDelete: false,
     canRespond: false,
