@@ -71,6 +71,8 @@ export { UNAUTHENTICATED_TIMEOUT_MS } from './edge/socketio/carrier.ts';
 export const TCP_PER_SOCKET_CAP = 2;
 /** Ajax clients remembered for the connections gauge (each a few dozen bytes); past it the longest silent is forgotten. */
 const MAX_AJAX_POLLERS = 100_000;
+/** How often the deployment's stored bytes are read again (/metrics, /ops; other nodes' uploads show within this). */
+const FILES_USAGE_REFRESH_MS = 10_000;
 /** How often uploads never sent are looked for (each is collected an hour after its upload). */
 const ORPHAN_SWEEP_MS = 600_000;
 /** How often expired session rows are deleted. */
@@ -215,7 +217,10 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     ...passkeyHandlers({ store, sessions, ...accountEvents }),
   };
   const pollers = new RecentPollers(TIMING.pollLeaseMs, MAX_AJAX_POLLERS);
+  // Read by the metrics below; the file service (made after them) keeps it.
+  let filesStoredBytes = (): number => 0;
   const metrics = createMetrics({
+    filesStoredBytes: () => filesStoredBytes(),
     rooms: () => rooms.size,
     queued: () => rooms.queued(),
     deepest: () => rooms.deepest(),
@@ -297,10 +302,21 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
       logger.error({ err }, 'a file operation failed');
     },
   });
+  filesStoredBytes = () => files.storedBytes;
+  const refreshUsage = (): void => {
+    files.refreshUsage().catch((err: unknown) => {
+      metrics.failures.inc({ kind: 'files' });
+      logger.warn({ err }, 'reading the bytes of stored files failed');
+    });
+  };
+  refreshUsage();
+  const usageRefresh = setInterval(refreshUsage, FILES_USAGE_REFRESH_MS);
+  usageRefresh.unref();
   const collectOrphans = setInterval(() => {
     files
       .collectOrphans()
       .then(() => (blobs instanceof PgBlobStore ? blobs.sweep(ORPHAN_AFTER_MS) : 0))
+      .then(() => files.refreshUsage())
       .catch((err: unknown) => {
         metrics.failures.inc({ kind: 'files' });
         logger.warn({ err }, 'collecting unsent uploads failed');
@@ -447,6 +463,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
         expiry.stop();
         clearInterval(pruneSessions);
         clearInterval(collectOrphans);
+        clearInterval(usageRefresh);
         // Tell every client why, so it reconnects (and resumes) instead of
         // treating this as an error; then stop serving sockets.
         socketIo.closeAll({ reason: 'server_shutdown', retryAfterMs: 500 });

@@ -22,6 +22,8 @@ export interface MetricSources {
   draining: () => boolean;
   /** The tail cache's size (zero when it is off). */
   tailCache: () => { bytes: number; rooms: number };
+  /** Bytes of files the deployment holds (as last read). */
+  filesStoredBytes: () => number;
   /** Labels of `fiberchat_build_info`. */
   build: { version: string; protocol: string; node: string };
 }
@@ -106,6 +108,14 @@ export function createMetrics(gauges: MetricSources) {
       help: 'Uploads by outcome: stored, or refused and why (too_large, quota, off, not_found, bad_request)',
       labelNames: ['result'],
       registers: [registry],
+    }),
+    filesStored: new Gauge({
+      name: 'fiberchat_files_stored_bytes',
+      help: 'Bytes of every uploaded file the deployment holds (the figure FILES_TOTAL_BYTES caps), refreshed every few seconds',
+      registers: [registry],
+      collect() {
+        this.set(gauges.filesStoredBytes());
+      },
     }),
     uploadBytes: new Counter({
       name: 'fiberchat_upload_bytes_total',

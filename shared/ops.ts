@@ -62,6 +62,14 @@ export const OpsSample = z.object({
   failures: Totals,
   /** `fiberchat_transport_reports_total` by `<event>:<to>` (e.g. `fallback:ajax`). */
   reports: Totals,
+  /**
+   * Uploads stored (`fiberchat_uploads_total{result="stored"}`) and the bytes of
+   * files the deployment holds (`fiberchat_files_stored_bytes`, one figure for
+   * the whole deployment, refreshed every few seconds). Since protocol 2.6; a
+   * node of an older version reports neither, read as 0.
+   */
+  uploads: Total.default(0),
+  storedBytes: Total.default(0),
 });
 export type OpsSample = z.infer<typeof OpsSample>;
 

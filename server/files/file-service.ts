@@ -72,6 +72,7 @@ export type FileRead =
 
 export class FileService {
   private readonly now: () => number;
+  private stored = 0;
 
   constructor(private readonly deps: FileServiceDeps) {
     this.now = deps.now ?? Date.now;
@@ -79,6 +80,20 @@ export class FileService {
 
   get limits(): FileLimits {
     return this.deps.limits;
+  }
+
+  /**
+   * Bytes of every file recorded, as last read from the records (at most a
+   * refresh old; in a cluster, other nodes' uploads show at the next one).
+   */
+  get storedBytes(): number {
+    return this.stored;
+  }
+
+  /** Reads the deployment's stored bytes again (a periodic refresh, and before a quota check). */
+  async refreshUsage(): Promise<number> {
+    this.stored = await this.deps.records.totalBytes();
+    return this.stored;
   }
 
   /**
@@ -98,7 +113,7 @@ export class FileService {
     }
     const wait = this.deps.addressBytes.check([address]);
     if (wait > 0) return refuse(429, 'rate_limited', 'Too many uploads from your network today; try again later', wait);
-    if (limits.totalBytes > 0 && (await this.deps.records.totalBytes()) + size > limits.totalBytes) {
+    if (limits.totalBytes > 0 && (await this.refreshUsage()) + size > limits.totalBytes) {
       return refuse(429, 'rate_limited', 'This server has no room left for files', 3_600_000);
     }
     return undefined;
@@ -143,6 +158,7 @@ export class FileService {
     }
     await this.deps.records.add(record);
     this.deps.addressBytes.charge([address], size);
+    this.stored += size;
     this.deps.stored?.(size);
     return { ok: true, file: record };
   }

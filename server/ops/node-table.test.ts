@@ -21,6 +21,8 @@ function report(id: string, t: number): OpsReport {
       slow: 0,
       failures: {},
       reports: {},
+      uploads: 0,
+      storedBytes: 0,
     },
     tables: { rooms: [], addresses: [], identities: [] },
   };

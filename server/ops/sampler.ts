@@ -62,7 +62,7 @@ export class OpsSampler {
   /** The sample for now, and the tables as of now. */
   async sample(now: number): Promise<{ sample: OpsSample; tables: OpsTables }> {
     const m = this.metrics;
-    const [conn, messages, deliveries, ack, refusals, slow, failures, reports] = await Promise.all([
+    const [conn, messages, deliveries, ack, refusals, slow, failures, reports, uploads, storedBytes] = await Promise.all([
       m.connections.get(),
       m.messages.get(),
       m.deliveries.get(),
@@ -71,6 +71,8 @@ export class OpsSampler {
       m.slowConsumers.get(),
       m.failures.get(),
       m.transportReports.get(),
+      m.uploads.get(),
+      m.filesStored.get(),
     ]);
     const byTransport = new Map(conn.values.map((v) => [String(v.labels.transport), v.value]));
     const buckets = new Map<string, number>();
@@ -95,6 +97,8 @@ export class OpsSampler {
       slow: whole(slow.values[0]?.value),
       failures: totalsBy(failures.values, (l) => String(l.kind)),
       reports: totalsBy(reports.values, (l) => `${String(l.event)}:${String(l.to)}`),
+      uploads: whole(uploads.values.find((v) => v.labels.result === 'stored')?.value),
+      storedBytes: whole(storedBytes.values[0]?.value),
     };
     return { sample, tables: this.tables(scan.live) };
   }

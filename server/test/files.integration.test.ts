@@ -239,4 +239,30 @@ describe('files', () => {
     expect((await get(s, alice.session, lost.url)).status).toBe(404);
     expect((await get(s, alice.session, kept.url)).status).toBe(200);
   });
+
+  it('counts uploads and stored bytes on /metrics and in the /ops samples', async () => {
+    const token = 'ops-token-for-files-0123456789';
+    const s = await server({ OPS_TOKEN: token });
+    const alice = await s.client('alice');
+    const series = async (name: string) => {
+      const line = (await (await fetch(`${s.url}/metrics`)).text()).split('\n').find((l) => l.startsWith(`${name} `));
+      return line ? Number(line.slice(name.length + 1)) : 0;
+    };
+    expect(await series('fiberchat_files_stored_bytes')).toBe(0);
+    const first = (await upload(s, alice.session, 'lobby', 'a.txt', new TextEncoder().encode('x'.repeat(1000)))).body.file;
+    const second = (await upload(s, alice.session, 'lobby', 'b.txt', new TextEncoder().encode('y'.repeat(2345)))).body.file;
+    expect([first?.size, second?.size]).toEqual([1000, 2345]);
+    expect(await series('fiberchat_files_stored_bytes')).toBe(3345);
+    expect(await series('fiberchat_uploads_total{result="stored"}')).toBe(2);
+    expect(await series('fiberchat_upload_bytes_total')).toBe(3345);
+    await expect
+      .poll(async () => {
+        const snap = (await (await fetch(`${s.url}/api/ops/snapshot`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+          nodes: Array<{ samples: Array<{ uploads: number; storedBytes: number }> }>;
+        };
+        const last = snap.nodes[0]?.samples.at(-1);
+        return last && [last.uploads, last.storedBytes];
+      }, { timeout: 5000, interval: 200 })
+      .toEqual([2, 3345]);
+  });
 });

@@ -24,6 +24,8 @@ function sample(sec: number, over: Partial<OpsSample> = {}): OpsSample {
     slow: 0,
     failures: {},
     reports: {},
+    uploads: 0,
+    storedBytes: 0,
     ...over,
   };
 }
@@ -135,7 +137,7 @@ describe('series', () => {
 describe('panels', () => {
   it('draws per-node lines only when there are several nodes', () => {
     const one = buildPanels(layout([view('a', [sample(1)])], 'a', T0));
-    expect(one.map((p) => p.id)).toEqual(['connections', 'throughput', 'latency', 'loop', 'memory', 'rooms', 'refusals', 'transports']);
+    expect(one.map((p) => p.id)).toEqual(['connections', 'throughput', 'latency', 'loop', 'memory', 'rooms', 'refusals', 'uploads', 'stored', 'transports']);
     expect(one.flatMap((p) => p.series).some((s) => s.perNode)).toBe(false);
     const two = buildPanels(layout([view('a', [sample(1)]), view('b', [sample(1)])], 'a', T0));
     expect(two.find((p) => p.id === 'connections')?.series.map((s) => s.label)).toEqual(['WebSocket', 'Long-polling', 'Server-Sent Events', 'Ajax polling', 'a all', 'b all']);

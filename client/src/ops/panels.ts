@@ -113,6 +113,19 @@ export function buildPanels(data: OpsData): Panel[] {
       ],
     },
     {
+      id: 'uploads',
+      title: 'Uploads stored/s',
+      unit: 'perSecond',
+      series: [total('uploads/s', sumOf(data, (n) => rate(n, (s) => s.uploads))), ...perNode(data, 'uploads/s', (n) => rate(n, (s) => s.uploads))],
+    },
+    {
+      id: 'stored',
+      title: 'Files stored',
+      unit: 'bytes',
+      // One figure for the deployment, which every node reports: the largest (newest) of them.
+      series: [total('stored', maxAcross(nodes.map((n) => gauge(n, (s) => s.storedBytes))))],
+    },
+    {
       id: 'transports',
       title: 'Fallbacks and upgrades reported (per minute)',
       unit: 'perMinute',
