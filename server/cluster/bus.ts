@@ -105,6 +105,11 @@ export class RedisBus implements Bus {
     this.sub = new Redis(url, opts);
     for (const client of [this.pub, this.sub]) {
       client.on('error', (err: Error) => this.events.state?.(false, err));
+      // Down from the moment a connection closes, not only once a reconnect fails: an outage shorter than the
+      // first retry raises no error, and the bus must not be reported up while a client is still reconnecting.
+      client.on('close', () => {
+        if (!this.closed) this.events.state?.(false);
+      });
       // Up only when both are: hints published while the publisher reconnects are dropped.
       client.on('ready', () => {
         if (this.pub.status === 'ready' && this.sub.status === 'ready') this.events.state?.(true);
@@ -156,7 +161,10 @@ export class RedisBus implements Bus {
     this.noticeHandlers.push(deliver);
   }
 
+  private closed = false;
+
   async close(): Promise<void> {
+    this.closed = true;
     this.rooms.clear();
     this.pub.disconnect();
     this.sub.disconnect();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, startRedis, type PostgresService, type RedisService } from '../../scripts/services/index.ts';
+import { RedisBus } from '../cluster/bus.ts';
 import { PgStore } from '../store/pg-store.ts';
 import { cid, startServer, type TestServer } from './harness.ts';
 
@@ -53,5 +54,23 @@ describe('Redis dies under a node', () => {
     // The store carries on: sends are acked while Redis is gone.
     expect((await alice.emitWithAck('send', { room: 'r', text: 'after', clientId: cid() })).ok).toBe(true);
     alice.disconnect();
+  });
+
+  it('is reported down the moment Redis goes, before any reconnect fails, and up once both connections are back', async () => {
+    await redis.start();
+    const states: Array<{ up: boolean; error: boolean }> = [];
+    const bus = new RedisBus(redis.url, 'node-b', { state: (up, error) => states.push({ up, error: error !== undefined }) });
+    try {
+      await expect.poll(() => states.at(-1)?.up, { timeout: 10_000 }).toBe(true);
+      states.length = 0;
+      await redis.kill();
+      // Down from the closed connection itself: no error has been raised yet (the first retry is 200 ms away).
+      await expect.poll(() => states.length, { timeout: 2_000, interval: 5 }).toBeGreaterThan(0);
+      expect(states[0]).toEqual({ up: false, error: false });
+      await redis.start();
+      await expect.poll(() => states.at(-1)?.up, { timeout: 10_000 }).toBe(true);
+    } finally {
+      await bus.close();
+    }
   });
 });

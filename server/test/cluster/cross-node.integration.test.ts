@@ -114,6 +114,7 @@ describe('one client, several nodes', () => {
   // A room with no stored message has no row; every node derives the same first epoch for it from the
   // database's instance id, so a client that joined through one node resumes exactly on another.
   it('a client that joined a room before its first message was stored through another node resumes recovered', async () => {
+    logsOnFailure(cluster);
     const room = 'resume-fresh-room';
     const [alice, bob] = await Promise.all(['alice', 'bob'].map((n) => newSession(cluster.url, n)));
     const onA = await socketOn(A, alice as SessionOk);
