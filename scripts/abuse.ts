@@ -7,7 +7,7 @@
  *
  *   npm run abuse                      quick: every attack scaled to a few seconds
  *   npm run abuse -- --full            the threat table's sizes (about 3 minutes)
- *   npm run abuse -- --only=a,c        some attacks (a b c d e f g)
+ *   npm run abuse -- --only=a,c        some attacks (a b c d e f g h)
  *   npm run abuse -- --server-dir=DIR  the server of another checkout (with its own node_modules), e.g. before a change
  *   npm run abuse -- --json=FILE       also write the reports as JSON
  *

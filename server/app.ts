@@ -36,6 +36,7 @@ import { DiskBlobStore } from './files/disk-blobs.ts';
 import { FileService, ORPHAN_AFTER_MS } from './files/file-service.ts';
 import { registerFileRoutes } from './files/file-routes.ts';
 import { PgBlobStore } from './files/pg-blobs.ts';
+import { UploadBudget } from './files/upload-budget.ts';
 import { PgStore } from './store/pg-store.ts';
 import { RoomRegistry } from './rooms/registry.ts';
 import { TailCache } from './rooms/tail-cache.ts';
@@ -295,7 +296,13 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     },
     reported: (r) => metrics.transportReports.inc({ event: r.event, from: r.from, to: r.to, reason: r.reason ?? 'none' }),
   });
-  registerFileRoutes(http, files, blobs, sessions, {
+  const uploadBudget = new UploadBudget({
+    minBytesPerSec: config.uploadMinBytesPerSec,
+    maxMs: config.uploadTimeoutMs,
+    perIdentity: config.uploadsPerIdentity,
+    perAddress: config.uploadsPerAddress,
+  });
+  registerFileRoutes(http, { files, blobs, sessions, budget: uploadBudget }, {
     refused: (why) => metrics.uploads.inc({ result: why }),
     failed: (err) => {
       metrics.failures.inc({ kind: 'files' });

@@ -220,6 +220,15 @@ export const SETTINGS = {
     docDefault: '2147483648 (2 GiB)',
     meaning: 'bytes one client address may upload per day, across its identities (refilled continuously; 429 past it)',
   }),
+  uploadMinBytesPerSec: setting({
+    env: 'UPLOAD_MIN_BYTES_PER_SEC',
+    schema: int(1),
+    default: 8192,
+    meaning: 'after its first 15 s, an upload must bring at least this many bytes a second, averaged over each 10 s, or it is cut (408): a trickling upload cannot hold its place',
+  }),
+  uploadTimeoutMs: setting({ env: 'UPLOAD_TIMEOUT_MS', schema: int(15_000), default: 30 * 60_000, docDefault: '1800000 (30 min)', meaning: 'longest one upload may take (408 past it); uploads are exempt from the 15 s request timeout, which bounds every other request' }),
+  uploadsPerIdentity: setting({ env: 'UPLOADS_PER_IDENTITY', schema: int(1), default: 4, meaning: 'uploads one identity may have in progress at once (429 past it)' }),
+  uploadsPerAddress: setting({ env: 'UPLOADS_PER_ADDRESS', schema: int(1), default: 16, meaning: 'uploads one client address may have in progress at once, across its identities (429 past it)' }),
   filesTotalBytes: setting({ env: 'FILES_TOTAL_BYTES', schema: int(0), default: 20 * 1024 * 1024 * 1024, docDefault: '21474836480 (20 GiB)', meaning: 'bytes all stored files may take (0: no cap); past it every upload is refused (429) until files are removed' }),
   shutdownTimeoutMs: setting({ env: 'SHUTDOWN_TIMEOUT_MS', schema: int(1), default: 5000, meaning: 'on SIGTERM/SIGINT, exit after this long even if rooms have not finished draining' }),
 };

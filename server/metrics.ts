@@ -105,7 +105,7 @@ export function createMetrics(gauges: MetricSources) {
     }),
     uploads: new Counter({
       name: 'fiberchat_uploads_total',
-      help: 'Uploads by outcome: stored, or refused and why (too_large, quota, off, not_found, bad_request)',
+      help: 'Uploads by outcome: stored, or refused and why (too_large, quota, busy: too many in progress, too_slow: below the rate or past the time, off, not_found, bad_request)',
       labelNames: ['result'],
       registers: [registry],
     }),

@@ -77,7 +77,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 export const HTTP_LIMITS = {
   /** Request line and headers must arrive within this (slowloris). */
   headersTimeoutMs: 5_000,
-  /** The whole request, body included (at most 64 KiB), must arrive within this. */
+  /** The whole request, body included (at most 64 KiB), must arrive within this; uploads keep a budget of their own (server/files/upload-budget.ts). */
   requestTimeoutMs: 15_000,
   /**
    * An idle keep-alive connection is closed after this. Above the 60 s idle
@@ -146,6 +146,8 @@ function sendAnswer(reply: FastifyReply, { status, error }: Answer): FastifyRepl
  * answer is written to the socket directly: there is no response object.
  */
 export function onClientError(err: Error & { code?: string }, socket: Socket): void {
+  // An upload keeps a budget of its own (server/files/upload-budget.ts) instead of the request timeout.
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && (exempt.get(socket) ?? 0) > 0) return;
   // The peer is gone, or a response is already on its way (Node's own default handler checks the same).
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
@@ -158,17 +160,50 @@ export function onClientError(err: Error & { code?: string }, socket: Socket): v
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, { code: 'bad_request', message: 'The request took too long to arrive' }]
         : [400, { code: 'bad_request', message: 'The request is malformed' }];
+  socket.end(rawErrorAnswer(status, body));
+}
+
+/**
+ * A whole HTTP/1.1 error answer in the API's envelope, for writing straight
+ * to a socket (no response object is left to write it): the security
+ * headers, `connection: close`, and `retry-after` when the error has one.
+ */
+export function rawErrorAnswer(status: number, body: ErrorBody): string {
   const json = JSON.stringify({ error: body });
-  const headers = {
+  const headers: Record<string, string> = {
     ...SECURITY_HEADERS,
     'content-type': 'application/json; charset=utf-8',
     'content-length': String(Buffer.byteLength(json)),
     connection: 'close',
   };
+  if (body.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(body.retryAfterMs / 1000)));
   const head = Object.entries(headers)
     .map(([k, v]) => `${k}: ${v}`)
     .join('\r\n');
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n\r\n${json}`);
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n\r\n${json}`;
+}
+
+const exempt = new WeakMap<Socket, number>();
+
+/**
+ * Lets the request arriving on `socket` take longer than the request
+ * timeout, until released: for a route that bounds its own body's time
+ * (uploads). Node checks the timeout once per request: a request whose
+ * timeout passed while exempt is not timed again, so the route's own bound
+ * must hold until its answer (the upload route closes the connection with it).
+ */
+export function exemptFromRequestTimeout(socket: Socket): { release(): void } {
+  exempt.set(socket, (exempt.get(socket) ?? 0) + 1);
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      const n = (exempt.get(socket) ?? 1) - 1;
+      if (n > 0) exempt.set(socket, n);
+      else exempt.delete(socket);
+    },
+  };
 }
 
 /**

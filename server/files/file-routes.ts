@@ -5,7 +5,9 @@
  *   `file` → 201 `{ file: { id, name, size, type, url } }`; 413 past the
  *   size cap (refused from `Content-Length` before a byte of the body is
  *   read, else as soon as the cap is passed); 429 with `Retry-After` when a
- *   quota is spent; 404 for a room the caller may not use.
+ *   quota is spent or the caller's uploads in progress are at their cap;
+ *   408 for an upload below its rate or past its time (upload-budget.ts);
+ *   404 for a room the caller may not use.
  * - `GET /files/:id/:name` (`?size=320|1280`: an image's thumbnail) → the
  *   bytes with `fileHeaders`: the stored type only when inert, always
  *   nosniff and a sandbox; 404 for anyone who may not read the room; 410
@@ -20,24 +22,37 @@ import { FileId, RoomName, fail } from '../../shared/protocol.ts';
 import type { SessionService } from '../accounts/session-service.ts';
 import { addressKey, canonicalAddress } from '../edge/client-address.ts';
 import { bearer, sendError } from '../edge/http-edge.ts';
+import { rawErrorAnswer } from '../edge/http-hardening.ts';
 import type { Identity } from '../rooms/types.ts';
 import type { BlobStore } from './blob-store.ts';
 import { attachmentOf, type FileService, type UploadRefusal } from './file-service.ts';
 import { fileHeaders } from './file-types.ts';
 import { THUMB_SIZES } from './images.ts';
+import type { UploadBudget } from './upload-budget.ts';
 
 export interface FileRouteHooks {
   /** An upload was refused (metrics): why. */
-  refused?: (why: 'too_large' | 'quota' | 'off' | 'not_found' | 'bad_request') => void;
+  refused?: (why: 'too_large' | 'quota' | 'busy' | 'too_slow' | 'off' | 'not_found' | 'bad_request') => void;
   failed?: (err: unknown) => void;
 }
 
-export function registerFileRoutes(root: FastifyInstance, files: FileService, blobs: BlobStore, sessions: SessionService, hooks: FileRouteHooks = {}): void {
-  // A scope of its own: multipart bodies are parsed on these routes only.
-  root.register(async (app) => fileRoutes(app, files, blobs, sessions, hooks));
+/** After a refusal mid-body, the client's bytes are read and dropped this long, and at most this many, before the connection closes. */
+const LINGER_MS = 2000;
+const LINGER_BYTES = 64 * 1024 * 1024;
+
+export interface FileRouteDeps {
+  files: FileService;
+  blobs: BlobStore;
+  sessions: SessionService;
+  budget: UploadBudget;
 }
 
-async function fileRoutes(app: FastifyInstance, files: FileService, blobs: BlobStore, sessions: SessionService, hooks: FileRouteHooks): Promise<void> {
+export function registerFileRoutes(root: FastifyInstance, deps: FileRouteDeps, hooks: FileRouteHooks = {}): void {
+  // A scope of its own: multipart bodies are parsed on these routes only.
+  root.register(async (app) => fileRoutes(app, deps, hooks));
+}
+
+async function fileRoutes(app: FastifyInstance, { files, blobs, sessions, budget }: FileRouteDeps, hooks: FileRouteHooks): Promise<void> {
   await app.register(fastifyMultipart, {
     throwFileSizeLimit: false,
     // One file and nothing else; the file's own cap is the service's (plus a byte, to see it passed).
@@ -61,37 +76,71 @@ async function fileRoutes(app: FastifyInstance, files: FileService, blobs: BlobS
     return { identity, address };
   }
 
-  /** A refusal sent before the body is read: the connection closes rather than read on. */
-  function refuseEarly(res: FastifyReply, r: UploadRefusal): FastifyReply {
-    res.header('connection', 'close');
-    return sendError(res, r.error);
+  /**
+   * A refusal while the body may still be arriving: the answer is written
+   * and the connection half-closed, and what the client still sends is read
+   * and dropped for a moment (a lingering close, as nginx and Apache do)
+   * before it is closed. Closed at once, the client's unread bytes would
+   * make the kernel reset the connection, and a client still writing would
+   * see that reset instead of the answer.
+   */
+  function refuseEarly(req: FastifyRequest, res: FastifyReply, r: UploadRefusal): FastifyReply {
+    if (res.sent) return res;
+    const socket = req.raw.socket;
+    res.hijack();
+    socket.end(rawErrorAnswer(r.status, r.error));
+    req.raw.unpipe();
+    let dropped = 0;
+    req.raw.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > LINGER_BYTES) socket.destroy();
+    });
+    req.raw.resume();
+    const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+    linger.unref();
+    socket.once('close', () => clearTimeout(linger));
+    return res;
   }
 
   app.post('/api/rooms/:room/files', async (req, res) => {
     const caller = await who(req, res);
     if (!caller) return res;
     const room = RoomName.safeParse((req.params as { room: string }).room);
-    if (!room.success) return refuseEarly(res, { ...fail('bad_request', 'not a room name'), status: 400 });
+    if (!room.success) return refuseEarly(req, res, { ...fail('bad_request', 'not a room name'), status: 400 });
     if (!req.isMultipart()) {
       hooks.refused?.('bad_request');
-      return refuseEarly(res, { ...fail('bad_request', 'send the file as multipart/form-data, in a part named "file"'), status: 400 });
+      return refuseEarly(req, res, { ...fail('bad_request', 'send the file as multipart/form-data, in a part named "file"'), status: 400 });
     }
     const declared = Number(req.headers['content-length']);
+    let uploading: { release(): void } | undefined;
     try {
       const early = await files.admit(caller.identity.userId, caller.address, room.data, Number.isFinite(declared) ? declared : undefined);
       if (early) {
         hooks.refused?.(early.error.code === 'too_large' ? 'too_large' : early.status === 403 ? 'off' : early.status === 404 ? 'not_found' : 'quota');
-        return refuseEarly(res, early);
+        return refuseEarly(req, res, early);
       }
+      const place = budget.take(caller.identity.userId, caller.address, req.raw.socket, (cut) => {
+        // Too slow or too long: answered now, and the connection ends with the answer (the upload then fails, keeping nothing).
+        hooks.refused?.('too_slow');
+        refuseEarly(req, res, { ...fail('bad_request', cut.message), status: 408 });
+      });
+      if (typeof place === 'string') {
+        hooks.refused?.('busy');
+        const whose = place === 'identity' ? 'You have' : 'Your network has';
+        return refuseEarly(req, res, { ...fail('rate_limited', `${whose} ${place === 'identity' ? budget.limits.perIdentity : budget.limits.perAddress} uploads in progress, the most at once; wait for one to finish`, 1000), status: 429 });
+      }
+      uploading = place;
       const part = await req.file();
+      if (res.sent) return res;
       if (!part || part.fieldname !== 'file') {
         hooks.refused?.('bad_request');
-        return refuseEarly(res, { ...fail('bad_request', 'send the file in a part named "file"'), status: 400 });
+        return refuseEarly(req, res, { ...fail('bad_request', 'send the file in a part named "file"'), status: 400 });
       }
       const done = await files.upload(caller.identity.userId, caller.address, room.data, part.filename, part.file);
+      if (res.sent) return res;
       if (!done.ok) {
         hooks.refused?.(done.error.code === 'too_large' ? 'too_large' : 'quota');
-        return refuseEarly(res, done);
+        return refuseEarly(req, res, done);
       }
       const a = attachmentOf(done.file);
       // Whatever of the body follows the file (its closing boundary) is not waited for: the connection ends with the answer.
@@ -99,12 +148,14 @@ async function fileRoutes(app: FastifyInstance, files: FileService, blobs: BlobS
       req.raw.resume();
       return res.code(201).send({ file: { id: a.id, name: a.name, size: a.size, type: a.type, url: a.url } });
     } catch (err) {
-      // The client went away mid-upload, or the body is not multipart as it says: nothing was kept.
-      if (req.raw.destroyed || res.raw.destroyed) return res;
-      if (isMultipartError(err)) return refuseEarly(res, { ...fail('bad_request', 'the multipart body is malformed'), status: 400 });
+      // Cut for its budget, the client went away mid-upload, or the body is not multipart as it says: nothing was kept.
+      if (res.sent || req.raw.destroyed || res.raw.destroyed) return res;
+      if (isMultipartError(err)) return refuseEarly(req, res, { ...fail('bad_request', 'the multipart body is malformed'), status: 400 });
       hooks.failed?.(err);
       req.log.error({ err }, 'upload failed');
-      return refuseEarly(res, { ...fail('unavailable', 'the file could not be stored; try again', 1000), status: 503 });
+      return refuseEarly(req, res, { ...fail('unavailable', 'the file could not be stored; try again', 1000), status: 503 });
+    } finally {
+      uploading?.release();
     }
   });
 

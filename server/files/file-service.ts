@@ -46,7 +46,7 @@ export interface FileServiceDeps {
   stored?: (bytes: number) => void;
 }
 
-export type UploadRefusal = Fail & { status: 400 | 403 | 404 | 413 | 429 | 503 };
+export type UploadRefusal = Fail & { status: 400 | 403 | 404 | 408 | 413 | 429 | 503 };
 
 /** The wire form of a stored file. */
 export function fileUrl(f: Pick<FileRecord, 'id' | 'name'>): string {

@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Ack, Message, SessionOk } from '../../shared/protocol.ts';
+import { multipartLength, rawUpload } from './abuse/net.ts';
 import { cid, startServer, type ChatSocket, type TestServer } from './harness.ts';
 
 const servers: TestServer[] = [];
@@ -264,5 +265,32 @@ describe('files', () => {
         return last && [last.uploads, last.storedBytes];
       }, { timeout: 5000, interval: 200 })
       .toEqual([2, 3345]);
+  });
+
+  it('stores an upload slower than the 15 s request timeout that keeps its rate, and answers its refusals to a client still writing', { timeout: 60_000 }, async () => {
+    const s = await server();
+    const alice = await s.client('alice');
+    // 18 s at 32 KiB/s: longer than any other request may take, above the 8 KiB/s floor.
+    const chunks = async function* () {
+      for (let i = 0; i < 18; i++) {
+        yield Buffer.alloc(32 * 1024, i);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    };
+    const slow = await rawUpload(s.url, { token: alice.session.token, room: 'lobby', declared: multipartLength(18 * 32 * 1024), chunks: chunks() });
+    expect(slow.ms).toBeGreaterThan(16_000);
+    expect(slow.status).toBe(201);
+    expect((JSON.parse(slow.body) as { file: { size: number } }).file.size).toBe(18 * 32 * 1024);
+    // A body without a length, far past the cap, written as fast as the server takes it: the 413 reaches the client, not a reset.
+    const huge = await rawUpload(s.url, {
+      token: alice.session.token,
+      room: 'lobby',
+      declared: 'chunked',
+      chunks: (function* () {
+        for (let i = 0; i < 400; i++) yield Buffer.alloc(256 * 1024, 7);
+      })(),
+    });
+    expect(huge.status).toBe(413);
+    expect(JSON.parse(huge.body)).toMatchObject({ error: { code: 'too_large' } });
   });
 });

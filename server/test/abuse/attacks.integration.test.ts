@@ -8,7 +8,7 @@
  * bounded, newcomers still get in, and the refusals are counted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADDRESSES, connectionFlood, historyFlood, identityCrowd, passwordGuessing, roomProbe, signInFlood, slowReader, type Attack } from './attacks.ts';
+import { ADDRESSES, connectionFlood, historyFlood, identityCrowd, passwordGuessing, roomProbe, signInFlood, slowReader, uploadFlood, type Attack } from './attacks.ts';
 import { runAttack, startTarget, type AttackReport, type RunningTarget } from './runner.ts';
 
 const MB = 2 ** 20;
@@ -138,6 +138,26 @@ describe('sign-in attacks with default settings', () => {
     expect(r.figures['other answers']).toBe('–');
     // 32 MiB per running hash, at most two: the queue holds requests, not hashes.
     expect(r.rss.growth).toBeLessThan(200 * MB);
+  });
+});
+
+describe('upload attacks with default settings', () => {
+  it('(h) trickling uploads hold 16 places at most and are cut; oversized ones are refused unread; an ordinary upload goes through', { timeout: 120_000 }, async () => {
+    const r = await attack(uploadFlood);
+    expectCalm(r);
+    // Five identities × four from one address: the address holds 16, the fifth identity's four are refused.
+    expect(r.figures['trickles started']).toBe(20);
+    expect(r.figures['trickles refused at once (429)']).toBe(4);
+    expect(r.figures['trickles cut (408)']).toBe(16);
+    // Cut once the 15 s grace and a 10 s window at 64 B/s have passed, never held to the 60 s they would take.
+    expect(r.figures['longest trickle held (s)']).toBeLessThan(40);
+    expect(r.figures['declared 1 GiB: status']).toBe(413);
+    expect(r.figures['declared 1 GiB: MiB sent before the answer']).toBeLessThan(64);
+    expect(r.figures['undeclared 100 MiB: status']).toBe(413);
+    expect(r.figures['undeclared 100 MiB: MiB sent before the answer']).toBeLessThan(64);
+    expect(r.figures['ordinary 1 MiB upload: status']).toBe(201);
+    // Nothing was held whole: the oversized bodies alone were 1.1 GiB.
+    expect(r.rss.growth).toBeLessThan(100 * MB);
   });
 });
 

@@ -8,14 +8,14 @@
  *
  * They speak only the parts of the protocol every version since 1.4 has
  * (session, join, send, history, REST reads), so the same attacks measure
- * the server before and after a change.
+ * the server before and after a change; (h) needs uploads (2.6).
  */
 import { Agent } from 'node:http';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Ack, SendOk } from '../../../shared/protocol.ts';
 import type { ChatSocket } from '../harness.ts';
 import { metric, roomRows, sleep } from './measure.ts';
-import { ask, httpRequest, RawEngine, sessionFrom, socketFrom, type HandshakeOutcome } from './net.ts';
+import { ask, httpRequest, multipartLength, rawUpload, RawEngine, sessionFrom, socketFrom, type HandshakeOutcome, type UploadAnswer } from './net.ts';
 
 export type Size = 'full' | 'quick' | 'ci';
 
@@ -36,6 +36,12 @@ export const ADDRESSES = {
   guessers: Array.from({ length: 20 }, (_, i) => `127.0.1.${i + 1}`),
   /** Many addresses signing in with the right password, 50 a second together. */
   signers: Array.from({ length: 100 }, (_, i) => `127.0.2.${i + 1}`),
+  /** Uploads that trickle (a slowloris on the upload route). */
+  trickler: '127.0.0.9',
+  /** Oversized uploads, declared and undeclared. */
+  bulk: '127.0.0.15',
+  /** Someone uploading an ordinary file during the attack. */
+  calmUploader: '127.0.0.204',
 } as const;
 
 /** A running server to attack. */
@@ -60,7 +66,7 @@ export interface AttackContext {
 export type Figures = Record<string, string | number | boolean>;
 
 export interface Attack {
-  id: 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g';
+  id: 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h';
   title: string;
   /** Runs before the victim starts and memory is measured (seeding). */
   prepare?(t: Target): Promise<void>;
@@ -501,4 +507,70 @@ export const signInFlood: Attack = {
   },
 };
 
-export const ATTACKS: readonly Attack[] = [slowReader, roomProbe, connectionFlood, identityCrowd, historyFlood, passwordGuessing, signInFlood];
+const MIB = 2 ** 20;
+
+/** `count` chunks of `bytes` each, one every `everyMs` (never faster), stopping early once `stop()` says so. */
+async function* trickle(bytes: number, everyMs: number, count: number, stop: () => boolean): AsyncGenerator<Buffer> {
+  for (let i = 0; i < count && !stop(); i++) {
+    yield Buffer.alloc(bytes, 0x61);
+    await sleep(everyMs);
+  }
+}
+
+/** `total` bytes in chunks of 256 KiB, as fast as the socket takes them. */
+function* bulk(total: number): Generator<Buffer> {
+  const chunk = Buffer.alloc(256 * 1024, 0x62);
+  for (let sent = 0; sent < total; sent += chunk.length) yield chunk;
+}
+
+/**
+ * (h) Uploads as a weapon: from one address, five identities start four
+ * uploads each that trickle 64 bytes a second (a slowloris on the upload
+ * route, which the 15 s request timeout no longer bounds: uploads keep a
+ * budget of their own), and another address sends a file declared 1 GiB
+ * and 100 MiB without a length. The caps hold the trickles to 16 places, the
+ * rate cuts them (408) once their grace and window pass, the oversized ones
+ * are refused without being stored or held in memory, and someone else's
+ * ordinary 1 MiB upload is stored at once meanwhile.
+ */
+export const uploadFlood: Attack = {
+  id: 'h',
+  title: 'trickling and oversized uploads',
+  async run(t, _size, ctx) {
+    const room = 'uploads';
+    const trickling = await Promise.all(Array.from({ length: 5 }, (_, i) => sessionFrom(t.url, `trickler${i}`, ADDRESSES.trickler)));
+    const stop = () => ctx.signal.aborted;
+    const t0 = performance.now();
+    // 64 B/s for at most 60 s: far below any budget, and the whole attack ends by itself even if nothing cuts it.
+    const trickles = trickling.flatMap((s) =>
+      Array.from({ length: 4 }, () => rawUpload(t.url, { token: s.token, room, localAddress: ADDRESSES.trickler, declared: multipartLength(3840), chunks: trickle(64, 1000, 60, stop) })),
+    );
+    await sleep(2000);
+    const big = await sessionFrom(t.url, 'bulk', ADDRESSES.bulk);
+    const declared = await rawUpload(t.url, { token: big.token, room, localAddress: ADDRESSES.bulk, declared: 2 ** 30, chunks: bulk(2 ** 30) });
+    const undeclared = await rawUpload(t.url, { token: big.token, room, localAddress: ADDRESSES.bulk, declared: 'chunked', chunks: bulk(100 * MIB) });
+    const calm = await sessionFrom(t.url, 'calm-uploader', ADDRESSES.calmUploader);
+    const ordinary = await rawUpload(t.url, { token: calm.token, room, localAddress: ADDRESSES.calmUploader, declared: multipartLength(MIB), chunks: bulk(MIB) });
+    const ends: UploadAnswer[] = await Promise.all(trickles);
+    const by: Record<string, number> = {};
+    for (const e of ends) tally(by, String(e.status));
+    const cut = ends.filter((e) => e.status === 408);
+    const longest = Math.max(...ends.map((e) => e.ms));
+    return {
+      'trickles started': ends.length,
+      'trickles refused at once (429)': ends.filter((e) => e.status === 429 && e.ms < 1500).length,
+      'trickles cut (408)': cut.length,
+      'trickle answers': describeCounts(by),
+      'longest trickle held (s)': Math.round(longest / 100) / 10,
+      'declared 1 GiB: status': declared.status,
+      'declared 1 GiB: MiB sent before the answer': Math.round(declared.sent / MIB),
+      'undeclared 100 MiB: status': undeclared.status,
+      'undeclared 100 MiB: MiB sent before the answer': Math.round(undeclared.sent / MIB),
+      'ordinary 1 MiB upload: status': ordinary.status,
+      'ordinary 1 MiB upload (ms)': Math.round(ordinary.ms),
+      seconds: Math.round((performance.now() - t0) / 100) / 10,
+    };
+  },
+};
+
+export const ATTACKS: readonly Attack[] = [slowReader, roomProbe, connectionFlood, identityCrowd, historyFlood, passwordGuessing, signInFlood, uploadFlood];

@@ -6,6 +6,7 @@
  * reading, one that never authenticates).
  */
 import { request, type Agent, type IncomingHttpHeaders } from 'node:http';
+import { connect as tcpConnect } from 'node:net';
 import { io as connect } from 'socket.io-client';
 import WebSocket from 'ws';
 import type { Ack, SessionOk } from '../../../shared/protocol.ts';
@@ -206,4 +207,96 @@ export class RawEngine {
     clearInterval(this.pong);
     this.ws.terminate();
   }
+}
+
+export interface UploadAnswer {
+  /** The server's status, or 0 when the connection ended without an answer. */
+  status: number;
+  body: string;
+  /** From the request's first byte to the answer. */
+  ms: number;
+  /** Bytes of the file written before the answer came. */
+  sent: number;
+}
+
+/**
+ * One upload (`POST /api/rooms/:room/files`, one multipart part named
+ * `file`) written by hand on a socket from `localAddress`, so its pace and
+ * framing are the caller's: `declared` is the Content-Length to claim
+ * (`'chunked'`: none), and `chunks` the file's bytes, written as fast as the
+ * socket takes them (await between them to pace). Stops writing once the
+ * server answers or closes.
+ */
+export function rawUpload(
+  url: string,
+  opts: { token: string; room: string; localAddress?: string; name?: string; declared?: number | 'chunked'; chunks: AsyncIterable<Buffer> | Iterable<Buffer> },
+): Promise<UploadAnswer> {
+  const u = new URL(url);
+  const boundary = 'fiberchatabuse0123456789';
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${opts.name ?? 'upload.bin'}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const chunked = opts.declared === 'chunked';
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    let sent = 0;
+    let answered = false;
+    const got: Buffer[] = [];
+    const sock = tcpConnect({ host: u.hostname, port: Number(u.port), localAddress: opts.localAddress });
+    const finish = () => {
+      if (answered) return;
+      answered = true;
+      const text = Buffer.concat(got).toString();
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+      resolve({ status, body: text.slice(text.indexOf('\r\n\r\n') + 4), ms: performance.now() - t0, sent });
+      sock.destroy();
+    };
+    sock.on('data', (d: Buffer) => {
+      got.push(d);
+      const text = Buffer.concat(got).toString();
+      const end = text.indexOf('\r\n\r\n');
+      const length = /\r\ncontent-length: (\d+)/i.exec(text)?.[1];
+      if (end >= 0 && length !== undefined && Buffer.byteLength(text) - end - 4 >= Number(length)) finish();
+    });
+    sock.on('error', finish);
+    sock.on('close', finish);
+    const write = (b: Buffer) =>
+      new Promise<void>((done) => {
+        if (answered || sock.destroyed) return done();
+        const framed = chunked ? Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]) : b;
+        if (sock.write(framed)) return done();
+        const go = () => {
+          sock.off('drain', go).off('close', go);
+          done();
+        };
+        sock.on('drain', go).on('close', go);
+      });
+    sock.once('connect', () => {
+      void (async () => {
+        const length = typeof opts.declared === 'number' ? `Content-Length: ${opts.declared}` : 'Transfer-Encoding: chunked';
+        sock.write(
+          `POST /api/rooms/${opts.room}/files HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: Bearer ${opts.token}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\n${length}\r\n\r\n`,
+        );
+        await write(head);
+        for await (const c of opts.chunks) {
+          if (answered) return;
+          await write(c);
+          sent += c.length;
+        }
+        await write(tail);
+        if (chunked && !answered) sock.write('0\r\n\r\n');
+      })();
+    });
+  });
+}
+
+/** The multipart framing `rawUpload` adds around a file of `size` bytes named `name`: for an honest Content-Length. */
+export function multipartLength(size: number, name = 'upload.bin'): number {
+  const boundary = 'fiberchatabuse0123456789';
+  return (
+    Buffer.byteLength(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`) +
+    size +
+    Buffer.byteLength(`\r\n--${boundary}--\r\n`)
+  );
 }
