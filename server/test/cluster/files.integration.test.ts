@@ -27,12 +27,12 @@ describe('files across nodes', () => {
     logsOnFailure(cluster);
     const [alice, bob] = await Promise.all(['alice', 'bob'].map((n) => newSession(cluster.url, n)));
     // Larger than one stored chunk (256 KiB), so reading it back joins several.
-    const bytes = await sharp({ create: { width: 900, height: 700, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
+    const bytes = await sharp({ create: { width: 900, height: 700, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
       .png()
       .toBuffer();
     expect(bytes.length).toBeGreaterThan(512 * 1024);
     const form = new FormData();
-    form.append('file', new Blob([bytes], { type: 'image/png' }), 'noise.png');
+    form.append('file', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), 'noise.png');
     const up = await fetch(`${cluster.node(0).url}/api/rooms/lobby/files`, { method: 'POST', headers: auth(alice as SessionOk), body: form });
     expect(up.status).toBe(201);
     const { file } = (await up.json()) as { file: { id: string; url: string; size: number } };
