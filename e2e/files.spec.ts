@@ -149,3 +149,31 @@ test("a private room's file is 404 to a stranger by its URL, and to a member onc
   expect((await api(`/api/rooms/${created.room}/members/remove`, { userId: aliceId })).status).toBe(200);
   expect(await statusFor(alice.page)).toBe(404);
 });
+
+test('a message waiting for its files when the page closes is not lost in silence: the browser asks first, and the text comes back with the files named', async ({ person }) => {
+  const room = `unsent-${test.info().repeatEachIndex}`;
+  const alice = await person('alice', `/r/${room}`);
+  // The upload never finishes: its request is held.
+  await alice.page.route('**/api/rooms/*/files', () => {});
+  await alice.page.locator('.composer input[type=file]').setInputFiles([{ name: 'report.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%quarterly\n') }]);
+  await composer(alice.page).fill('the quarterly report');
+  await composer(alice.page).press('Enter');
+  await expect(alice.page.getByRole('button', { name: 'Uploading…' })).toBeVisible();
+
+  const dialogs: string[] = [];
+  alice.page.on('dialog', (d) => {
+    dialogs.push(d.type());
+    void d.accept();
+  });
+  await alice.page.reload();
+  expect(dialogs).toEqual(['beforeunload']);
+  await expect(alice.page.getByRole('alert').filter({ hasText: 'Not sent' })).toHaveText(
+    'Not sent: the page closed while report.pdf was uploading. Your text is back; attach the file again to send.',
+  );
+  await expect(composer(alice.page)).toHaveValue('the quarterly report');
+  await expect(messageLog(alice.page).locator('.msg', { hasText: 'the quarterly report' })).toHaveCount(0);
+  // Read once: the next visit is a clean composer.
+  await alice.page.reload();
+  await expect(alice.page.getByRole('alert').filter({ hasText: 'Not sent' })).toHaveCount(0);
+});
+

@@ -43,6 +43,50 @@ export function Composer({ room, label = `#${room}` }: { room: string; /** How t
   const open = suggestions.length > 0;
   const activeIndex = Math.min(active, suggestions.length - 1);
 
+  // A message that waited for its files when the page closed was not sent (the files' bytes were the page's):
+  // its text comes back, with which files to attach again. Read as the room opens (state adjusted while
+  // rendering, as React does for a changed prop); the note is removed once read.
+  const noteKey = unsentKey(me, room);
+  const [noteRead, setNoteRead] = useState<string | null>(null);
+  if (noteRead !== noteKey) {
+    setNoteRead(noteKey);
+    const left = readUnsent(noteKey);
+    if (left) {
+      if (left.text !== '' && text === '') {
+        setText(left.text);
+        setCaret(left.text.length);
+      }
+      const names = left.files.join(', ');
+      setError(
+        `Not sent: the page closed while ${left.files.length === 1 ? `${names} was` : `${names} were`} uploading. ${left.text !== '' ? 'Your text is back; attach' : 'Attach'} ${left.files.length === 1 ? 'the file' : 'the files'} again to send.`,
+      );
+    }
+  }
+  useEffect(() => {
+    localStorage.removeItem(noteKey);
+  }, [noteKey]);
+
+  // While files upload (or a message waits for them) leaving the page loses them: the browser asks first,
+  // and what they were is kept to say so on the next visit.
+  useEffect(() => {
+    if (uploads.list.length === 0) return;
+    const key = unsentKey(me, room);
+    try {
+      localStorage.setItem(key, JSON.stringify({ text, files: uploads.list.map((u) => u.name) }));
+    } catch {
+      // Storage full or off: the browser's own question still warns.
+    }
+    const warn = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    window.addEventListener('beforeunload', warn);
+    return () => {
+      window.removeEventListener('beforeunload', warn);
+      localStorage.removeItem(key);
+    };
+  }, [me, room, text, uploads.list]);
+
   // After switching rooms the next thing to do is usually to write, unless the
   // room was opened to show a message (a search result, a reply's original),
   // which holds the focus then.
@@ -249,6 +293,21 @@ export function Composer({ room, label = `#${room}` }: { room: string; /** How t
       )}
     </form>
   );
+}
+
+/** Where a message waiting for its files is noted while they upload, per user and room. */
+function unsentKey(userId: string | null, room: string): string {
+  return `fiberchat.unsentFiles.v1.${userId ?? 'anonymous'}.${room}`;
+}
+
+function readUnsent(key: string): { text: string; files: string[] } | undefined {
+  try {
+    const v = JSON.parse(localStorage.getItem(key) ?? 'null') as { text?: unknown; files?: unknown } | null;
+    if (!v || typeof v.text !== 'string' || !Array.isArray(v.files) || v.files.length === 0) return undefined;
+    return { text: v.text, files: v.files.filter((f): f is string => typeof f === 'string').slice(0, 10) };
+  } catch {
+    return undefined;
+  }
 }
 
 interface PendingUpload {
