@@ -6,7 +6,7 @@
  *
  *   npm run bench                  full run (about 12 min); its verdicts are appended to bench/results/runs.jsonl
  *   npm run bench -- --quick       smoke run (< 2 min): bench/results/<date>-quick.json only (without the cluster scenario; --quick --only=cluster runs its small variant)
- *   npm run bench -- --only=fanout,idle   some scenarios (fanout latency idle sse capacity join jitter ablation cluster fiber search)
+ *   npm run bench -- --only=fanout,idle   some scenarios (fanout latency idle sse capacity join jitter ablation cluster fiber search upload)
  *   npm run bench -- --profile[=latency|capacity]   Fiberchat fan-out (or fixed-rate latency, or capacity) under --cpu-prof, top functions by self time
  *   npm run bench -- --profile --profile-target=wsbatch   the same fan-out profile of a peer (socketio, ws, wsbatch: the batching ceiling)
  *   npm run bench -- --profile --profile-subscribers=500   the fan-out profile with 500 subscribers instead of 2,000
@@ -81,9 +81,9 @@ async function fiberMicro(): Promise<Record<string, unknown>> {
 }
 
 /** Runs a benchmark script pinned to the server's core; it prints one JSON object. */
-async function childJson(script: string): Promise<Record<string, unknown>> {
+async function childJson(script: string, core: string = CORES.server): Promise<Record<string, unknown>> {
   const child = start(process.execPath, ['--import', 'tsx', script, ...(quick ? ['--quick'] : [])], {
-    core: CORES.server,
+    core,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -187,6 +187,12 @@ async function main(): Promise<void> {
   if (want('search')) {
     progress(`search: ${quick ? '50,000' : '1,000,000'} generated messages on SQLite, then on PostgreSQL, then common, rare and phrase queries on each`);
     results.search = await childJson('bench/search-micro.ts');
+    save();
+  }
+  if (want('upload')) {
+    progress(`upload: 10 clients × ${quick ? 8 : 25} MiB at once to Fiberchat, then to plain Fastify with @fastify/multipart; then 10 photos of 12 MP to Fiberchat`);
+    // This process drives from the generator core; the servers it starts are pinned to the server core.
+    results.upload = await childJson('bench/upload-micro.ts', CORES.generator);
     save();
   }
   const file = save();
@@ -369,6 +375,14 @@ function summaryLines(r: Record<string, unknown>): string[] {
     };
     line('SQLite', search.sqlite as Record<string, F>);
     line('PostgreSQL', search.postgres as Record<string, F> | undefined);
+  }
+  const upload = r.upload as F;
+  if (upload) {
+    const u = (k: string) => (upload[k] ?? {}) as NonNullable<F>;
+    const fig = (f: NonNullable<F>) => `${n(f.mibPerSec).toFixed(0)} MiB/s, upload p50 ${n(f.uploadP50Ms)} ms, loop p99 worst ${f1(n(f.loopP99WorstMs))} ms, RSS ${n(f.rssBaseMiB)} → ${n(f.rssPeakMiB)} MiB`;
+    lines.push(`upload (${n(upload.clients)} × ${(n(upload.fileBytes) / 2 ** 20).toFixed(0)} MiB at once): Fiberchat ${fig(u('fiberchat'))}; plain Fastify ${fig(u('fastify'))}; ratio ${n(upload.ratio).toFixed(2)}×`);
+    const im = u('images');
+    lines.push(`upload of ${n(upload.clients)} photos of ${n(im.megapixels)} MP at once (Fiberchat): last stored after ${n(im.uploadMaxMs)} ms, loop p99 worst ${f1(n(im.loopP99WorstMs))} / median ${f1(n(im.loopP99MedianMs))} ms, RSS ${n(im.rssBaseMiB)} → ${n(im.rssPeakMiB)} MiB`);
   }
   const vs = (r.verdicts ?? []) as Verdict[];
   if (vs.length > 0) lines.push('targets (verdicts only; no run fails on them):');

@@ -18,6 +18,8 @@ import { sleep } from './stats.ts';
  */
 export type TargetName = 'fiberchat' | 'socketio' | 'ws' | 'wsbatch';
 export const TARGETS: readonly TargetName[] = ['fiberchat', 'socketio', 'ws', 'wsbatch'];
+/** Servers the bench starts: the targets, and peers of one scenario only (the upload scenario's plain Fastify). */
+export type ServerName = TargetName | 'fastify-upload';
 export const LABEL: Record<TargetName, string> = {
   fiberchat: 'Fiberchat',
   socketio: 'plain socket.io',
@@ -35,7 +37,7 @@ export const TRANSPORTS: Record<TargetName, ReadonlyArray<'websocket' | 'polling
 };
 
 export interface Target {
-  name: TargetName;
+  name: ServerName;
   port: number;
   pid: number;
   child: ChildProcess;
@@ -54,16 +56,17 @@ export interface StartTargetOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const ENTRY: Record<TargetName, string> = {
+const ENTRY: Record<ServerName, string> = {
   fiberchat: 'server/main.ts',
+  'fastify-upload': 'bench/peers/upload-peer.ts',
   socketio: 'bench/peers/socketio-peer.ts',
   ws: 'bench/peers/ws-peer.ts',
   wsbatch: 'bench/peers/ws-peer.ts',
 };
 
-const PEER_ENV: Partial<Record<TargetName, NodeJS.ProcessEnv>> = { wsbatch: { PEER_BATCH: 'turn' } };
+const PEER_ENV: Partial<Record<ServerName, NodeJS.ProcessEnv>> = { wsbatch: { PEER_BATCH: 'turn' } };
 
-export async function startTarget(name: TargetName, opts: StartTargetOptions = {}): Promise<Target> {
+export async function startTarget(name: ServerName, opts: StartTargetOptions = {}): Promise<Target> {
   const dataDir = name === 'fiberchat' ? mkdtempSync(join(tmpdir(), 'fiberchat-bench-')) : undefined;
   const lifted = '1000000';
   const env: NodeJS.ProcessEnv = {

@@ -136,6 +136,8 @@ async function fileRoutes(app: FastifyInstance, { files, blobs, sessions, budget
         hooks.refused?.('bad_request');
         return refuseEarly(req, res, { ...fail('bad_request', 'send the file in a part named "file"'), status: 400 });
       }
+      // Once the file's bytes are all in, the rest (hashing, image work, waiting for the image worker) is not the client's slowness.
+      part.file.once('end', () => place.received());
       const done = await files.upload(caller.identity.userId, caller.address, room.data, part.filename, part.file);
       if (res.sent) return res;
       if (!done.ok) {

@@ -61,7 +61,7 @@ export async function describeImage(open: () => Promise<Readable>): Promise<Imag
       // Re-encoded in its own format (orientation applied, as the EXIF tag that said it goes); sharp keeps no metadata by default.
       const again = sharp({ limitInputPixels: MAX_PIXELS, failOn: 'error' })
         .rotate()
-        .toFormat(info.format, info.format === 'jpeg' ? { quality: 92, mozjpeg: true } : {});
+        .toFormat(info.format, info.format === 'jpeg' ? { quality: 90 } : {});
       (await open()).on('error', (err) => again.destroy(err)).pipe(again);
       stripped = again;
       handedOver = true;

@@ -93,4 +93,20 @@ describe('UploadBudget', () => {
     feed(socket, 0, 60);
     expect(cuts).toEqual([]);
   });
+
+  it("stops judging once the body is received (the server's own work is not the client's slowness), and keeps the place until release", () => {
+    const budget = new UploadBudget(limits);
+    const socket = fakeSocket();
+    const cuts: Cut[] = [];
+    const place = budget.take('u1', 'a1', socket, (c) => cuts.push(c));
+    if (typeof place === 'string') throw new Error('expected a place');
+    feed(socket, 1_000_000, 3);
+    place.received();
+    // Waiting a minute for the image worker: no bytes arrive, nothing is cut.
+    feed(socket, 0, 60);
+    expect(cuts).toEqual([]);
+    expect(budget.running).toBe(1);
+    place.release();
+    expect(budget.running).toBe(0);
+  });
 });

@@ -31,8 +31,10 @@ const CHECK_MS = 1000;
 
 export type Cut = { reason: 'slow' | 'too_long'; message: string };
 
-/** A running upload's place: the socket it arrives on, watched until `release`. */
+/** A running upload's place: the socket it arrives on, watched until its body is `received` and held until `release`. */
 export interface UploadPlace {
+  /** The whole body is in: what follows (hashing, image work) is the server's time, not the client's. */
+  received(): void;
   release(): void;
 }
 
@@ -68,11 +70,14 @@ export class UploadBudget {
     // Bytes read at each check of the last window, oldest first.
     const seen: Array<{ t: number; bytes: number }> = [{ t: started, bytes: startBytes }];
     let released = false;
+    const received = () => {
+      clearInterval(timer);
+      exemption.release();
+    };
     const release = () => {
       if (released) return;
       released = true;
-      clearInterval(timer);
-      exemption.release();
+      received();
       bump(this.byIdentity, identity, -1);
       bump(this.byAddress, address, -1);
     };
@@ -88,7 +93,7 @@ export class UploadBudget {
       }
     }, CHECK_MS);
     timer.unref();
-    return { release };
+    return { received, release };
   }
 
   private judge(elapsed: number, seen: ReadonlyArray<{ t: number; bytes: number }>, t: number): Cut | undefined {
