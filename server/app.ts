@@ -37,6 +37,7 @@ import { FileService, ORPHAN_AFTER_MS } from './files/file-service.ts';
 import { registerFileRoutes } from './files/file-routes.ts';
 import { PgBlobStore } from './files/pg-blobs.ts';
 import { UploadBudget } from './files/upload-budget.ts';
+import { parseS3Url, S3BlobStore } from './files/s3-blobs.ts';
 import { PgStore } from './store/pg-store.ts';
 import { RoomRegistry } from './rooms/registry.ts';
 import { TailCache } from './rooms/tail-cache.ts';
@@ -248,8 +249,13 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
   });
   const notices = new UserNotices(bus);
   const access = new RoomAccess(store);
-  // Files' bytes: beside the SQLite file for one process; in PostgreSQL, which every node reaches, for a cluster.
-  const blobs = store instanceof PgStore ? store.blobs() : new DiskBlobStore(join(config.dataDir, 'files'));
+  // Files' bytes: in a bucket when one is set; else beside the SQLite file for one process, or in PostgreSQL, which
+  // every node reaches, for a cluster.
+  const blobs = config.filesS3Url
+    ? new S3BlobStore(parseS3Url(config.filesS3Url), join(config.dataDir, 'files-spool'))
+    : store instanceof PgStore
+      ? store.blobs()
+      : new DiskBlobStore(join(config.dataDir, 'files'));
   const files = new FileService({
     blobs,
     records: store.files,
@@ -471,6 +477,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
         clearInterval(pruneSessions);
         clearInterval(collectOrphans);
         clearInterval(usageRefresh);
+        if (blobs instanceof S3BlobStore) blobs.close();
         // Tell every client why, so it reconnects (and resumes) instead of
         // treating this as an error; then stop serving sockets.
         socketIo.closeAll({ reason: 'server_shutdown', retryAfterMs: 500 });

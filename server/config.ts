@@ -7,6 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseS3Url } from './files/s3-blobs.ts';
 import { parseTrustProxy, type TrustProxy } from './edge/client-address.ts';
 
 interface SettingSpec<T> {
@@ -220,6 +221,13 @@ export const SETTINGS = {
     docDefault: '2147483648 (2 GiB)',
     meaning: 'bytes one client address may upload per day, across its identities (refilled continuously; 429 past it)',
   }),
+  filesS3Url: setting<string | undefined>({
+    env: 'FILES_S3_URL',
+    schema: z.string().regex(/^https?:\/\//, 'must be an https:// (or http://) URL'),
+    default: undefined,
+    docDefault: 'unset',
+    meaning: "an S3-compatible bucket for files' bytes (https://key:secret@host/bucket[/prefix][?region=…], path-style); unset: DATA_DIR/files, or PostgreSQL with DATABASE_URL",
+  }),
   uploadMinBytesPerSec: setting({
     env: 'UPLOAD_MIN_BYTES_PER_SEC',
     schema: int(1),
@@ -267,6 +275,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (problems.length === 0 && v.roomMaxTurn > v.roomMailbox) problems.push('  ROOM_MAX_TURN: must be at most ROOM_MAILBOX');
   if (problems.length === 0 && v.redisUrl !== undefined && v.databaseUrl === undefined) {
     problems.push('  REDIS_URL: needs DATABASE_URL (nodes of a cluster share one PostgreSQL)');
+  }
+  if (problems.length === 0 && v.filesS3Url !== undefined) {
+    try {
+      parseS3Url(v.filesS3Url);
+    } catch (err) {
+      problems.push(`  FILES_S3_URL: ${(err as Error).message.replace(/^FILES_S3_URL /, '')}`);
+    }
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   const dataDir = resolve(cwd, v.dataDir);

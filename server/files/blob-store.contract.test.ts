@@ -1,6 +1,7 @@
 /**
  * The blob store's contract, the same cases on every backend: the local
- * disk (one process) and PostgreSQL (a cluster; a throwaway server).
+ * disk (one process), PostgreSQL (a cluster; a throwaway server) and an
+ * S3-compatible bucket (s3rver, an S3 server in Node, on loopback).
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { PgStore } from '../store/pg-store.ts';
 import { BlobTooLarge, type BlobStore } from './blob-store.ts';
 import { DiskBlobStore } from './disk-blobs.ts';
 import { CHUNK_BYTES, PgBlobStore } from './pg-blobs.ts';
+import { parseS3Url, S3BlobStore } from './s3-blobs.ts';
+import S3rver from 's3rver';
 
 const dirs: string[] = [];
 const stores: PgStore[] = [];
@@ -51,6 +54,10 @@ interface Backend {
   leftovers(s: BlobStore): Promise<number>;
 }
 
+const BUCKET = 'fiberchat-files';
+let s3: { server: S3rver; url: string; dir: string } | undefined;
+const s3Stores: S3BlobStore[] = [];
+
 const backends: Backend[] = [
   {
     name: 'disk',
@@ -78,11 +85,38 @@ const backends: Backend[] = [
       return (await provisional(store)) + Number(r.rows[0]?.n ?? 0);
     },
   },
+  {
+    name: 'S3',
+    async open() {
+      if (!s3) throw new Error('s3rver did not start');
+      const spool = mkdtempSync(join(tmpdir(), 'fiberchat-s3-spool-'));
+      dirs.push(spool);
+      // A prefix of its own per test: the bucket is shared, the blobs are not.
+      const store = new S3BlobStore(parseS3Url(`${s3.url}/${BUCKET}/t-${Math.random().toString(36).slice(2)}?region=eu-west-1`), spool);
+      s3Stores.push(store);
+      return store;
+    },
+    async leftovers(s) {
+      return readdirSync((s as unknown as { spool: string }).spool).length;
+    },
+  },
 ];
 
-beforeAll(() => ensurePostgres(), 120_000);
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fiberchat-s3rver-'));
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: [{ name: BUCKET }] });
+  const { port } = await server.run();
+  // s3rver takes any signature made with its own keys.
+  s3 = { server, url: `http://S3RVER:S3RVER@127.0.0.1:${port}`, dir };
+  await ensurePostgres();
+}, 120_000);
 afterAll(async () => {
   for (const s of stores.splice(0)) await s.close();
+  for (const s of s3Stores.splice(0)) s.close();
+  if (s3) {
+    await s3.server.close();
+    rmSync(s3.dir, { recursive: true, force: true });
+  }
 });
 
 describe.each(backends)('blob store on $name', (backend) => {

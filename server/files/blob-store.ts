@@ -2,10 +2,10 @@
  * Where the bytes of uploaded files live, content-addressed by SHA-256: the
  * same bytes are stored once, however many files name them. What a file is
  * (its name, type, room, uploader, message) is the chat store's record; a
- * blob is only bytes. Two backends: a folder on the local disk for one
- * process (`disk-blobs.ts`), and PostgreSQL for a cluster, whose nodes all
- * reach it already (`pg-blobs.ts`). `blob-store.contract.test.ts` runs the
- * same cases on both.
+ * blob is only bytes. Three backends: a folder on the local disk for one
+ * process (`disk-blobs.ts`), PostgreSQL for a cluster, whose nodes all
+ * reach it already (`pg-blobs.ts`), and an S3-compatible bucket
+ * (`s3-blobs.ts`). `blob-store.contract.test.ts` runs the same cases on all.
  */
 import type { Readable } from 'node:stream';
 

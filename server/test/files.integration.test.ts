@@ -4,7 +4,11 @@
  * contract names.
  */
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import S3rver from 's3rver';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Ack, Message, SessionOk } from '../../shared/protocol.ts';
@@ -292,5 +296,32 @@ describe('files', () => {
     });
     expect(huge.status).toBe(413);
     expect(JSON.parse(huge.body)).toMatchObject({ error: { code: 'too_large' } });
+  });
+
+  it('keeps the bytes in an S3-compatible bucket when FILES_S3_URL is set: uploaded, sent, served and removed there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fiberchat-s3rver-'));
+    const bucket = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: [{ name: 'chat-files' }] });
+    const { port } = await bucket.run();
+    try {
+      const s = await server({ FILES_S3_URL: `http://S3RVER:S3RVER@127.0.0.1:${port}/chat-files/uploads?region=eu-west-1` });
+      const alice = await s.client('alice');
+      const bytes = await png(300, 200);
+      const up = await upload(s, alice.session, 'lobby', 'chart.png', bytes);
+      expect(up.status).toBe(201);
+      const file = up.body.file as { id: string; url: string };
+      const sent = ok(await call(alice, 'send', { room: 'lobby', text: '', clientId: cid(), attachments: [file.id] }));
+      const read = await get(s, alice.session, file.url);
+      expect(read.status).toBe(200);
+      expect(sha(read.bytes)).toBe(sha(bytes));
+      expect((await get(s, alice.session, `${file.url}?size=320`)).status).toBe(200);
+      // The blob is an object of the bucket, under the prefix, named by its SHA-256.
+      expect(readdirSync(join(dir, 'chat-files'), { recursive: true }).some((f) => String(f).includes(sha(bytes)))).toBe(true);
+      ok(await call(alice, 'delete', { room: 'lobby', target: sent.seq, clientId: cid() }));
+      expect((await get(s, alice.session, file.url)).status).toBe(410);
+    } finally {
+      await Promise.all(servers.splice(0).map((x) => x.close()));
+      await bucket.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
