@@ -209,7 +209,7 @@ test('the page shows clients by transport, refusals moving, drawn plots, and the
     // Every plot drew its line.
     await expect
       .poll(async () => Object.entries(await linePixels(page)).filter(([, n]) => n > 0).map(([id]) => id).sort(), { timeout: 10_000 })
-      .toEqual(['connections', 'latency', 'loop', 'memory', 'refusals', 'rooms', 'throughput', 'transports']);
+      .toEqual(['connections', 'latency', 'loop', 'memory', 'refusals', 'rooms', 'stored', 'throughput', 'transports', 'uploads']);
 
     // The picture in docs/ops/ is taken under load, after a minute of it.
     const docs = process.env.OPS_SCREENSHOTS === '1';
