@@ -84,7 +84,7 @@ async function fileRoutes(app: FastifyInstance, { files, blobs, sessions, budget
    * make the kernel reset the connection, and a client still writing would
    * see that reset instead of the answer.
    */
-  function refuseEarly(req: FastifyRequest, res: FastifyReply, r: UploadRefusal): FastifyReply {
+  function refuse(req: FastifyRequest, res: FastifyReply, r: UploadRefusal): FastifyReply {
     if (res.sent) return res;
     const socket = req.raw.socket;
     res.hijack();
@@ -106,10 +106,10 @@ async function fileRoutes(app: FastifyInstance, { files, blobs, sessions, budget
     const caller = await who(req, res);
     if (!caller) return res;
     const room = RoomName.safeParse((req.params as { room: string }).room);
-    if (!room.success) return refuseEarly(req, res, { ...fail('bad_request', 'not a room name'), status: 400 });
+    if (!room.success) return refuse(req, res, { ...fail('bad_request', 'not a room name'), status: 400 });
     if (!req.isMultipart()) {
       hooks.refused?.('bad_request');
-      return refuseEarly(req, res, { ...fail('bad_request', 'send the file as multipart/form-data, in a part named "file"'), status: 400 });
+      return refuse(req, res, { ...fail('bad_request', 'send the file as multipart/form-data, in a part named "file"'), status: 400 });
     }
     const declared = Number(req.headers['content-length']);
     let uploading: { release(): void } | undefined;
@@ -117,24 +117,24 @@ async function fileRoutes(app: FastifyInstance, { files, blobs, sessions, budget
       const early = await files.admit(caller.identity.userId, caller.address, room.data, Number.isFinite(declared) ? declared : undefined);
       if (early) {
         hooks.refused?.(early.error.code === 'too_large' ? 'too_large' : early.status === 403 ? 'off' : early.status === 404 ? 'not_found' : 'quota');
-        return refuseEarly(req, res, early);
+        return refuse(req, res, early);
       }
       const place = budget.take(caller.identity.userId, caller.address, req.raw.socket, (cut) => {
         // Too slow or too long: answered now, and the connection ends with the answer (the upload then fails, keeping nothing).
         hooks.refused?.('too_slow');
-        refuseEarly(req, res, { ...fail('bad_request', cut.message), status: 408 });
+        refuse(req, res, { ...fail('bad_request', cut.message), status: 408 });
       });
       if (typeof place === 'string') {
         hooks.refused?.('busy');
         const whose = place === 'identity' ? 'You have' : 'Your network has';
-        return refuseEarly(req, res, { ...fail('rate_limited', `${whose} ${place === 'identity' ? budget.limits.perIdentity : budget.limits.perAddress} uploads in progress, the most at once; wait for one to finish`, 1000), status: 429 });
+        return refuse(req, res, { ...fail('rate_limited', `${whose} ${place === 'identity' ? budget.limits.perIdentity : budget.limits.perAddress} uploads in progress, the most at once; wait for one to finish`, 1000), status: 429 });
       }
       uploading = place;
       const part = await req.file();
       if (res.sent) return res;
       if (!part || part.fieldname !== 'file') {
         hooks.refused?.('bad_request');
-        return refuseEarly(req, res, { ...fail('bad_request', 'send the file in a part named "file"'), status: 400 });
+        return refuse(req, res, { ...fail('bad_request', 'send the file in a part named "file"'), status: 400 });
       }
       // Once the file's bytes are all in, the rest (hashing, image work, waiting for the image worker) is not the client's slowness.
       part.file.once('end', () => place.received());
@@ -142,7 +142,7 @@ async function fileRoutes(app: FastifyInstance, { files, blobs, sessions, budget
       if (res.sent) return res;
       if (!done.ok) {
         hooks.refused?.(done.error.code === 'too_large' ? 'too_large' : 'quota');
-        return refuseEarly(req, res, done);
+        return refuse(req, res, done);
       }
       const a = attachmentOf(done.file);
       // Whatever of the body follows the file (its closing boundary) is not waited for: the connection ends with the answer.
@@ -152,10 +152,10 @@ async function fileRoutes(app: FastifyInstance, { files, blobs, sessions, budget
     } catch (err) {
       // Cut for its budget, the client went away mid-upload, or the body is not multipart as it says: nothing was kept.
       if (res.sent || req.raw.destroyed || res.raw.destroyed) return res;
-      if (isMultipartError(err)) return refuseEarly(req, res, { ...fail('bad_request', 'the multipart body is malformed'), status: 400 });
+      if (isMultipartError(err)) return refuse(req, res, { ...fail('bad_request', 'the multipart body is malformed'), status: 400 });
       hooks.failed?.(err);
       req.log.error({ err }, 'upload failed');
-      return refuseEarly(req, res, { ...fail('unavailable', 'the file could not be stored; try again', 1000), status: 503 });
+      return refuse(req, res, { ...fail('unavailable', 'the file could not be stored; try again', 1000), status: 503 });
     } finally {
       uploading?.release();
     }

@@ -232,11 +232,7 @@ export function rawUpload(
   opts: { token: string; room: string; localAddress?: string; name?: string; declared?: number | 'chunked'; chunks: AsyncIterable<Buffer> | Iterable<Buffer> },
 ): Promise<UploadAnswer> {
   const u = new URL(url);
-  const boundary = 'fiberchatabuse0123456789';
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${opts.name ?? 'upload.bin'}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const { head, tail } = framing(opts.name);
   const chunked = opts.declared === 'chunked';
   return new Promise((resolve) => {
     const t0 = performance.now();
@@ -276,7 +272,7 @@ export function rawUpload(
       void (async () => {
         const length = typeof opts.declared === 'number' ? `Content-Length: ${opts.declared}` : 'Transfer-Encoding: chunked';
         sock.write(
-          `POST /api/rooms/${opts.room}/files HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: Bearer ${opts.token}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\n${length}\r\n\r\n`,
+          `POST /api/rooms/${opts.room}/files HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: Bearer ${opts.token}\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\n${length}\r\n\r\n`,
         );
         await write(head);
         for await (const c of opts.chunks) {
@@ -291,12 +287,18 @@ export function rawUpload(
   });
 }
 
+const BOUNDARY = 'fiberchatabuse0123456789';
+
+/** The multipart part's head and the body's closing boundary around one file named `name`. */
+function framing(name = 'upload.bin'): { head: Buffer; tail: Buffer } {
+  return {
+    head: Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+    tail: Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
+  };
+}
+
 /** The multipart framing `rawUpload` adds around a file of `size` bytes named `name`: for an honest Content-Length. */
-export function multipartLength(size: number, name = 'upload.bin'): number {
-  const boundary = 'fiberchatabuse0123456789';
-  return (
-    Buffer.byteLength(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`) +
-    size +
-    Buffer.byteLength(`\r\n--${boundary}--\r\n`)
-  );
+export function multipartLength(size: number, name?: string): number {
+  const { head, tail } = framing(name);
+  return head.length + size + tail.length;
 }
