@@ -285,6 +285,8 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     store,
     access,
     notices,
+    bus,
+    admins: config.admins,
     ...createBudgets(config),
     refused: (reason, caller) => {
       metrics.refusals.inc({ reason });

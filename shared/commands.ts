@@ -9,6 +9,7 @@
  */
 import type { z } from 'zod';
 import * as A from './accounts.ts';
+import * as M from './moderation.ts';
 import * as P from './payloads.ts';
 import type { Ack } from './schemas.ts';
 
@@ -32,9 +33,11 @@ export interface RestRoute {
  * is also charged by the bytes an answer carries. `login` is charged per
  * client address and per account name, by failed sign-ins only (since 2.1).
  * `search` is charged per identity and per client address, and by the
- * bytes its results carry, as reads are (since 2.4).
+ * bytes its results carry, as reads are (since 2.4). `moderate` (moderator
+ * actions and role changes) is charged per identity; `flag` (reports of
+ * messages) per identity and per client address (since 2.7).
  */
-export type Budget = 'session' | 'login' | 'join' | 'send' | 'read' | 'signal' | 'ping' | 'manage' | 'report' | 'search';
+export type Budget = 'session' | 'login' | 'join' | 'send' | 'read' | 'signal' | 'ping' | 'manage' | 'report' | 'search' | 'moderate' | 'flag';
 
 /**
  * Who may call a command: anyone (`public`), a holder of a valid session
@@ -466,6 +469,47 @@ export const COMMANDS = {
     access: 'user',
     summary: 'Messages matching what a person typed, newest first, in the public rooms and the rooms the caller is a member of now.',
     since: '2.4',
+  }),
+  setRole: command({
+    request: M.SetRoleRequest,
+    ok: P.Empty,
+    socket: true,
+    rest: { method: 'POST', path: '/api/rooms/:room/roles' },
+    budget: 'moderate',
+    access: 'room',
+    summary: "Makes a user a moderator of the room, or a member again (the room's owner, or in a public room an administrator). A line in the room's log.",
+    since: '2.7',
+  }),
+  moderate: command({
+    request: M.ModerateRequest,
+    ok: P.Empty,
+    socket: true,
+    rest: { method: 'POST', path: '/api/rooms/:room/moderation' },
+    budget: 'moderate',
+    access: 'room',
+    summary:
+      "A moderator action: delete a message, mute or unmute, ban or unban a user, slow mode, lock or unlock the room, pin or unpin a message, dismiss a message's reports. Each is recorded in the room's log and the audit log.",
+    since: '2.7',
+  }),
+  reportMessage: command({
+    request: M.ReportMessageRequest,
+    ok: P.Empty,
+    socket: true,
+    rest: { method: 'POST', path: '/api/rooms/:room/reports' },
+    budget: 'flag',
+    access: 'room',
+    summary: "Reports a message to the room's moderators, with a reason. The reporter is never shown to the reported user.",
+    since: '2.7',
+  }),
+  reports: command({
+    request: M.ReportsRequest,
+    ok: M.ReportsOk,
+    socket: true,
+    rest: { method: 'GET', path: '/api/rooms/:room/reports' },
+    budget: 'read',
+    access: 'room',
+    summary: "The room's open reports, oldest first, each with the message as it is now (the room's moderators).",
+    since: '2.7',
   }),
   report: command({
     request: P.ReportRequest,

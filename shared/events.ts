@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { Message, User } from './schemas.ts';
+import { ReportedEvent } from './moderation.ts';
 
 export const DISCONNECT_REASONS = ['server_shutdown', 'slow_consumer', 'session_expired', 'session_revoked'] as const;
 export const DisconnectReason = z.enum(DISCONNECT_REASONS);
@@ -30,7 +31,7 @@ export const ByeEvent = z.object({ reason: DisconnectReason, retryAfterMs: z.num
 
 /** This user's read position in a room moved (in another tab, or on another device). Since 2.0. */
 export const ReadEvent = z.object({ room: z.string(), seq: z.number() });
-/** This user lost access to a private room (removed by its owner); the subscription has ended. Since 2.0. */
+/** This user lost access to a room (removed from a private room by its owner; since 2.7 also banned from any room); the subscription has ended. Since 2.0. */
 export const RemovedEvent = z.object({ room: z.string() });
 /** A room was added to this user's rooms by someone else (an invitation, a direct message). Since 2.0. */
 export const InvitedEvent = z.object({ room: z.string(), title: z.string().optional(), by: User });
@@ -43,6 +44,8 @@ export const EVENTS = {
   read: ReadEvent,
   removed: RemovedEvent,
   invited: InvitedEvent,
+  /** A room's open reports changed: told to its moderators (the count badge). Since 2.7. */
+  reported: ReportedEvent,
 };
 
 export type Events = typeof EVENTS;

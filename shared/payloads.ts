@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { SEARCH_LIMITS, dayStart } from './search-query.ts';
 import { TRANSPORTS, transportRank } from './transports.ts';
 import { LIMITS } from './limits.ts';
+import { RoomStanding } from './moderation.ts';
 import {
   CaptionText,
   ClientId,
@@ -151,6 +152,8 @@ export const JoinOk = z.object({
   /** Since 2.0: public, private or a direct message, with a private room's title. */
   visibility: z.enum(['public', 'private', 'dm']).optional(),
   title: z.string().optional(),
+  /** The caller's role and mute in the room, its slow mode, lock and pinned messages. Since 2.7. */
+  standing: RoomStanding.optional(),
 });
 
 export const SendOk = z.object({ seq: z.number(), id: z.string(), ts: z.number(), duplicate: z.boolean().optional() });
@@ -244,7 +247,8 @@ export const RevokeInviteRequest = z.strictObject({ room: RoomName, token: z.str
 export const AcceptInviteRequest = z.strictObject({ token: z.string().min(1).max(128) });
 export const RemoveMemberRequest = z.strictObject({ room: RoomName, userId: z.string().min(1).max(64) });
 export const MembersRequest = z.strictObject({ room: RoomName });
-export const RoomMember = z.object({ userId: z.string(), name: z.string(), role: z.enum(['owner', 'member']) });
+/** A member and their role (`moderator` since 2.7; a public room lists its moderators first). */
+export const RoomMember = z.object({ userId: z.string(), name: z.string(), role: z.enum(['owner', 'moderator', 'member']) });
 export const MembersOk = z.object({
   room: z.string(),
   visibility: RoomVisibility,

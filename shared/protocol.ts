@@ -9,7 +9,8 @@ export * from './commands.ts';
 export * from './events.ts';
 export * from './accounts.ts';
 export * from './stream.ts';
+export * from './moderation.ts';
 export { UploadOk } from './payloads.ts';
 
 /** Bumped on any change: the minor for additions, the major for anything that breaks a client. */
-export const PROTOCOL_VERSION = '2.6';
+export const PROTOCOL_VERSION = '2.7';

@@ -103,9 +103,31 @@ export const Emoji = z
   );
 
 /** The kinds of entry in a room's log. Since 2.0. */
-export const ENTRY_KINDS = ['message', 'edit', 'delete', 'reaction'] as const;
+export const ENTRY_KINDS = ['message', 'edit', 'delete', 'reaction', 'moderation'] as const;
 export const EntryKind = z.enum(ENTRY_KINDS);
 export type EntryKind = z.infer<typeof EntryKind>;
+
+/**
+ * What a moderator did, as the room's log records it (since 2.7). An entry
+ * of kind `moderation` carries one (a role change, a mute, a ban, slow mode,
+ * a lock, a pin); a `delete` by a moderator carries `{ action: 'delete' }`,
+ * and so does the tombstone it leaves ("removed by a moderator"). The
+ * reason a moderator gives is not in the log: only the audit log keeps it.
+ */
+export const MOD_ACTIONS = ['delete', 'mute', 'unmute', 'ban', 'unban', 'slowmode', 'lock', 'unlock', 'pin', 'unpin'] as const;
+export const ModAction = z.enum(MOD_ACTIONS);
+export type ModAction = z.infer<typeof ModAction>;
+export const ModNote = z.object({
+  /** A moderator action, or `role`: someone's role changed. */
+  action: z.union([ModAction, z.literal('role')]),
+  /** Whom it was done to (a role change, a mute, a ban). */
+  user: User.optional(),
+  /** A role change: the new role. */
+  role: z.enum(['moderator', 'member']).optional(),
+  /** A mute: how long (absent: until unmuted); slow mode: the interval (0: off). */
+  seconds: z.number().int().min(0).optional(),
+});
+export type ModNote = z.infer<typeof ModNote>;
 
 /** A reaction on a message, as a page shows it to one reader. Since 2.0. */
 export const ReactionSummary = z.object({
@@ -196,6 +218,11 @@ export const Message = z.object({
   mentions: z.array(z.string()).optional(),
   /** A message: the files sent with it (gone once it is deleted). Since 2.6. */
   attachments: z.array(Attachment).optional(),
+  /**
+   * A `moderation` entry: what was done; a moderator's `delete` and the
+   * tombstone it leaves: `{ action: 'delete' }`. Since 2.7.
+   */
+  mod: ModNote.optional(),
 });
 export type Message = z.infer<typeof Message>;
 
@@ -222,6 +249,11 @@ export const ErrorBody = z.object({
   message: z.string(),
   /** Present on `rate_limited` and `unavailable`: wait this long, then retry. */
   retryAfterMs: z.number().int().min(0).optional(),
+  /**
+   * Present on a `forbidden` that ends by itself: a mute, or slow mode (ms
+   * since the epoch). A mute until a moderator lifts it has none. Since 2.7.
+   */
+  until: z.number().int().min(0).optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
@@ -248,6 +280,11 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
 /** Builds the failure half of an ack. */
 export function fail(code: ErrorCode, message: string, retryAfterMs?: number): Fail {
   return { ok: false, error: retryAfterMs === undefined ? { code, message } : { code, message, retryAfterMs } };
+}
+
+/** A `forbidden` that ends at `until` (ms since the epoch; undefined: not by itself). Since 2.7. */
+export function forbiddenUntil(message: string, until: number | undefined): Fail {
+  return { ok: false, error: until === undefined ? { code: 'forbidden', message } : { code: 'forbidden', message, until } };
 }
 
 /**

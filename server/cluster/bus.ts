@@ -49,6 +49,9 @@ export const UserNotice = z.discriminatedUnion('event', [
   noticeOf('read', EVENTS.read),
   noticeOf('removed', EVENTS.removed),
   noticeOf('invited', EVENTS.invited),
+  noticeOf('reported', EVENTS.reported),
+  /** A room's moderation state changed (`userId`: who changed it): every node drops its copy. */
+  noticeOf('moderation_changed', z.object({ room: z.string().max(64) })),
   noticeOf('sessions_ended', z.object({ sessions: z.array(z.string().max(64)).max(1000) })),
 ]);
 export type UserNotice = z.infer<typeof UserNotice>;

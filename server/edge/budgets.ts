@@ -8,6 +8,8 @@ const REPORT_RATE = 0.1;
 const REPORT_BURST = 5;
 /** Sign-in requests one address may make at once (a person retyping, a password manager's retries). */
 const LOGIN_BURST = 10;
+/** Reports of messages one identity (and one address) may file at once. */
+const REPORTS_BURST = 5;
 
 /**
  * Every rate budget of the edge, from the settings: one limiter per budget of
@@ -30,6 +32,9 @@ export function createBudgets(config: Config): Pick<EdgeDeps, 'limiters' | 'send
     search: new RateLimiter(config.searchRate, config.searchRate * 5),
     // A client changes transport a few times in a bad hour, not every second: more is noise or a forged count.
     report: new RateLimiter(REPORT_RATE, REPORT_BURST),
+    // A moderator clearing a spam wave deletes and mutes quickly; a report of a message is rarer.
+    moderate: new RateLimiter(config.moderateRate, config.moderateRate * 3),
+    flag: new RateLimiter(config.reportsPerMin / 60, REPORTS_BURST),
   };
   return {
     limiters,

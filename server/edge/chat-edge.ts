@@ -3,6 +3,7 @@ import {
   LIMITS,
   PROTOCOL_VERSION,
   fail,
+  may,
   parsePayload,
   type Ack,
   type Budget,
@@ -22,6 +23,8 @@ import type { Caller, Connection, Respond, UserCaller } from './caller.ts';
 import type { RoomAccess } from './access.ts';
 import type { UserNotices } from './notices.ts';
 import { adminHandlers } from './room-admin.ts';
+import { Moderation } from './moderation.ts';
+import type { Bus } from '../cluster/bus.ts';
 import { searchCommand, resultBytes } from './search.ts';
 import type { RefusalReason } from '../../shared/refusals.ts';
 
@@ -64,6 +67,10 @@ export interface EdgeDeps {
   searchTimeMs?: number;
   /** The store failed a search (logged and counted); the caller is answered `unavailable`. */
   searchFailed?: (err: unknown) => void;
+  /** Other nodes (moderation changes are told to every node). */
+  bus?: Bus | undefined;
+  /** Account names of the deployment's administrators (`ADMINS`). */
+  admins?: readonly string[] | undefined;
   /** A client reported a transport fallback or upgrade (`report`). */
   reported?: (report: ParsedRequestOf<'report'>, caller: UserCaller) => void;
 }
@@ -77,27 +84,51 @@ export interface EdgeDeps {
 export class ChatEdge {
   /** One handler per command of the table; the type makes a missing one a build error. */
   private readonly handlers: { [K in CommandName]: Handler<K> };
+  /** Roles, bans, mutes, slow mode and the lock: read here, and nowhere else. */
+  readonly moderation: Moderation;
 
   constructor(private readonly deps: EdgeDeps) {
+    const moderation = (this.moderation = new Moderation({
+      store: deps.store,
+      access: deps.access,
+      rooms: deps.rooms,
+      notices: deps.notices,
+      bus: deps.bus,
+      admins: deps.admins,
+      post: (caller, room, entry) => this.entry(caller, room, entry, () => {}),
+    }));
     this.handlers = {
       join: (caller, req, respond) => this.join(caller, req, respond),
       leave: (caller, req, respond) => this.leave(caller, req, respond),
       ...this.accountCommands(),
       send: async (caller, req, respond) => {
+        const refused = await moderation.mayPost(caller, req.room, 'message', req.clientId);
+        if (refused) return refused;
         let attachments;
         if (req.attachments) {
           if (!deps.files) return fail('bad_request', 'this server takes no attachments');
           const found = await deps.files.attachments(caller.identity.userId, req.room, req.clientId, req.attachments);
-          if (!found.ok) return found;
+          if (!found.ok) {
+            moderation.notPosted(req.room, caller.identity.userId, req.clientId);
+            return found;
+          }
           attachments = found.attachments;
         }
         const entry = { kind: 'message' as const, clientId: req.clientId, text: req.text, replyTo: req.replyTo, mentions: req.mentions, attachments };
-        return this.entry(caller, req.room, entry, respond);
+        const ack = await this.entry(caller, req.room, entry, respond);
+        if (!ack.ok) moderation.notPosted(req.room, caller.identity.userId, req.clientId);
+        return ack;
       },
-      edit: (caller, req, respond) =>
+      edit: async (caller, req, respond) =>
+        (await moderation.mayPost(caller, req.room, 'edit', req.clientId)) ??
         this.entry(caller, req.room, { kind: 'edit', clientId: req.clientId, text: req.text, target: req.target, mentions: req.mentions }, respond),
-      delete: (caller, req, respond) => this.entry(caller, req.room, { kind: 'delete', clientId: req.clientId, text: '', target: req.target }, respond),
-      react: (caller, req, respond) =>
+      delete: async (caller, req, respond) => {
+        // Whoever moderates the room may delete anyone's message; the log's rules hold the rest.
+        const staff = may(await moderation.role(caller.identity.userId, req.room), 'delete');
+        return this.entry(caller, req.room, { kind: 'delete', clientId: req.clientId, text: '', target: req.target, staff }, respond);
+      },
+      react: async (caller, req, respond) =>
+        (await moderation.mayPost(caller, req.room, 'reaction', req.clientId)) ??
         this.entry(caller, req.room, { kind: 'reaction', clientId: req.clientId, text: '', target: req.target, emoji: req.emoji, on: req.on }, respond),
       history: (caller, req, respond) =>
         this.ask(
@@ -140,6 +171,7 @@ export class ChatEdge {
         return { ok: true };
       },
       search: searchCommand({ store: deps.store, timeMs: deps.searchTimeMs ?? 250, failed: deps.searchFailed }),
+      ...wrapAdmin(moderation.handlers()),
       ...wrapAdmin(adminHandlers({ store: this.deps.store, rooms: this.deps.rooms, access: this.deps.access, notices: this.deps.notices })),
     };
   }
@@ -193,6 +225,11 @@ export class ChatEdge {
     // Whoever may not use a room learns nothing of it, not even that it exists.
     if (spec.access === 'room' && identity && !(await this.deps.access.allows(identity.userId, (value as { room: string }).room))) {
       return fail('not_found', 'no such room');
+    }
+    // A ban holds for every command that names the room.
+    if (spec.access === 'room' && identity) {
+      const banned = await this.moderation.admits(identity, caller.address, (value as { room: string }).room);
+      if (banned) return banned;
     }
     const keys = limitKeys(spec.budget, caller, value);
     const wait = this.spend(spec.budget, keys, caller, value);
@@ -261,11 +298,14 @@ export class ChatEdge {
     await this.deps.rooms.leaveAll(conn.sub, rooms);
   }
 
-  private join(caller: UserCaller, req: ParsedRequestOf<'join'>, respond: Respond<OkInputOf<'join'>>) {
+  private async join(caller: UserCaller, req: ParsedRequestOf<'join'>, respond: Respond<OkInputOf<'join'>>) {
     const conn = caller.conn;
     const { room } = req;
+    // The caller's role, mute and the room's rules, read before the room's turn (an answer is given inside it).
+    const standing = await this.moderation.standing(caller.identity.userId, room).catch(() => undefined);
     // The answer says the protocol, whichever carrier asked.
-    const versioned = (reply: Reply<OkInputOf<'join'>>): Reply<OkInputOf<'join'>> => (ack) => reply(ack.ok ? { ...ack, protocol: PROTOCOL_VERSION } : ack);
+    const versioned = (reply: Reply<OkInputOf<'join'>>): Reply<OkInputOf<'join'>> => (ack) =>
+      reply(ack.ok ? { ...ack, protocol: PROTOCOL_VERSION, ...(standing ? { standing } : {}) } : ack);
     if (!conn) {
       // Over REST (Ajax polling): the same answer; then polls of GET /api/rooms/:room/messages?after= follow the room.
       return this.ask<OkInputOf<'join'>>(
@@ -331,6 +371,8 @@ const tooFast: Record<Budget, string> = {
   manage: 'too many changes to rooms',
   search: 'searching too fast',
   report: 'reporting too often',
+  moderate: 'moderating too fast',
+  flag: 'too many reports: wait a minute',
 };
 
 /** Passes an answer through after timing it (for handlers that return their answer rather than respond with it). */
@@ -366,7 +408,7 @@ function limitKeys(budget: Budget, caller: Caller, req: unknown): string[] {
   if (budget === 'session' || budget === 'login') return [`a:${caller.address}`];
   // Changes to rooms reach other people (invitations, direct messages): cheap identities from one address share a budget.
   // So do searches, the most expensive reads.
-  if (budget === 'manage' || budget === 'search') return [`u:${caller.identity?.userId ?? ''}`, `a:${caller.address}`];
+  if (budget === 'manage' || budget === 'search' || budget === 'flag') return [`u:${caller.identity?.userId ?? ''}`, `a:${caller.address}`];
   const user = `u:${caller.identity?.userId ?? ''}`;
   if (!caller.conn) {
     const room = (req as { room?: unknown }).room;

@@ -3,7 +3,7 @@ import type { Bus, UserNotice } from '../cluster/bus.ts';
 import { Frame } from '../rooms/frame.ts';
 import type { Link } from './link.ts';
 
-type UserEvent = Extract<EventName, 'read' | 'removed' | 'invited'>;
+type UserEvent = Extract<EventName, 'read' | 'removed' | 'invited' | 'reported'>;
 
 /**
  * Events for one user, wherever their connections are: a read position that
@@ -19,7 +19,7 @@ export class UserNotices {
 
   constructor(private readonly bus: Bus | undefined) {
     bus?.onNotice((n) => {
-      if (n.event !== 'sessions_ended') this.deliver(n.userId, n.event, n.payload);
+      if (n.event !== 'sessions_ended' && n.event !== 'moderation_changed') this.deliver(n.userId, n.event, n.payload);
     });
   }
 

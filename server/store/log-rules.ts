@@ -9,7 +9,11 @@
  * - an edit replaces a message's text; only its author may edit, and not a
  *   deleted message;
  * - a delete turns a message into a tombstone: its text, and the text of
- *   every edit of it, is wiped; its author or the room's owner may delete;
+ *   every edit of it, is wiped; its author may delete, and so may whoever
+ *   moderates the room (`staff`, as the edge read their role), whose delete
+ *   of another's message leaves a tombstone marked as removed by a moderator;
+ * - a moderation entry records what a moderator did (the edge checked they
+ *   may); a pin must name a message that is there, not deleted;
  * - a reaction adds or takes back one user's emoji on a message; one that
  *   changes nothing is answered `unchanged` and takes no seq;
  * - a change to a seq that is not a message (or not there) is `not_found`.
@@ -51,7 +55,7 @@ export function touches(drafts: readonly Draft[]): { seqs: number[]; reactions: 
 export type PlanOp =
   | { op: 'insert'; entry: Message }
   | { op: 'edit'; target: number; text: string; editedAt: number; mentions: string[] | undefined }
-  | { op: 'delete'; target: number }
+  | { op: 'delete'; target: number; moderated: boolean }
   | { op: 'react'; target: number; emoji: string; user: User; on: boolean };
 
 export interface Plan {
@@ -83,7 +87,7 @@ export function plan(room: string, drafts: readonly Draft[], look: PlanLookups):
       results.push({ message: { ...stored }, duplicate: true });
       continue;
     }
-    const refusal = check(d, current, look);
+    const refusal = check(d, current);
     if (refusal) {
       results.push(refusal);
       continue;
@@ -109,8 +113,10 @@ export function plan(room: string, drafts: readonly Draft[], look: PlanLookups):
       ops.push({ op: 'edit', target: target.seq, text: d.text, editedAt: d.ts, mentions: d.mentions });
       entries.set(target.seq, { ...target, text: d.text, editedAt: d.ts, ...(d.mentions ? { mentions: d.mentions } : {}) });
     } else if (d.kind === 'delete' && target) {
-      ops.push({ op: 'delete', target: target.seq });
-      entries.set(target.seq, tombstone(target));
+      const moderated = target.authorId !== d.authorId;
+      if (moderated) entry.mod = { action: 'delete' };
+      ops.push({ op: 'delete', target: target.seq, moderated });
+      entries.set(target.seq, tombstone(target, moderated));
     } else if (d.kind === 'reaction' && target) {
       ops.push({ op: 'react', target: target.seq, emoji: d.emoji as string, user: { userId: d.authorId, name: d.author }, on: d.on === true });
       reactions.set(reactionKey(target.seq, d.emoji as string, d.authorId), d.on === true);
@@ -119,18 +125,23 @@ export function plan(room: string, drafts: readonly Draft[], look: PlanLookups):
   return { ops, results, lastSeq: last };
 }
 
-function check(d: Draft, current: (seq: number) => Message | undefined, look: PlanLookups): Committed | undefined {
+function check(d: Draft, current: (seq: number) => Message | undefined): Committed | undefined {
   if (d.kind === 'message') {
     if (d.replyTo === undefined) return undefined;
     const original = current(d.replyTo);
     return original && isMessage(original) ? undefined : { refused: 'not_found', reason: 'the message you reply to is not in this room' };
   }
+  if (d.kind === 'moderation') {
+    if (d.target === undefined || d.mod?.action === 'unpin') return undefined;
+    const pinned = current(d.target);
+    return pinned && isMessage(pinned) && !pinned.deleted ? undefined : { refused: 'not_found', reason: 'no such message in this room' };
+  }
   const target = d.target === undefined ? undefined : current(d.target);
   if (!target || !isMessage(target)) return { refused: 'not_found', reason: 'no such message in this room' };
   if (target.deleted) return { refused: 'not_found', reason: 'that message was deleted' };
   if (d.kind === 'edit' && target.authorId !== d.authorId) return { refused: 'forbidden', reason: 'only its author can edit a message' };
-  if (d.kind === 'delete' && target.authorId !== d.authorId && look.owner() !== d.authorId) {
-    return { refused: 'forbidden', reason: "only its author or the room's owner can delete a message" };
+  if (d.kind === 'delete' && target.authorId !== d.authorId && d.staff !== true) {
+    return { refused: 'forbidden', reason: "only its author or the room's moderators can delete a message" };
   }
   return undefined;
 }
@@ -160,12 +171,13 @@ export function toEntry(room: string, seq: number, d: Draft): Message {
   if (d.replyTo !== undefined) m.replyTo = d.replyTo;
   if (d.mentions && d.mentions.length > 0) m.mentions = d.mentions;
   if (d.kind === 'message' && d.attachments && d.attachments.length > 0) m.attachments = d.attachments;
+  if (d.kind === 'moderation' && d.mod) m.mod = d.mod;
   return m;
 }
 
-function tombstone(m: Message): Message {
+function tombstone(m: Message, moderated: boolean): Message {
   const { reactions: _r, mentions: _m, editedAt: _e, attachments: _a, ...rest } = m;
-  return { ...rest, text: '', deleted: true };
+  return moderated ? { ...rest, text: '', deleted: true, mod: { action: 'delete' } } : { ...rest, text: '', deleted: true };
 }
 
 /** The kind a stored row records. */

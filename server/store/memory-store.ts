@@ -1,4 +1,5 @@
 import { MemoryFileRecords } from './file-records.ts';
+import { MemoryModerationRecords } from './moderation-records.ts';
 import { randomUUID } from 'node:crypto';
 import type { Message, User } from '../../shared/protocol.ts';
 import type { AccountStore, AuthoredCursor, AuthoredMessage } from './account-records.ts';
@@ -48,6 +49,7 @@ interface Member {
  */
 export class MemoryStore implements Store {
   readonly files = new MemoryFileRecords();
+  readonly moderation = new MemoryModerationRecords();
   private readonly rooms = new Map<string, MemoryRoom>();
   private readonly membersOf = new Map<string, Map<string, Member>>();
   private readonly invites = new Map<string, string>();
@@ -195,6 +197,7 @@ export class MemoryStore implements Store {
           delete t.mentions;
           delete t.attachments;
           delete t.editedAt;
+          if (op.moderated) t.mod = { action: 'delete' };
           for (const e of r.entries) if (e.kind === 'edit' && e.target === op.target) e.text = '';
           r.reactions.delete(op.target);
           break;

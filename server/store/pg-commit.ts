@@ -10,7 +10,7 @@ import type pg from 'pg';
 import type { Message } from '../../shared/protocol.ts';
 import { kindOf, plan, touches, type Plan, type PlanLookups, type PlanOp } from './log-rules.ts';
 import { SLOTS_PER_MS, textVector } from './pg-search.ts';
-import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
+import { ENTRY_COLUMNS, MODERATED, rowToEntry, type EntryRow } from './rows.ts';
 import type { CommitResult, Draft } from './store.ts';
 
 interface LockedRoom {
@@ -102,6 +102,7 @@ async function perform(client: pg.PoolClient, room: string, p: Plan): Promise<vo
   const inserts: Message[] = [];
   const edits = new Map<number, { text: string; editedAt: number; mentions: string[] | undefined }>();
   const deletes: number[] = [];
+  const moderated = p.ops.flatMap((op) => (op.op === 'delete' && op.moderated ? [op.target] : []));
   for (const op of p.ops) collect(op, inserts, edits, deletes);
   await insertEntries(client, room, inserts, p.lastSeq);
   if (edits.size > 0) {
@@ -127,13 +128,14 @@ async function perform(client: pg.PoolClient, room: string, p: Plan): Promise<vo
     // Disjoint rows (the tombstones are messages, the wiped rows edits), so one statement may hold both updates.
     await client.query(
       `WITH tombstones AS (
-         UPDATE messages SET text = '', deleted = true, mentions = NULL, attachments = NULL, edited_at = NULL, search = NULL, search_pos = NULL
+         UPDATE messages SET text = '', deleted = true, mentions = NULL, attachments = NULL, edited_at = NULL, search = NULL, search_pos = NULL,
+           mod = CASE WHEN seq = ANY($3::bigint[]) THEN $4 ELSE NULL END
          WHERE room = $1 AND seq = ANY($2::bigint[])
        ), wiped AS (
          UPDATE messages SET text = '' WHERE room = $1 AND target = ANY($2::bigint[]) AND kind = 'edit'
        )
        DELETE FROM reactions WHERE room = $1 AND target = ANY($2::bigint[])`,
-      [room, deletes],
+      [room, deletes, moderated, MODERATED],
     );
   }
 }
@@ -195,11 +197,11 @@ async function insertEntries(client: pg.PoolClient, room: string, entries: reado
 /** One try of `insertEntries`: the seqs stored (a row whose position was taken is not). */
 async function insertRows(client: pg.PoolClient, room: string, entries: readonly Message[], lastSeq: number | undefined, spillMs: number): Promise<Set<number>> {
   const col = <T>(f: (m: Message) => T) => entries.map(f);
-  const insert = `INSERT INTO messages (room, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions, search, search_pos, attachments)
+  const insert = `INSERT INTO messages (room, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions, search, search_pos, attachments, mod)
        SELECT $1, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, ${jsonToArray('mentions')},
-         search::tsvector, CASE WHEN search IS NULL THEN NULL ELSE (ts + $16) * ${SLOTS_PER_MS} + nextval('search_pos_seq') % ${SLOTS_PER_MS} END, attachments
-       FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[], $11::text[], $12::boolean[], $13::bigint[], $14::text[], $15::text[], $17::text[])
-         AS x(seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions, search, attachments)
+         search::tsvector, CASE WHEN search IS NULL THEN NULL ELSE (ts + $16) * ${SLOTS_PER_MS} + nextval('search_pos_seq') % ${SLOTS_PER_MS} END, attachments, mod
+       FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[], $11::text[], $12::boolean[], $13::bigint[], $14::text[], $15::text[], $17::text[], $18::text[])
+         AS x(seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions, search, attachments, mod)
        ON CONFLICT (search_pos) WHERE search_pos IS NOT NULL DO NOTHING
        RETURNING seq`;
   const params: unknown[] = [
@@ -220,11 +222,12 @@ async function insertRows(client: pg.PoolClient, room: string, entries: readonly
     col((m) => (kindOf(m) === 'message' && m.text !== '' ? textVector(m.text) : null)),
     spillMs,
     col((m) => (m.attachments ? JSON.stringify(m.attachments) : null)),
+    col((m) => (m.mod ? JSON.stringify(m.mod) : null)),
   ];
   const sql =
     lastSeq === undefined
       ? insert
-      : `WITH inserted AS (${insert}), counter AS (UPDATE rooms SET last_seq = $18, last_ts = $19 WHERE name = $1) SELECT seq FROM inserted`;
+      : `WITH inserted AS (${insert}), counter AS (UPDATE rooms SET last_seq = $19, last_ts = $20 WHERE name = $1) SELECT seq FROM inserted`;
   if (lastSeq !== undefined) params.push(lastSeq, entries.at(-1)?.ts ?? null);
   const r = await client.query<{ seq: number }>(sql, params);
   return new Set(r.rows.map((x) => x.seq));

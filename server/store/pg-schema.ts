@@ -134,6 +134,25 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE messages ADD COLUMN attachments TEXT;
    ALTER TABLE files ADD COLUMN thumb TEXT, ADD COLUMN preview TEXT;
    CREATE INDEX files_message ON files (room, seq) WHERE seq IS NOT NULL;`,
+  // Protocol 2.7: moderation (store/moderation-records.ts). A moderator's note on a log entry
+  // (a JSON object: the action of a \`moderation\` entry, or a tombstone's "removed by a moderator").
+  `ALTER TABLE messages ADD COLUMN mod TEXT;
+   CREATE TABLE room_moderators (room TEXT NOT NULL, user_id TEXT NOT NULL, user_name TEXT NOT NULL, since BIGINT NOT NULL, PRIMARY KEY (room, user_id));
+   CREATE TABLE room_mutes (room TEXT NOT NULL, user_id TEXT NOT NULL, user_name TEXT NOT NULL, until BIGINT NOT NULL, PRIMARY KEY (room, user_id));
+   CREATE TABLE room_bans (room TEXT NOT NULL, user_id TEXT NOT NULL, user_name TEXT NOT NULL, address TEXT, at BIGINT NOT NULL, PRIMARY KEY (room, user_id));
+   CREATE TABLE room_rules (room TEXT PRIMARY KEY, slowmode INTEGER NOT NULL DEFAULT 0, locked INTEGER NOT NULL DEFAULT 0, pins TEXT NOT NULL DEFAULT '[]');
+   CREATE TABLE reports (
+     id TEXT PRIMARY KEY, room TEXT NOT NULL, target BIGINT NOT NULL, author_id TEXT NOT NULL, reporter_id TEXT NOT NULL, reporter_name TEXT NOT NULL,
+     reason TEXT NOT NULL, text TEXT, created_at BIGINT NOT NULL, resolved_at BIGINT, resolved_by TEXT, resolution TEXT
+   );
+   CREATE INDEX reports_open ON reports (room, created_at) WHERE resolved_at IS NULL;
+   CREATE UNIQUE INDEX reports_once ON reports (room, target, reporter_id) WHERE resolved_at IS NULL;
+   CREATE TABLE mod_audit (
+     id BIGSERIAL PRIMARY KEY, ts BIGINT NOT NULL, room TEXT NOT NULL, actor_id TEXT NOT NULL, actor_name TEXT NOT NULL, action TEXT NOT NULL,
+     subject_id TEXT, subject_name TEXT, target BIGINT, seconds INTEGER, role TEXT, reason TEXT
+   );
+   CREATE INDEX mod_audit_room ON mod_audit (room, id);
+   CREATE INDEX mod_audit_actor ON mod_audit (actor_id, id);`,
 ];
 
 /** The schema's version once every migration is applied. */

@@ -7,6 +7,8 @@ import { commitIn } from './pg-commit.ts';
 import { PgBlobStore } from '../files/pg-blobs.ts';
 import type { FileRecords } from './file-records.ts';
 import { pgFiles } from './pg-files.ts';
+import { pgModeration } from './pg-moderation.ts';
+import type { ModerationRecords } from './moderation-records.ts';
 import { migrate } from './pg-schema.ts';
 import { PgSearchBackfill, searchPg, type BackfillLog } from './pg-search.ts';
 import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
@@ -130,6 +132,7 @@ export class PgStore implements Store {
   /** Resolves once messages stored before the search index are indexed (soon after start for a new database), or the store closes. */
   readonly indexed: Promise<void>;
   readonly files: FileRecords;
+  readonly moderation: ModerationRecords;
   private readonly acct: AccountStore = pgAccounts(
     (sql, params) => this.query(sql, params),
     (body) => this.ready().then(() => this.transaction(body)),
@@ -183,6 +186,7 @@ export class PgStore implements Store {
     this.pool.on('error', (err) => opts.onIdleError?.(err));
     this.backfill = new PgSearchBackfill((body) => this.transaction(body), () => this.ready(), opts.log);
     this.indexed = this.backfill.run();
+    this.moderation = pgModeration((sql, params) => this.query(sql, params));
     this.files = pgFiles(
       (sql, params) => this.query(sql, params),
       (body) => this.ready().then(() => this.transaction(body)),

@@ -2,10 +2,13 @@
  * How the SQL stores (SQLite, PostgreSQL) map their rows to log entries:
  * one table for every entry kind, a message row holding its current state.
  */
-import type { Attachment, EntryKind, Message } from '../../shared/protocol.ts';
+import type { Attachment, EntryKind, Message, ModNote } from '../../shared/protocol.ts';
 
 /** The columns of `messages`, as both SQL stores name them. */
-export const ENTRY_COLUMNS = 'room, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, edited_at, deleted, reply_to, mentions, attachments';
+export const ENTRY_COLUMNS = 'room, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, edited_at, deleted, reply_to, mentions, attachments, mod';
+
+/** A tombstone's note (the `mod` column) when a moderator removed the message. */
+export const MODERATED = JSON.stringify({ action: 'delete' });
 
 export interface EntryRow {
   room: string;
@@ -28,6 +31,8 @@ export interface EntryRow {
   mentions: string | string[] | null;
   /** A JSON array of attachments, in both stores. */
   attachments: string | null;
+  /** A moderator's note (JSON), since 2.7. */
+  mod: string | null;
 }
 
 export function rowToEntry(r: EntryRow): Message {
@@ -45,5 +50,6 @@ export function rowToEntry(r: EntryRow): Message {
     if (list.length > 0) m.mentions = list;
   }
   if (r.attachments !== null) m.attachments = JSON.parse(r.attachments) as Attachment[];
+  if (r.mod !== null && r.mod !== undefined) m.mod = JSON.parse(r.mod) as ModNote;
   return m;
 }

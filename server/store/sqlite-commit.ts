@@ -8,7 +8,7 @@
 import type Database from 'better-sqlite3';
 import { GroupCommitter, type Outcome } from './group-commit.ts';
 import { plan, type PlanOp } from './log-rules.ts';
-import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
+import { ENTRY_COLUMNS, MODERATED, rowToEntry, type EntryRow } from './rows.ts';
 import type { SqliteSearchIndex } from './sqlite-search.ts';
 import type { CommitListener, CommitResult, Draft } from './store.ts';
 
@@ -49,14 +49,14 @@ function prepare(db: Database.Database) {
     ),
     touchRoom: db.prepare<[number, string]>('UPDATE rooms SET last_ts = ? WHERE name = ?'),
     lastSeq: db.prepare<[string], { s: number | null }>('SELECT MAX(seq) AS s FROM messages WHERE room = ?'),
-    insert: db.prepare<[string, number, string, string | null, string, string, string, number, string, number | null, string | null, number | null, number | null, string | null, string | null]>(
-      'INSERT INTO messages (room, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    insert: db.prepare<[string, number, string, string | null, string, string, string, number, string, number | null, string | null, number | null, number | null, string | null, string | null, string | null]>(
+      'INSERT INTO messages (room, seq, id, client_id, author, author_id, text, ts, kind, target, emoji, on_flag, reply_to, mentions, attachments, mod) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     entry: db.prepare<[string, number], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM messages WHERE room = ? AND seq = ?`),
     sendFile: db.prepare<[number, string, string]>('UPDATE files SET seq = ? WHERE id = ? AND room = ? AND seq IS NULL'),
     byClient: db.prepare<[string, string, string], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM messages WHERE room = ? AND client_id = ? AND author_id = ?`),
     edit: db.prepare<[string, number, string | null, string, number]>('UPDATE messages SET text = ?, edited_at = ?, mentions = coalesce(?, mentions) WHERE room = ? AND seq = ?'),
-    tombstone: db.prepare<[string, number]>("UPDATE messages SET text = '', deleted = 1, mentions = NULL, attachments = NULL, edited_at = NULL WHERE room = ? AND seq = ?"),
+    tombstone: db.prepare<[string | null, string, number]>("UPDATE messages SET text = '', deleted = 1, mentions = NULL, attachments = NULL, edited_at = NULL, mod = ? WHERE room = ? AND seq = ?"),
     wipeEdits: db.prepare<[string, number]>("UPDATE messages SET text = '' WHERE room = ? AND target = ? AND kind = 'edit'"),
     dropReactions: db.prepare<[string, number]>('DELETE FROM reactions WHERE room = ? AND target = ?'),
     hasReaction: db.prepare<[string, number, string, string], { x: number }>('SELECT 1 AS x FROM reactions WHERE room = ? AND target = ? AND emoji = ? AND user_id = ?'),
@@ -177,6 +177,7 @@ export class SqliteCommitter {
           e.replyTo ?? null,
           e.mentions ? JSON.stringify(e.mentions) : null,
           e.attachments ? JSON.stringify(e.attachments) : null,
+          e.mod ? JSON.stringify(e.mod) : null,
         );
         // In the same transaction: a file is sent exactly when its message is stored.
         for (const a of e.attachments ?? []) q.sendFile.run(e.seq, a.id, room);
@@ -188,7 +189,7 @@ export class SqliteCommitter {
         this.index.replace(room, op.target, op.text);
         return undefined;
       case 'delete':
-        q.tombstone.run(room, op.target);
+        q.tombstone.run(op.moderated ? MODERATED : null, room, op.target);
         q.wipeEdits.run(room, op.target);
         q.dropReactions.run(room, op.target);
         this.index.remove(room, op.target);

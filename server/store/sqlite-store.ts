@@ -6,6 +6,8 @@ import { decorate } from './log-rules.ts';
 import { ENTRY_COLUMNS, rowToEntry, type EntryRow } from './rows.ts';
 import { sqliteAccounts } from './sqlite-accounts.ts';
 import { sqliteFiles } from './sqlite-files.ts';
+import { sqliteModeration } from './sqlite-moderation.ts';
+import type { ModerationRecords } from './moderation-records.ts';
 import type { FileRecords } from './file-records.ts';
 import { SqliteCommitter, type CommitOptions } from './sqlite-commit.ts';
 import { createPrivately, migrate } from './sqlite-schema.ts';
@@ -80,6 +82,7 @@ export class SqliteStore implements Store {
   /** Resolves once messages stored before the search index are indexed (at once for a new database). */
   readonly indexed: Promise<void>;
   readonly files: FileRecords;
+  readonly moderation: ModerationRecords;
 
   // ----- accounts and sessions (AccountStore, in ./sqlite-accounts.ts) -------------------------
 
@@ -122,6 +125,7 @@ export class SqliteStore implements Store {
     const db = this.db;
     this.acct = sqliteAccounts(db);
     this.files = sqliteFiles(db);
+    this.moderation = sqliteModeration(db);
     this.q = {
       room: db.prepare<[string], RoomRow>('SELECT epoch, visibility, title, owner_id FROM rooms WHERE name = ?'),
       insertRoom: db.prepare<[string, string, number, string, string | null, string | null]>(

@@ -1,6 +1,7 @@
 import type { FileRecords } from './file-records.ts';
+import type { ModerationRecords } from './moderation-records.ts';
 import { createHash } from 'node:crypto';
-import type { Attachment, EntryKind, Message, User } from '../../shared/protocol.ts';
+import type { Attachment, EntryKind, Message, ModNote, User } from '../../shared/protocol.ts';
 import type { AccountStore } from './account-records.ts';
 import type { CompiledSearch } from './search-text.ts';
 
@@ -30,6 +31,14 @@ export interface EntryDraft {
   mentions?: string[] | undefined;
   /** The files a message carries, as readers see them (the edge checked each is the sender's, uploaded to this room). */
   attachments?: Attachment[] | undefined;
+  /** A `moderation` entry: what a moderator did (the edge checked they may). Since 2.7. */
+  mod?: ModNote | undefined;
+  /**
+   * The author moderates the room (the edge read their role): a delete of
+   * someone else's message is theirs to make, and its tombstone says
+   * "removed by a moderator".
+   */
+  staff?: boolean | undefined;
 }
 
 /** An entry as the room hands it to the store: the draft with everything but its seq, which the store assigns. */
@@ -228,6 +237,9 @@ export interface Store extends AccountStore {
 
   /** What each uploaded file is (file-records.ts); its bytes are a blob (server/files/). */
   readonly files: FileRecords;
+
+  /** Moderators, mutes, bans, room rules, reports and the audit log (moderation-records.ts). */
+  readonly moderation: ModerationRecords;
 
   /** Remembers an invite link token for a room. */
   createInvite(room: string, token: string, by: string): Promise<void>;

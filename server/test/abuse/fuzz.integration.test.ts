@@ -73,6 +73,10 @@ const VALID: { [K in CommandName]: RequestOf<K> } = {
   dm: { userId: 'someone' },
   users: { q: 'fu' },
   search: { q: 'fuzz "a phrase" -not in:#lobby' },
+  setRole: { room: 'fuzz', userId: 'someone', role: 'moderator' },
+  moderate: { room: 'fuzz', action: 'mute', userId: 'someone', seconds: 600 },
+  reportMessage: { room: 'fuzz', target: 1, reason: 'spam' },
+  reports: { room: 'fuzz' },
   report: { event: 'fallback', from: 'websocket', to: 'long-polling', reason: 'timeout' },
 };
 const NAMES = Object.keys(COMMANDS) as CommandName[];
