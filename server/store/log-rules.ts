@@ -99,6 +99,10 @@ export function plan(room: string, drafts: readonly Draft[], look: PlanLookups):
     }
     last += 1;
     const entry = toEntry(room, last, d);
+    const target = d.target === undefined ? undefined : current(d.target);
+    // A delete of someone else's message is a moderator's (the check let it through only as one).
+    const moderated = d.kind === 'delete' && target !== undefined && target.authorId !== d.authorId;
+    if (moderated) entry.mod = { action: 'delete' };
     // The live form of a reply shows the original as it is now (pages decorate theirs when read).
     if (d.replyTo !== undefined) {
       const original = current(d.replyTo);
@@ -108,13 +112,10 @@ export function plan(room: string, drafts: readonly Draft[], look: PlanLookups):
     byClient.set(key, entry);
     entries.set(last, entry);
     results.push({ message: { ...entry }, duplicate: false });
-    const target = d.target === undefined ? undefined : current(d.target);
     if (d.kind === 'edit' && target) {
       ops.push({ op: 'edit', target: target.seq, text: d.text, editedAt: d.ts, mentions: d.mentions });
       entries.set(target.seq, { ...target, text: d.text, editedAt: d.ts, ...(d.mentions ? { mentions: d.mentions } : {}) });
     } else if (d.kind === 'delete' && target) {
-      const moderated = target.authorId !== d.authorId;
-      if (moderated) entry.mod = { action: 'delete' };
       ops.push({ op: 'delete', target: target.seq, moderated });
       entries.set(target.seq, tombstone(target, moderated));
     } else if (d.kind === 'reaction' && target) {

@@ -167,6 +167,7 @@ export class MemoryModerationRecords implements ModerationRecords {
   async openReports(room: string | undefined, limit: number) {
     return this.reports
       .filter((r) => r.resolvedAt === undefined && (room === undefined || r.room === room))
+      .sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1))
       .slice(0, limit)
       .map(({ resolvedAt: _, ...r }) => structuredClone(r));
   }

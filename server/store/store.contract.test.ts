@@ -169,12 +169,31 @@ describe.each(impls)('%s contract', (_name, impl) => {
     );
     expect(res.results.map((r) => ('refused' in r ? r.refused : 'stored'))).toEqual(['forbidden', 'forbidden', 'not_found', 'not_found', 'not_found']);
     expect(res.log.lastSeq).toBe(1);
-    // The owner (the room's first author) may delete others' messages; nobody may change a tombstone.
+    // Whoever moderates the room (the edge read their role: `staff`) may delete others' messages, and the
+    // tombstone says a moderator removed it; without the role, nobody may. Nobody may change a tombstone.
     await s.commit('rules', [draft('bob says', bob)], 'e');
-    const del = await s.commit('rules', [draft('', { kind: 'delete', target: 2 })], 'e');
-    expect(ok(del.results[0]).message).toMatchObject({ seq: 3, kind: 'delete', target: 2 });
+    const plain = await s.commit('rules', [draft('', { kind: 'delete', target: 2 })], 'e');
+    expect(plain.results[0]).toMatchObject({ refused: 'forbidden' });
+    const del = await s.commit('rules', [draft('', { kind: 'delete', target: 2, staff: true })], 'e');
+    expect(ok(del.results[0]).message).toMatchObject({ seq: 3, kind: 'delete', target: 2, mod: { action: 'delete' } });
+    expect((await s.readAfter('rules', 1, 1))[0]).toMatchObject({ seq: 2, deleted: true, text: '', mod: { action: 'delete' } });
     const after = await s.commit('rules', [draft('too late', { kind: 'edit', target: 2, ...bob })], 'e');
     expect(after.results[0]).toMatchObject({ refused: 'not_found' });
+    await s.close();
+  });
+
+  it('stores moderation entries with their note, and refuses a pin of a message that is not there', async () => {
+    const s = impl.make();
+    await s.commit('mods', [draft('pin me')], 'e');
+    const pin = await s.commit('mods', [draft('', { kind: 'moderation', target: 1, mod: { action: 'pin' } })], 'e');
+    expect(ok(pin.results[0]).message).toMatchObject({ seq: 2, kind: 'moderation', target: 1, mod: { action: 'pin' } });
+    const mute = await s.commit('mods', [draft('', { kind: 'moderation', mod: { action: 'mute', user: { userId: 'u-c', name: 'carol' }, seconds: 600 } })], 'e');
+    expect(ok(mute.results[0]).message.seq).toBe(3);
+    const missing = await s.commit('mods', [draft('', { kind: 'moderation', target: 9, mod: { action: 'pin' } })], 'e');
+    expect(missing.results[0]).toMatchObject({ refused: 'not_found' });
+    const read = await s.readAfter('mods', 0, 10);
+    expect(read.map((m) => m.kind ?? 'message')).toEqual(['message', 'moderation', 'moderation']);
+    expect(read[2]?.mod).toEqual({ action: 'mute', user: { userId: 'u-c', name: 'carol' }, seconds: 600 });
     await s.close();
   });
 
