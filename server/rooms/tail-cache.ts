@@ -388,6 +388,7 @@ export function stored(e: Message): Message {
   if (e.replyTo !== undefined) m.replyTo = e.replyTo;
   if (e.mentions && e.mentions.length > 0) m.mentions = Object.freeze([...e.mentions]) as string[];
   if (e.attachments) m.attachments = Object.freeze(e.attachments.map((a) => Object.freeze({ ...a }))) as Message['attachments'];
+  if (e.mod) m.mod = Object.freeze({ ...e.mod, ...(e.mod.user ? { user: Object.freeze({ ...e.mod.user }) } : {}) });
   if (e.reactions) {
     m.reactions = Object.freeze(
       e.reactions.map((r) => Object.freeze({ ...r, users: Object.freeze(r.users.map((u) => Object.freeze({ ...u }))) as ReactionSummary['users'] })),
