@@ -7,11 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, SessionOk } from '../../shared/protocol.ts';
 import { cid, collect, startServer, type ChatSocket, type TestServer } from './harness.ts';
 
+type Person = ChatSocket & { session: SessionOk };
+
 let s: TestServer;
 let alice: SessionOk; // an administrator (ADMINS), over REST
-let bob: ChatSocket; // made a moderator
-let carol: ChatSocket; // a guest who spams
-let dave: ChatSocket; // a guest who behaves
+let bob: Person; // made a moderator
+let carol: Person; // a guest who spams
+let dave: Person; // a guest who behaves
 
 async function register(name: string): Promise<SessionOk> {
   const res = await fetch(`${s.url}/api/accounts`, {
@@ -23,13 +25,13 @@ async function register(name: string): Promise<SessionOk> {
   return (await res.json()) as SessionOk;
 }
 
-async function rest(who: SessionOk, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function rest(who: SessionOk, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: { standing?: unknown; error?: unknown } | undefined }> {
   const res = await fetch(`${s.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${who.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
-  return { status: res.status, body: res.status === 204 ? undefined : await res.json() };
+  return { status: res.status, body: res.status === 204 ? undefined : ((await res.json()) as { standing?: unknown }) };
 }
 
 const send = (sock: ChatSocket, text: string) => sock.emitWithAck('send', { room: 'lobby', text, clientId: cid() });
@@ -59,7 +61,7 @@ describe('moderation', () => {
     const joined = await bob.emitWithAck('join', { room: 'lobby' });
     expect(joined.ok && joined.standing).toMatchObject({ role: 'moderator', reports: 0 });
     const asAdmin = await rest(alice, 'POST', '/api/rooms/lobby/join', {});
-    expect(asAdmin.body.standing).toMatchObject({ role: 'owner' });
+    expect(asAdmin.body?.standing).toMatchObject({ role: 'owner' });
   });
 
   it('takes a report to the moderators (a badge count and a queue) and never shows the reporter to the reported', async () => {
