@@ -8,6 +8,8 @@ import { MessageEditor } from './message-editor.tsx';
 import { MessageText } from './message-text.tsx';
 import { NameLabel, nameText } from './name-label.tsx';
 import { Reactions } from './reactions.tsx';
+import { describeModeration } from '../core/moderation-text.ts';
+import type { ModNote } from '../../../shared/protocol.ts';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
@@ -30,6 +32,24 @@ function shortTime(ts: number): string {
  * menu reachable by keyboard.
  */
 export const MessageRow = memo(function MessageRow({ item, mention = false }: { item: ChatItem; mention?: boolean }) {
+  if (item.system) return <SystemLine item={item} note={item.system} />;
+  return <MessageBody item={item} mention={mention} />;
+});
+
+/** A line of the log saying what a moderator did: small, between the messages, never a message itself. */
+function SystemLine({ item, note }: { item: ChatItem; note: ModNote }) {
+  return (
+    <div className="msg-system" data-seq={item.seq ?? undefined} role="note">
+      <bdi>{item.author}</bdi> {describeModeration(note)}
+      <time className="msg-time" dateTime={new Date(item.ts).toISOString()} title={fullFormat.format(item.ts)}>
+        {' '}
+        {shortTime(item.ts)}
+      </time>
+    </div>
+  );
+}
+
+const MessageBody = memo(function MessageBody({ item, mention }: { item: ChatItem; mention: boolean }) {
   const room = useRoom();
   const seq = item.seq;
   const editing = useChatSelector(useCallback((s) => seq !== null && s.composing[room]?.editing === seq, [room, seq]));
@@ -68,7 +88,7 @@ export const MessageRow = memo(function MessageRow({ item, mention = false }: { 
           {editing && seq !== null ? (
             <MessageEditor room={room} seq={seq} text={item.text} />
           ) : item.deleted ? (
-            <p className="msg-text msg-tombstone">message deleted</p>
+            <p className="msg-text msg-tombstone">{item.removedByModerator ? 'removed by a moderator' : 'message deleted'}</p>
           ) : (
             item.text !== '' && (
               <div className="msg-text" dir="auto">

@@ -25,7 +25,19 @@ export const REFUSAL_TEXT: Record<ConnectionRefusal, string> = {
   too_many_connections: 'Too many connections from this address or account; retrying…',
 };
 
-/** The sentence to show for a server's error answer. */
-export function errorText(error: { code: ErrorCode; message: string }): string {
+const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
+/**
+ * The sentence to show for a server's error answer. A moderator's rule
+ * (since 2.7) says which: a mute until a time (in the reader's clock), slow
+ * mode with its wait, a locked room, a ban.
+ */
+export function errorText(error: { code: ErrorCode; message: string; until?: number | undefined }): string {
+  if (error.code === 'forbidden') {
+    if (/^you are muted/.test(error.message)) {
+      return error.until === undefined ? 'You are muted in this room until a moderator unmutes you.' : `You are muted in this room until ${clock.format(error.until)}.`;
+    }
+    if (/^slow mode|^this room is locked|^you are banned/.test(error.message)) return `${error.message[0]?.toUpperCase() ?? ''}${error.message.slice(1)}.`;
+  }
   return ERROR_TEXT[error.code] ?? error.message;
 }

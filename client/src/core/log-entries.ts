@@ -36,9 +36,13 @@ export interface HeldMessage extends Omit<Message, 'reactions'> {
 /** Longest snippet of a reply's original, as the server cuts it (`REPLY_SNIPPET_CHARS`). */
 export const SNIPPET_CHARS = 140;
 
-/** Whether an entry changes an earlier message rather than being one. */
+/**
+ * Whether an entry changes an earlier message rather than being one. A
+ * moderation entry (since 2.7) is neither: it is held in place, as a line
+ * saying what a moderator did.
+ */
 export function isChange(e: Message): boolean {
-  return e.kind !== undefined && e.kind !== 'message';
+  return e.kind !== undefined && e.kind !== 'message' && e.kind !== 'moderation';
 }
 
 /** The copy of a message an entry list holds, tagged with the page's `asOf` when it came from one. */
@@ -169,7 +173,8 @@ export function applyChange(target: HeldMessage, change: Message): HeldMessage {
       return { ...rest, text: change.text, editedAt: change.ts, ...(change.mentions ? { mentions: change.mentions } : {}) };
     }
     case 'delete':
-      return tombstone(target);
+      // A moderator's delete of someone else's message: the tombstone says so.
+      return change.mod ? { ...tombstone(target), mod: change.mod } : tombstone(target);
     case 'reaction': {
       if (change.emoji === undefined) return target;
       const reactions = react(target.reactions, change.emoji, { userId: change.authorId, name: change.author }, change.on === true);

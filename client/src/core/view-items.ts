@@ -5,7 +5,7 @@
  * its reactions as the reader sees them and the original it replies to.
  * Pure, so grouping, de-duplication and permissions are tested without a DOM.
  */
-import type { Attachment, User } from '../../../shared/protocol.ts';
+import type { Attachment, ModNote, User } from '../../../shared/protocol.ts';
 import { indexOfSeq, snippet, type HeldMessage, type HeldReaction } from './log-entries.ts';
 import { nameTagger, usersInView, type TagOf } from './name-tags.ts';
 import type { OutboxEntry } from './outbox.ts';
@@ -78,6 +78,10 @@ export interface ChatItem {
   canDelete: boolean;
   /** Stored and not deleted: it can be answered and reacted to. */
   canRespond: boolean;
+  /** A line of the log saying what a moderator did (a role change, a mute, a ban…), not a message. Since 2.7. */
+  system: ModNote | null;
+  /** A tombstone of a message a moderator removed. */
+  removedByModerator: boolean;
 }
 
 function keyOf(authorId: string, clientId: string | undefined, id: string): string {
@@ -140,8 +144,10 @@ function fromMessage(m: HeldMessage, own: boolean, ctx: Context): ChatItem {
     reply: m.replyTo === undefined ? null : replyView(m.replyTo, m, ctx),
     attachments: deleted ? [] : (m.attachments ?? []),
     canEdit: own && !deleted,
-    canDelete: (own || ctx.owner) && !deleted,
-    canRespond: !deleted,
+    canDelete: (own || ctx.owner) && !deleted && m.kind !== 'moderation',
+    canRespond: !deleted && m.kind !== 'moderation',
+    system: m.kind === 'moderation' ? (m.mod ?? { action: 'role' }) : null,
+    removedByModerator: deleted && m.mod?.action === 'delete',
   };
 }
 
@@ -169,6 +175,8 @@ function fromEntry(e: OutboxEntry, ctx: Context): ChatItem {
     canEdit: false,
     canDelete: false,
     canRespond: false,
+    system: null,
+    removedByModerator: false,
   };
 }
 
