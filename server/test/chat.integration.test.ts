@@ -522,7 +522,9 @@ describe('join and send types', () => {
     const s = await server();
     const a = await s.client('alice');
     const j: JoinOk = ok(await a.emitWithAck('join', { room: 'lobby' }));
-    expect(Object.keys(j).sort()).toEqual(['epoch', 'lastRead', 'lastSeq', 'members', 'messages', 'ok', 'protocol', 'recovered', 'room', 'users']);
+    expect(Object.keys(j).sort()).toEqual(['epoch', 'lastRead', 'lastSeq', 'members', 'messages', 'ok', 'protocol', 'recovered', 'room', 'standing', 'users']);
     expect(j.protocol).toBe(PROTOCOL_VERSION);
+    // A guest in a public room nobody moderates yet: no mute, no rules.
+    expect(j.standing).toEqual({ role: 'guest' });
   });
 });
