@@ -152,7 +152,7 @@ export const SETTINGS = {
     schema: z.string().transform((s) => s.split(',').map((n) => n.trim()).filter((n) => n.length > 0)),
     default: [],
     docDefault: 'unset',
-    meaning: "account names of the deployment's administrators (comma-separated): owners of every public room, who appoint its moderators and see every room's reports in /ops (unset: a public room's first poster owns it)",
+    meaning: "account names of the deployment's administrators (comma-separated): owners of every public room, who appoint its moderators (unset: a public room's first poster owns it)",
   }),
   pingRate: setting({ env: 'PING_RATE', schema: int(1), default: 5, meaning: 'pings per second, per connection and per identity' }),
   streamTicketRate: setting({ env: 'STREAM_TICKET_RATE', schema: int(1), default: 1, meaning: 'Server-Sent Events stream tickets per second, per identity (burst 10×); a stream is reopened on every join and leave' }),
