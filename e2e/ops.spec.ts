@@ -259,8 +259,49 @@ test('without the token the page and its data answer 401; with a wrong one the f
   }
 });
 
+test("the moderation panel lists every room's open reports and the audit log, filtered by action", async ({ browser }) => {
+  const room = 'ops-civil';
+  const owner = await createSession(ops.url, 'olga');
+  const carol = await createSession(ops.url, 'carol');
+  const dana = await createSession(ops.url, 'dana');
+  const call = async (who: { token: string }, path: string, body: unknown) => {
+    const res = await fetch(`${ops.url}/api/rooms/${room}/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${who.token}` },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json()) as { seq?: number };
+    expect(res.status, path).toBe(200);
+    return json;
+  };
+  // Without ADMINS, a public room's first poster owns it.
+  await call(owner, 'messages', { text: 'first: this room is mine', clientId: `ops-mod-${Date.now()}-1` });
+  const spam = await call(carol, 'messages', { text: 'spam spam spam', clientId: `ops-mod-${Date.now()}-2` });
+  await call(dana, 'reports', { target: spam.seq, reason: 'other', text: 'selling things' });
+  await call(owner, 'moderation', { action: 'mute', userId: carol.userId, seconds: 3600, reason: 'selling in the lobby' });
+  await call(owner, 'moderation', { action: 'lock' });
+
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await signIn(page);
+    const reports = page.locator('[data-table="reports"]');
+    await expect(reports.locator('tr', { hasText: `#${room}` })).toContainText('other: selling things');
+    await expect(reports.locator('tr', { hasText: `#${room}` })).toContainText('dana');
+    const audit = page.locator('[data-table="audit"]');
+    await expect(audit.locator('tr[data-action="mute"]', { hasText: `#${room}` })).toContainText('carol');
+    await expect(audit.locator('tr[data-action="mute"]', { hasText: `#${room}` })).toContainText('selling in the lobby');
+    await expect(audit.locator('tr[data-action="lock"]', { hasText: `#${room}` })).toBeVisible();
+    await page.getByLabel('Action').selectOption('lock');
+    await expect(audit.locator('tr[data-action="mute"]')).toHaveCount(0);
+    await expect(audit.locator('tr[data-action="lock"]', { hasText: `#${room}` })).toBeVisible();
+  } finally {
+    await context.close();
+  }
+});
+
 test('on a server without OPS_TOKEN the page and its data do not exist (404)', async ({ request, server }) => {
-  for (const path of ['/ops', '/api/ops/snapshot', '/api/ops/stream']) expect((await request.get(`${server.url}${path}`)).status(), path).toBe(404);
+  for (const path of ['/ops', '/api/ops/snapshot', '/api/ops/stream', '/api/ops/moderation']) expect((await request.get(`${server.url}${path}`)).status(), path).toBe(404);
 });
 
 test("in a cluster, any node's page shows every node: a line each, and the totals", async ({ browser }, testInfo) => {

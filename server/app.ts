@@ -246,6 +246,7 @@ export function createApp({ config, store, logger, now = Date.now }: AppDeps): A
     logger,
     state: () => (!accepting ? 'stopping' : draining ? 'draining' : 'serving'),
     addressOf: (req) => addressKey(canonicalAddress(req.ip)),
+    moderation: store.moderation,
   });
   const notices = new UserNotices(bus);
   const access = new RoomAccess(store);

@@ -160,3 +160,31 @@ export function quantileFromBuckets(bounds: readonly number[], cumulative: reado
   }
   return bounds[bounds.length - 1] ?? null;
 }
+
+/** One moderator action, as the operations page lists it (the audit log, newest first). Since 2.7. */
+export const OpsAuditRow = z.object({
+  id: z.number().optional(),
+  ts: z.number(),
+  room: z.string(),
+  actor: z.object({ userId: z.string(), name: z.string() }),
+  action: z.string(),
+  subject: z.object({ userId: z.string(), name: z.string() }).optional(),
+  target: z.number().optional(),
+  seconds: z.number().optional(),
+  role: z.string().optional(),
+  reason: z.string().optional(),
+});
+/** An open report, as the operations page lists every room's. */
+export const OpsReportRow = z.object({
+  id: z.string(),
+  room: z.string(),
+  target: z.number(),
+  authorId: z.string(),
+  reporter: z.object({ userId: z.string(), name: z.string() }),
+  reason: z.string(),
+  text: z.string().optional(),
+  ts: z.number(),
+});
+/** `GET /api/ops/moderation`: the audit log and the open reports of every room. */
+export const OpsModeration = z.object({ audit: z.array(OpsAuditRow), reports: z.array(OpsReportRow) });
+export type OpsModeration = z.infer<typeof OpsModeration>;

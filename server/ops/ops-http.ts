@@ -8,6 +8,7 @@
  * | `POST /api/ops/logout` | 204, the cookie cleared |
  * | `GET /api/ops/snapshot` | every node's 15 minutes as JSON (`OpsSnapshot`) |
  * | `GET /api/ops/stream` | server-sent events: `snapshot` first, then a `tick` each second with the new samples |
+ * | `GET /api/ops/moderation?room=&actor=&action=&before=` | the audit log (newest first, 100 a page, filtered) and every room's open reports (`OpsModeration`) |
  *
  * With no `OPS_TOKEN` every one of them answers 404, as for a path that
  * does not exist. The built `ops.html` is never served by its own name.
@@ -18,7 +19,8 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { fail, type ErrorBody } from '../../shared/protocol.ts';
-import type { OpsSnapshot } from '../../shared/ops.ts';
+import type { OpsModeration, OpsSnapshot } from '../../shared/ops.ts';
+import type { ModerationRecords } from '../store/moderation-records.ts';
 import { sendError } from '../edge/http-edge.ts';
 import { RateLimiter } from '../rate-limit.ts';
 import { cookieHeader, type OpsAuth } from './ops-auth.ts';
@@ -35,6 +37,15 @@ const MAX_STREAM_BUFFER = 1024 * 1024;
 
 const SessionBody = z.strictObject({ token: z.string().min(1).max(256) });
 
+/** Audit rows one answer holds. */
+const AUDIT_PAGE = 100;
+const ModerationQuery = z.object({
+  room: z.string().max(64).optional(),
+  actor: z.string().max(64).optional(),
+  action: z.string().max(16).optional(),
+  before: z.string().regex(/^\d{1,16}$/).transform(Number).optional(),
+});
+
 export interface OpsHttpDeps {
   /** Undefined: the page is off (no OPS_TOKEN). */
   auth: OpsAuth | undefined;
@@ -45,6 +56,8 @@ export interface OpsHttpDeps {
   refused(reason: RefusalReason, address: string): void;
   /** The client address key of a request (per-address budgets). */
   addressOf(req: FastifyRequest): string;
+  /** The audit log and the reports (absent: the moderation panel is empty). */
+  moderation?: ModerationRecords | undefined;
   now?: () => number;
 }
 
@@ -168,6 +181,23 @@ export function registerOpsRoutes(http: FastifyInstance, deps: OpsHttpDeps): Ops
     if (until === null) return notFound(res);
     if (until === undefined) return denied(res);
     const body: OpsSnapshot = { now: now(), self: deps.self, nodes: deps.table.views() };
+    return res.header('cache-control', 'no-store').send(body);
+  });
+
+  http.get('/api/ops/moderation', async (req, res) => {
+    const until = authorised(req);
+    if (until === null) return notFound(res);
+    if (until === undefined) return denied(res);
+    const q = ModerationQuery.safeParse(req.query);
+    if (!q.success) return sendError(res, fail('bad_request', 'room, actor and action are names; before is a number').error);
+    const records = deps.moderation;
+    const blank = (s: string | undefined) => (s === undefined || s.trim() === '' ? undefined : s.trim());
+    const body: OpsModeration = records
+      ? {
+          audit: await records.auditLog({ room: blank(q.data.room), actorId: blank(q.data.actor), action: blank(q.data.action), before: q.data.before, limit: AUDIT_PAGE }),
+          reports: await records.openReports(undefined, AUDIT_PAGE),
+        }
+      : { audit: [], reports: [] };
     return res.header('cache-control', 'no-store').send(body);
   });
 

@@ -5,6 +5,7 @@
  * Everything here is off, costing nothing but an idle route, unless
  * `OPS_TOKEN` is set.
  */
+import type { ModerationRecords } from '../store/moderation-records.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { OPS_INTERVAL_MS, OPS_RING, type NodeState, type OpsNodeInfo } from '../../shared/ops.ts';
@@ -37,6 +38,8 @@ export interface OpsDeps {
   logger: Logger;
   state: () => NodeState;
   addressOf: (req: FastifyRequest) => string;
+  /** The store's moderation records: the audit log and every room's open reports. */
+  moderation?: ModerationRecords | undefined;
   now?: () => number;
 }
 
@@ -61,6 +64,7 @@ export function createOps(deps: OpsDeps): Ops {
     self: deps.nodeId,
     clientDir: deps.clientDir,
     addressOf: deps.addressOf,
+    moderation: deps.moderation,
     refused: (reason, address) => {
       deps.metrics.refusals.inc({ reason });
       sampler?.refused({ address });

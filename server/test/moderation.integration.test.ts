@@ -9,6 +9,8 @@ import { cid, collect, startServer, type ChatSocket, type TestServer } from './h
 
 type Person = ChatSocket & { session: SessionOk };
 
+const OPS = 'operator-token-for-moderation-tests';
+
 let s: TestServer;
 let alice: SessionOk; // an administrator (ADMINS), over REST
 let bob: Person; // made a moderator
@@ -37,7 +39,7 @@ async function rest(who: SessionOk, method: 'GET' | 'POST', path: string, body?:
 const send = (sock: ChatSocket, text: string) => sock.emitWithAck('send', { room: 'lobby', text, clientId: cid() });
 
 beforeAll(async () => {
-  s = await startServer({ env: { ADMINS: 'alice' } });
+  s = await startServer({ env: { ADMINS: 'alice', OPS_TOKEN: OPS } });
   alice = await register('alice');
   bob = await s.connectAs(await register('bob'));
   carol = await s.client('carol');
@@ -179,5 +181,23 @@ describe('moderation', () => {
     expect(log.find((a) => a.action === 'ban')).toMatchObject({ reason: 'spam' });
     const lines = (await s.store.readAfter('lobby', 0, 500)).filter((m: Message) => m.kind === 'moderation').map((m) => m.mod?.action);
     expect(lines).toEqual(['role', 'mute', 'unmute', 'slowmode', 'slowmode', 'lock', 'unlock', 'pin', 'unpin', 'ban', 'unban']);
+  });
+
+  it('shows operators the audit log, filtered, and every room\'s open reports, behind the operator token', async () => {
+    const m = await send(dave, 'report me');
+    if (!m.ok) throw new Error('send failed');
+    expect((await rest(alice, 'POST', '/api/rooms/lobby/reports', { target: m.seq, reason: 'harassment' })).status).toBe(200);
+    const read = async (query: string, token = OPS) => {
+      const res = await fetch(`${s.url}/api/ops/moderation${query}`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: res.status, body: (await res.json()) as { audit: Array<{ action: string; room: string }>; reports: Array<{ target: number; reason: string }> } };
+    };
+    expect((await read('', 'not the token')).status).toBe(401);
+    const all = await read('');
+    expect(all.status).toBe(200);
+    expect(all.body.audit[0]).toMatchObject({ action: 'unban', room: 'lobby' });
+    expect(all.body.reports).toEqual([expect.objectContaining({ target: m.seq, reason: 'harassment' })]);
+    const mutes = await read('?room=lobby&action=mute');
+    expect(mutes.body.audit.map((a) => a.action)).toEqual(['mute']);
+    expect((await read('?before=x')).status).toBe(400);
   });
 });

@@ -1,6 +1,7 @@
 import { useMemo, useState, useSyncExternalStore, type FormEvent, type ReactNode } from 'react';
 import { NameLabel } from '../components/name-label.tsx';
 import { Chart } from './chart.tsx';
+import { ModerationPanel } from './moderation-panel.tsx';
 import type { OpsClient, OpsState } from './ops-client.ts';
 import { layout, type OpsData } from './ops-model.ts';
 import { buildPanels } from './panels.ts';
@@ -67,6 +68,9 @@ function Dashboard({ client, state }: { client: OpsClient; state: OpsState }) {
         ))}
       </div>
       <Tables data={data} />
+      <div className="ops-tables">
+        <ModerationPanel />
+      </div>
     </main>
   );
 }
