@@ -40,6 +40,8 @@ import type { UserNotices } from './notices.ts';
 
 /** How long a node trusts its copy of a room's moderation state without hearing of a change. */
 export const CACHE_MS = 1000;
+/** The answer while the store cannot be read: the client retries, as for a commit that failed. */
+const STORE_DOWN = fail('unavailable', 'the server could not do that just now; try again', 1000);
 /** Rooms whose state a node caches at once, and accounts it remembers (oldest forgotten first). */
 const CACHED_ROOMS = 10_000;
 const CACHED_ACCOUNTS = 10_000;
@@ -135,7 +137,9 @@ export class Moderation {
 
   /** Refuses a banned user (or address) every command that names the room. */
   async admits(identity: Identity, address: string, room: string): Promise<Fail | undefined> {
-    const state = await this.state(room);
+    const state = await this.state(room).catch(() => undefined);
+    // The store is down: answered as the room itself would answer, and retried by the client.
+    if (!state) return STORE_DOWN;
     const banned = state.bans.some((b) => b.user.userId === identity.userId || (b.address !== undefined && b.address === address));
     return banned ? fail('forbidden', 'you are banned from this room') : undefined;
   }
@@ -147,6 +151,14 @@ export class Moderation {
    * mode starts its author's clock (a retry of that same message passes).
    */
   async mayPost(caller: UserCaller, room: string, kind: 'message' | 'edit' | 'reaction', clientId: string): Promise<Fail | undefined> {
+    try {
+      return await this.checkPost(caller, room, kind, clientId);
+    } catch {
+      return STORE_DOWN;
+    }
+  }
+
+  private async checkPost(caller: UserCaller, room: string, kind: 'message' | 'edit' | 'reaction', clientId: string): Promise<Fail | undefined> {
     const userId = caller.identity.userId;
     const state = await this.state(room);
     const now = this.now();
@@ -238,7 +250,23 @@ export class Moderation {
     return ack.ok ? undefined : ack;
   }
 
+  /** The moderation commands, each answering `unavailable` when the store fails rather than throwing. */
   handlers(): Handlers {
+    const inner = this.rawHandlers();
+    const out = {} as Record<string, unknown>;
+    for (const [name, handler] of Object.entries(inner)) {
+      out[name] = async (caller: UserCaller, req: never) => {
+        try {
+          return await (handler as (c: UserCaller, r: never) => Promise<unknown>)(caller, req);
+        } catch {
+          return STORE_DOWN;
+        }
+      };
+    }
+    return out as Handlers;
+  }
+
+  private rawHandlers(): Handlers {
     const { store, rooms, notices } = this.deps;
     const records = store.moderation;
     /** The subject of an action on a user: they exist, and the actor outranks them. */
