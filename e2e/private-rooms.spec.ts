@@ -145,7 +145,7 @@ test('a private room: its owner invites by name and by link, revokes the link, d
   await expect(messageRow(olive.page, 'bert was here')).toBeVisible();
   await chooseAction(messageRow(olive.page, 'bert was here'), 'Delete');
   await olive.page.getByRole('alertdialog', { name: 'Delete this message?' }).getByRole('button', { name: 'Delete' }).click();
-  await expect(messageLog(bert.page).locator('[data-seq="1"]')).toContainText('message deleted');
+  await expect(messageLog(bert.page).locator('[data-seq="1"]')).toContainText('removed by a moderator');
 
   // Removed, bert (WebSocket) and cleo (Ajax polling) are told, and leave the room.
   await members.getByRole('button', { name: 'Remove bert' }).click();
