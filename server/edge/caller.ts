@@ -1,4 +1,4 @@
-import type { Ack } from '../../shared/protocol.ts';
+import { fail, type Ack, type Fail } from '../../shared/protocol.ts';
 import type { Identity, Subscriber } from '../rooms/types.ts';
 
 /*
@@ -47,3 +47,5 @@ export interface Caller {
 /** A caller the edge has authenticated. */
 export type UserCaller = Caller & { identity: Identity };
 
+/** The answer when the store failed below the protocol: typed, and retried by the client as after a failed commit. */
+export const STORE_DOWN: Fail = fail('unavailable', 'the server could not do that just now; try again', 1000);

@@ -19,7 +19,7 @@ import type { RoomRegistry, Starter } from '../rooms/registry.ts';
 import type { EmptyOk, EntryDraft, Reply, RoomCommand } from '../rooms/types.ts';
 import type { Store } from '../store/store.ts';
 import type { FileService } from '../files/file-service.ts';
-import type { Caller, Connection, Respond, UserCaller } from './caller.ts';
+import { STORE_DOWN, type Caller, type Connection, type Respond, type UserCaller } from './caller.ts';
 import type { RoomAccess } from './access.ts';
 import type { UserNotices } from './notices.ts';
 import { adminHandlers } from './room-admin.ts';
@@ -195,7 +195,7 @@ export class ChatEdge {
           return await handler(caller, req);
         } catch (err) {
           this.deps.accountFailed?.(name, err);
-          return fail('unavailable', 'the server could not do that just now; try again', 1000);
+          return STORE_DOWN;
         }
       };
     }

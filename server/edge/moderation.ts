@@ -35,13 +35,11 @@ import { isMessage } from '../store/log-rules.ts';
 import type { RoomModeration } from '../store/moderation-records.ts';
 import type { EntryDraft, Store } from '../store/store.ts';
 import type { RoomAccess } from './access.ts';
-import type { UserCaller } from './caller.ts';
+import { STORE_DOWN, type UserCaller } from './caller.ts';
 import type { UserNotices } from './notices.ts';
 
 /** How long a node trusts its copy of a room's moderation state without hearing of a change. */
 export const CACHE_MS = 1000;
-/** The answer while the store cannot be read: the client retries, as for a commit that failed. */
-const STORE_DOWN = fail('unavailable', 'the server could not do that just now; try again', 1000);
 /** Rooms whose state a node caches at once, and accounts it remembers (oldest forgotten first). */
 const CACHED_ROOMS = 10_000;
 const CACHED_ACCOUNTS = 10_000;

@@ -34,8 +34,6 @@ export interface PlanLookups {
   /** The entry at `seq`, in its current state. */
   entry(seq: number): Message | undefined;
   hasReaction(target: number, emoji: string, userId: string): boolean;
-  /** The room's owner (undefined for a room nobody owns, e.g. a public room that predates owners). */
-  owner(): string | undefined;
   lastSeq(): number;
 }
 

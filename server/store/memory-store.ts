@@ -167,7 +167,6 @@ export class MemoryStore implements Store {
       },
       entry: (seq) => r.entries[seq - 1],
       hasReaction: (target, emoji, userId) => r.reactions.get(target)?.get(emoji)?.has(userId) ?? false,
-      owner: () => r.info.owner,
       lastSeq: () => r.entries.length,
     });
     if (p.ops.length > 0 && !existing) this.rooms.set(room, r);

@@ -100,6 +100,12 @@ export interface ModerationRecords {
   auditLog(filter: AuditFilter): Promise<AuditRecord[]>;
 }
 
+/** A room's mutes or bans without `userId`'s, and whether there was one. */
+function without<T extends { user: User }>(list: readonly T[], userId: string): [T[], boolean] {
+  const kept = list.filter((x) => x.user.userId !== userId);
+  return [kept, kept.length < list.length];
+}
+
 interface StoredReport extends ReportRecord {
   resolvedAt?: number;
 }
@@ -129,28 +135,28 @@ export class MemoryModerationRecords implements ModerationRecords {
 
   async mute(room: string, user: User, until: number) {
     const r = this.room(room);
-    r.mutes = r.mutes.filter((m) => m.user.userId !== user.userId);
+    r.mutes = without(r.mutes, user.userId)[0];
     r.mutes.push({ user: { ...user }, until });
   }
 
   async unmute(room: string, userId: string) {
     const r = this.room(room);
-    const before = r.mutes.length;
-    r.mutes = r.mutes.filter((m) => m.user.userId !== userId);
-    return r.mutes.length < before;
+    const [kept, gone] = without(r.mutes, userId);
+    r.mutes = kept;
+    return gone;
   }
 
   async ban(room: string, ban: Ban) {
     const r = this.room(room);
-    r.bans = r.bans.filter((b) => b.user.userId !== ban.user.userId);
+    r.bans = without(r.bans, ban.user.userId)[0];
     r.bans.push(structuredClone(ban));
   }
 
   async unban(room: string, userId: string) {
     const r = this.room(room);
-    const before = r.bans.length;
-    r.bans = r.bans.filter((b) => b.user.userId !== userId);
-    return r.bans.length < before;
+    const [kept, gone] = without(r.bans, userId);
+    r.bans = kept;
+    return gone;
   }
 
   async setRules(room: string, rules: RoomRules) {

@@ -16,19 +16,18 @@ import type { CommitResult, Draft } from './store.ts';
 interface LockedRoom {
   epoch: string;
   last_seq: number;
-  owner_id: string | null;
 }
 
 const clientKey = (authorId: string, clientId: string) => `${authorId}\u0000${clientId}`;
 const reactionKey = (target: number, emoji: string, userId: string) => `${target}\u0000${emoji}\u0000${userId}`;
 
 /** What a room without a row holds: nothing (its row is created before its first entry). */
-const EMPTY: PlanLookups = { byClient: () => undefined, entry: () => undefined, hasReaction: () => false, owner: () => undefined, lastSeq: () => 0 };
+const EMPTY: PlanLookups = { byClient: () => undefined, entry: () => undefined, hasReaction: () => false, lastSeq: () => 0 };
 
 /** Commits `drafts` to `room` inside the caller's transaction. */
 export async function commitIn(client: pg.PoolClient, room: string, drafts: readonly Draft[], epochIfNew: string): Promise<CommitResult> {
   const lock = async () =>
-    (await client.query<LockedRoom>('SELECT epoch, last_seq, owner_id FROM rooms WHERE name = $1 FOR UPDATE', [room])).rows[0];
+    (await client.query<LockedRoom>('SELECT epoch, last_seq FROM rooms WHERE name = $1 FOR UPDATE', [room])).rows[0];
   let row = await lock();
   if (!row) {
     // A room without a row has no entries: plan against nothing, and create
@@ -83,7 +82,6 @@ async function prefetch(client: pg.PoolClient, room: string, drafts: readonly Dr
     byClient: (authorId, clientId) => byClient.get(clientKey(authorId, clientId)),
     entry: (seq) => entries.get(seq),
     hasReaction: (target, emoji, userId) => reacted.has(reactionKey(target, emoji, userId)),
-    owner: () => row.owner_id ?? undefined,
     lastSeq: () => row.last_seq,
   };
 }

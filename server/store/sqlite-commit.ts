@@ -43,7 +43,7 @@ type Statements = ReturnType<typeof prepare>;
 
 function prepare(db: Database.Database) {
   return {
-    room: db.prepare<[string], { epoch: string; owner_id: string | null }>('SELECT epoch, owner_id FROM rooms WHERE name = ?'),
+    room: db.prepare<[string], { epoch: string }>('SELECT epoch FROM rooms WHERE name = ?'),
     insertRoom: db.prepare<[string, string, number, string | null]>(
       "INSERT INTO rooms (name, epoch, created_at, visibility, owner_id) VALUES (?, ?, ?, 'public', ?)",
     ),
@@ -141,7 +141,6 @@ export class SqliteCommitter {
         return row && rowToEntry(row);
       },
       hasReaction: (target, emoji, userId) => q.hasReaction.get(room, target, emoji, userId) !== undefined,
-      owner: () => info?.owner_id ?? undefined,
       lastSeq: () => q.lastSeq.get(room)?.s ?? 0,
     });
     let epoch = info?.epoch;

@@ -7,6 +7,7 @@
 import { useEffect, useState } from 'react';
 import { MOD_ACTIONS } from '../../../shared/protocol.ts';
 import { OpsModeration } from '../../../shared/ops.ts';
+import { EmptyRow } from './empty-row.tsx';
 
 const REFRESH_MS = 10_000;
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
@@ -60,7 +61,7 @@ export function ModerationPanel() {
             </tr>
           </thead>
           <tbody>
-            {data?.reports.length === 0 && <None columns={5} />}
+            {data?.reports.length === 0 && <EmptyRow columns={5} />}
             {data?.reports.map((r) => (
               <tr key={r.id}>
                 <td>{when.format(r.ts)}</td>
@@ -109,7 +110,7 @@ export function ModerationPanel() {
             </tr>
           </thead>
           <tbody>
-            {data?.audit.length === 0 && <None columns={6} />}
+            {data?.audit.length === 0 && <EmptyRow columns={6} />}
             {data?.audit.map((a) => (
               <tr key={a.id ?? `${a.ts}-${a.action}`} data-action={a.action}>
                 <td>{when.format(a.ts)}</td>
@@ -130,15 +131,5 @@ export function ModerationPanel() {
         </table>
       </section>
     </>
-  );
-}
-
-function None({ columns }: { columns: number }) {
-  return (
-    <tr>
-      <td colSpan={columns} className="ops-none">
-        none
-      </td>
-    </tr>
   );
 }

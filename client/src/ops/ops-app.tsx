@@ -2,6 +2,7 @@ import { useMemo, useState, useSyncExternalStore, type FormEvent, type ReactNode
 import { NameLabel } from '../components/name-label.tsx';
 import { Chart } from './chart.tsx';
 import { ModerationPanel } from './moderation-panel.tsx';
+import { EmptyRow } from './empty-row.tsx';
 import type { OpsClient, OpsState } from './ops-client.ts';
 import { layout, type OpsData } from './ops-model.ts';
 import { buildPanels } from './panels.ts';
@@ -143,7 +144,7 @@ function Tables({ data }: { data: OpsData }) {
             </tr>
           </thead>
           <tbody>
-            {rooms.length === 0 && <Empty columns={4} />}
+            {rooms.length === 0 && <EmptyRow columns={4} />}
             {rooms.map((r) => (
               <tr key={r.name}>
                 <td>
@@ -167,7 +168,7 @@ function Tables({ data }: { data: OpsData }) {
             </tr>
           </thead>
           <tbody>
-            {refusals.length === 0 && <Empty columns={2} />}
+            {refusals.length === 0 && <EmptyRow columns={2} />}
             {refusals.map((r) => (
               <tr key={r.reason}>
                 <td>{r.reason}</td>
@@ -203,7 +204,7 @@ function RefusedTable({ id, title, who, rows }: { id: string; title: string; who
           </tr>
         </thead>
         <tbody>
-          {rows.length === 0 && <Empty columns={2} />}
+          {rows.length === 0 && <EmptyRow columns={2} />}
           {rows.map((r) => (
             <tr key={r.key}>
               <td>{r.who}</td>
@@ -213,15 +214,5 @@ function RefusedTable({ id, title, who, rows }: { id: string; title: string; who
         </tbody>
       </table>
     </section>
-  );
-}
-
-function Empty({ columns }: { columns: number }) {
-  return (
-    <tr>
-      <td colSpan={columns} className="ops-none">
-        none
-      </td>
-    </tr>
   );
 }
